@@ -1,0 +1,148 @@
+/* bayesamp: Bayesian neural networks for scattering amplitudes.
+ *
+ * The public interface of the library. Everything a front end (the CLI, a Python
+ * module, another program) needs, and nothing more: the structs behind the handles are
+ * opaque. Every function that can fail returns 0 on success and fills a ba_error with
+ * one line that names the file or argument and the problem.
+ */
+#ifndef BAYESAMP_H
+#define BAYESAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BAYESAMP_VERSION "0.1.0"
+
+/* The floating-point type of the network's arithmetic: float32 by default; the tests
+ * also build the library with BA_REAL_DOUBLE to compare against float64 references. */
+#ifdef BA_REAL_DOUBLE
+typedef double ba_real;
+#else
+typedef float ba_real;
+#endif
+
+/* Build information: the git commit the library was built from ("unknown" outside a
+ * checkout), the BLAS library's configuration string, and the arithmetic ("float32"). */
+const char *ba_git_commit(void);
+const char *ba_blas_version(void);
+const char *ba_precision(void);
+
+/* One-line, human-readable error. */
+typedef struct ba_error {
+    char msg[512];
+} ba_error;
+
+/* ------------------------------------------------------------------ data */
+
+/* Events of one split in the Heidelberg layout, already preprocessed:
+ * x is (n, n_features) row-major, y is (n,) = log(amplitude). */
+typedef struct ba_split {
+    size_t n;
+    size_t n_features;
+    ba_real *x;
+    ba_real *y;
+} ba_split;
+
+/* Preprocessing constants, stored with every model so that prediction applies the
+ * transform the network was trained with. */
+typedef struct ba_preprocessing {
+    double gluon_pt_mean; /* mean pT of the outgoing gluon over the training set, GeV */
+} ba_preprocessing;
+
+typedef struct ba_dataset {
+    ba_split trn, val, tst;
+    ba_preprocessing pre;
+} ba_dataset;
+
+/* Load {trn,val,tst}_{dat,amp}.npy from dir, check shapes across files, reject
+ * non-finite momenta and non-positive or non-finite amplitudes (naming file and row),
+ * and preprocess as the tutorial: flatten, divide by the training mean gluon pT,
+ * target log(amp). */
+int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err);
+void ba_dataset_free(ba_dataset *ds);
+
+/* Preprocess n events of raw momenta (n,5,4) into features (n,20) with constants pre. */
+void ba_preprocess_momenta(const double *momenta, size_t n, const ba_preprocessing *pre,
+                           ba_real *features);
+
+/* ------------------------------------------------------------------ model */
+
+#define BA_MAX_LAYERS 16
+
+typedef enum { BA_SAMPLER_WEIGHT = 0, BA_SAMPLER_LOCAL = 1 } ba_sampler;
+
+/* How a forward pass treats the weight distributions. */
+typedef enum {
+    BA_NOISE_RESAMPLE = 0, /* draw new noise (the tutorial's resample=True) */
+    BA_NOISE_KEEP = 1,     /* reuse the noise of the last draw (resample=False) */
+    BA_NOISE_MAP = 2       /* use the mean weights mu_w (no noise) */
+} ba_noise_mode;
+
+typedef struct ba_arch {
+    int n_inputs;                  /* 20 for the tutorial */
+    int n_hidden;                  /* number of hidden layers */
+    int hidden[BA_MAX_LAYERS];     /* their widths */
+    double prior_sigma;            /* KL towards N(0, prior_sigma^2) */
+} ba_arch;
+
+typedef struct ba_model ba_model; /* opaque: parameters of the whole network */
+
+ba_model *ba_model_create(const ba_arch *arch, uint64_t seed, ba_error *err);
+void ba_model_free(ba_model *m);
+const ba_arch *ba_model_arch(const ba_model *m);
+size_t ba_model_n_params(const ba_model *m);
+ba_preprocessing *ba_model_preprocessing(ba_model *m);
+
+/* Model files: safetensors with the tutorial's PyTorch tensor names (model.0.mu_w, ...)
+ * and the architecture and preprocessing in __metadata__. Written atomically. */
+int ba_model_save(const ba_model *m, const char *path, ba_error *err);
+ba_model *ba_model_load(const char *path, ba_error *err);
+
+/* ------------------------------------------------------------------ training */
+
+typedef struct ba_train_config {
+    int epochs;
+    int batch_size;
+    double lr;
+    ba_sampler sampler;
+    uint64_t seed;
+    int threads;     /* 0: all cores */
+    int patience;    /* early stopping after this many epochs without improvement; 0: off */
+    /* Called every few batches inside an epoch (may be NULL), e.g. for a progress bar. */
+    void (*on_progress)(int epoch, size_t events_done, size_t events_total, void *user);
+} ba_train_config;
+
+/* The tutorial's settings: 100 epochs, batch 128, Adam with lr 1e-3, weight sampler,
+ * seed 1, all cores, no early stopping. */
+ba_train_config ba_train_defaults(void);
+
+typedef struct ba_epoch_stats {
+    int epoch;
+    double train_loss, train_nll, train_kl; /* means over the epoch's batches */
+    double val_loss;                        /* mean over the validation batches */
+    double seconds;                         /* wall time of training + validation */
+} ba_epoch_stats;
+
+/* Called after every epoch; return non-zero to stop training. best says whether this
+ * epoch improved the validation loss (the caller may then save the model). */
+typedef int (*ba_epoch_callback)(const ba_epoch_stats *stats, int best, const ba_model *m,
+                                 void *user);
+
+/* Train m on ds->trn, validating on ds->val after each epoch. The model's preprocessing
+ * constants are set from ds. Results depend on the seed only, not on the thread count.
+ * Stops with an error (the model keeps its last finite parameters) if the loss becomes
+ * non-finite. */
+int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
+             ba_epoch_callback cb, void *user, ba_error *err);
+
+/* The number of threads ba_train uses for threads = 0. */
+int ba_default_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
