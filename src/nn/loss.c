@@ -1,0 +1,23 @@
+#include "nn/loss.h"
+
+#include "nn/real.h"
+
+double gaussian_nll(const ba_real *outputs, const ba_real *y, int rows, int batch_rows,
+                    ba_real *grad)
+{
+    double sum = 0;
+    for (int r = 0; r < rows; r++) {
+        ba_real mu = outputs[2 * r], logsig2 = outputs[2 * r + 1];
+        ba_real resid = mu - y[r];
+        /* exp(-logsig2) rather than a division by exp(logsig2): the same value, and finite
+         * for every logsig2 where the term itself is finite. */
+        ba_real inv_var = ba_exp(-logsig2);
+        ba_real term = resid * resid * inv_var * (ba_real)0.5 + logsig2 * (ba_real)0.5;
+        sum += term;
+        if (grad) {
+            grad[2 * r] = resid * inv_var / (ba_real)batch_rows;
+            grad[2 * r + 1] = (1 - resid * resid * inv_var) / (ba_real)(2 * batch_rows);
+        }
+    }
+    return sum;
+}

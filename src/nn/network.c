@@ -1,0 +1,224 @@
+#include "nn/network.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/rng.h"
+
+#ifdef BA_REAL_DOUBLE
+#define normals ba_rng_normals_f64
+#else
+#define normals ba_rng_normals_f32
+#endif
+
+/* ---- per-step noise ---- */
+
+int net_noise_alloc(net_noise *nz, const ba_model *m, ba_sampler sampler, ba_error *err)
+{
+    memset(nz, 0, sizeof *nz);
+    nz->sampler = sampler;
+    nz->eps = calloc(4 * m->n_params, sizeof *nz->eps);
+    if (!nz->eps)
+        return ba_fail(err, "out of memory");
+    nz->sigma = nz->eps + m->n_params;
+    nz->var = nz->sigma + m->n_params;
+    nz->weight = nz->var + m->n_params;
+    return 0;
+}
+
+void net_noise_free(net_noise *nz)
+{
+    free(nz->eps);
+    memset(nz, 0, sizeof *nz);
+}
+
+void net_prepare_noise_layer(net_noise *nz, const ba_model *m, int l, ba_noise_mode mode,
+                             const noise_source *src)
+{
+    const layer_layout *L = &m->layers[l];
+    const ba_real *mu = m->params + L->mu_w, *logsig2 = m->params + L->logsig2_w;
+    size_t at = L->mu_w, n = L->n_weights;
+    nz->mode = mode;
+    if (mode == BA_NOISE_MAP) {
+        memcpy(nz->weight + at, mu, n * sizeof *mu);
+        return;
+    }
+    if (nz->sampler == BA_SAMPLER_LOCAL) {
+        vblinear_variances(logsig2, nz->var + at, n);
+        return;
+    }
+    if (mode == BA_NOISE_RESAMPLE)
+        normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l), 0,
+                nz->eps + at, n);
+    vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at, nz->var + at,
+                            nz->weight + at, n);
+}
+
+void net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
+                       const noise_source *src)
+{
+    for (int l = 0; l < m->n_layers; l++)
+        net_prepare_noise_layer(nz, m, l, mode, src);
+}
+
+/* ---- block workspace ---- */
+
+int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->max_rows = max_rows;
+    size_t rows = (size_t)max_rows, total = 0;
+    for (int l = 0; l <= m->n_layers; l++)
+        total += rows * (size_t)(l < m->n_layers ? m->layers[l].n_in : 2);
+    total += 2 * rows * (size_t)m->max_width;
+    for (int l = 0; l < m->n_layers; l++)
+        total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
+    total += m->n_params + rows * (size_t)m->arch.n_inputs;
+    b->memory = calloc(total, sizeof(ba_real));
+    if (!b->memory)
+        return ba_fail(err, "out of memory for a block of %d rows", max_rows);
+    ba_real *p = b->memory;
+    for (int l = 0; l <= m->n_layers; l++) {
+        b->act[l] = p;
+        p += rows * (size_t)(l < m->n_layers ? m->layers[l].n_in : 2);
+    }
+    for (int k = 0; k < 2; k++) {
+        b->dact[k] = p;
+        p += rows * (size_t)m->max_width;
+    }
+    for (int l = 0; l < m->n_layers; l++) {
+        size_t n_in = rows * (size_t)m->layers[l].n_in, n_out = rows * (size_t)m->layers[l].n_out;
+        vblinear_local_cache *c = &b->local[l];
+        c->x2 = p, p += n_in;
+        c->tmp = p, p += n_in;
+        c->z = p, p += n_out;
+        c->std = p, p += n_out;
+        c->dvar = p, p += n_out;
+    }
+    b->grad = p, p += m->n_params;
+    b->grad_input = p;
+    return 0;
+}
+
+void net_block_free(net_block *b)
+{
+    free(b->memory);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- forward and backward ---- */
+
+static void relu_forward(ba_real *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* The ReLU's derivative from its output: 1 where the output is positive. */
+static void relu_backward(ba_real *dx, const ba_real *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = out[i] > 0 ? dx[i] : 0;
+}
+
+void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                 const noise_source *src, uint64_t first_row)
+{
+    int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        const ba_real *bias = m->params + L->bias;
+        if (local) {
+            vblinear_local_cache *c = &b->local[l];
+            normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
+                    first_row * (uint64_t)L->n_out, c->z, (size_t)rows * L->n_out);
+            vblinear_forward_local(b->act[l + 1], b->act[l], m->params + L->mu_w,
+                                   nz->var + L->mu_w, bias, c, rows, L->n_in, L->n_out);
+        } else {
+            vblinear_forward(b->act[l + 1], b->act[l], nz->weight + L->mu_w, bias, rows,
+                             L->n_in, L->n_out);
+        }
+        if (l + 1 < m->n_layers)
+            relu_forward(b->act[l + 1], (size_t)rows * L->n_out);
+    }
+}
+
+void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                  int want_input_grad)
+{
+    int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
+    int cur = 0; /* b->dact[cur] holds dL/d(output of layer l) */
+    for (int l = m->n_layers - 1; l >= 0; l--) {
+        const layer_layout *L = &m->layers[l];
+        ba_real *dx = l > 0 ? b->dact[1 - cur] : (want_input_grad ? b->grad_input : NULL);
+        ba_real *g = b->grad;
+        if (local)
+            vblinear_backward_local(dx, g + L->mu_w, g + L->logsig2_w, g + L->bias,
+                                    b->dact[cur], b->act[l], m->params + L->mu_w,
+                                    nz->var + L->mu_w, &b->local[l], rows, L->n_in,
+                                    L->n_out);
+        else
+            vblinear_backward(dx, g + L->mu_w, g + L->logsig2_w, g + L->bias, b->dact[cur],
+                              b->act[l], nz->weight + L->mu_w, nz->eps + L->mu_w,
+                              nz->sigma + L->mu_w, rows, L->n_in, L->n_out);
+        if (l > 0) {
+            relu_backward(dx, b->act[l], (size_t)rows * L->n_in);
+            cur = 1 - cur;
+        }
+    }
+}
+
+/* ---- KL ---- */
+
+double net_kl(const ba_model *m)
+{
+    double kl = 0;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        const ba_real *logsig2 = m->params + L->logsig2_w;
+        ba_real *var = malloc(L->n_weights * sizeof *var);
+        if (!var)
+            return NAN;
+        vblinear_variances(logsig2, var, L->n_weights);
+        kl += vblinear_kl(m->params + L->mu_w, logsig2, var, L->n_weights, m->arch.prior_sigma);
+        free(var);
+    }
+    return kl;
+}
+
+double net_noise_kl(const net_noise *nz, const ba_model *m)
+{
+    double kl = 0;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        kl += vblinear_kl(m->params + L->mu_w, m->params + L->logsig2_w, nz->var + L->mu_w,
+                          L->n_weights, m->arch.prior_sigma);
+    }
+    return kl;
+}
+
+/* Intersect [a, a + n) with [begin, end): the first index relative to a, and the length. */
+static size_t overlap(size_t a, size_t n, size_t begin, size_t end, size_t *len)
+{
+    size_t lo = a > begin ? a : begin, hi = a + n < end ? a + n : end;
+    *len = hi > lo ? hi - lo : 0;
+    return *len ? lo - a : 0;
+}
+
+void net_kl_grad_add(const net_noise *nz, const ba_model *m, ba_real *grad, size_t begin,
+                     size_t end, double scale)
+{
+    double s0 = m->arch.prior_sigma;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        size_t len, first = overlap(L->mu_w, L->n_weights, begin, end, &len);
+        vblinear_kl_grad_mu_add(grad + L->mu_w + first, m->params + L->mu_w + first, len, s0,
+                                scale);
+        first = overlap(L->logsig2_w, L->n_weights, begin, end, &len);
+        /* the variance of logsig2 entry i sits at the mu_w offset of the same weight */
+        vblinear_kl_grad_logsig2_add(grad + L->logsig2_w + first, nz->var + L->mu_w + first,
+                                     len, s0, scale);
+    }
+}

@@ -1,0 +1,90 @@
+/* The network's forward and backward passes over a block of rows, side by side.
+ *
+ * A training or prediction step works in two stages:
+ *  1. net_prepare_noise: the per-step quantities shared by every row: the weight noise
+ *     eps and the sampled weights (weight sampler), or the variances (local sampler);
+ *  2. net_forward / net_backward on blocks of rows. Blocks are independent, so several
+ *     threads can run them at once, each with its own net_block workspace; their
+ *     gradients are then summed in block order, which keeps results independent of
+ *     the thread count.
+ */
+#ifndef BA_NETWORK_H
+#define BA_NETWORK_H
+
+#include <stdint.h>
+
+#include "nn/model.h"
+#include "nn/streams.h"
+#include "nn/vblinear.h"
+
+/* Per-step quantities, arrays parallel to the parameter vector (the entries at the
+ * mu_w offsets of each layer are used). */
+typedef struct net_noise {
+    ba_sampler sampler;
+    ba_noise_mode mode;
+    ba_real *eps;     /* weight sampler: the standard normals of the weight draw */
+    ba_real *sigma;   /* weight sampler: exp(logsig2/2) */
+    ba_real *var;     /* exp(logsig2), both samplers (not in MAP mode) */
+    ba_real *weight;  /* weight sampler: mu + sigma * eps; MAP: mu */
+} net_noise;
+
+/* Where the noise of a step comes from: stream_id(purpose, epoch, batch, layer). */
+typedef struct noise_source {
+    uint64_t seed;
+    enum stream_purpose purpose;
+    uint64_t epoch;
+    uint64_t batch;
+} noise_source;
+
+int net_noise_alloc(net_noise *nz, const ba_model *m, ba_sampler sampler, ba_error *err);
+void net_noise_free(net_noise *nz);
+
+/* Refresh the per-step quantities for layer l from the current parameters; with
+ * BA_NOISE_RESAMPLE the weight sampler draws new eps from src, with BA_NOISE_KEEP it
+ * reuses the last eps. Layers are independent (a thread may take each). */
+void net_prepare_noise_layer(net_noise *nz, const ba_model *m, int l, ba_noise_mode mode,
+                             const noise_source *src);
+void net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
+                       const noise_source *src);
+
+/* Workspace of one block of at most max_rows rows: activations of every layer, gradient
+ * buffers, the local sampler's caches, and the block's parameter gradients. */
+typedef struct net_block {
+    int max_rows;
+    ba_real *act[BA_MAX_LAYERS + 2];  /* act[0] = inputs, act[l+1] = output of layer l
+                                         (after ReLU for hidden layers) */
+    ba_real *dact[2];                 /* gradient ping-pong buffers */
+    vblinear_local_cache local[BA_MAX_LAYERS + 1];
+    ba_real *grad;                    /* n_params: this block's parameter gradients */
+    ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
+    void *memory;                     /* the single allocation behind the pointers */
+} net_block;
+
+int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err);
+void net_block_free(net_block *b);
+
+/* Forward pass of rows rows already in b->act[0]. For the local sampler, rows are
+ * numbered first_row.. within the batch for their noise (drawn from src unless mode is
+ * MAP). The output (rows, 2) is b->act[n_layers]. */
+void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                 const noise_source *src, uint64_t first_row);
+
+/* Backward pass from dL/doutput (rows, 2) in b->dact[0]; writes b->grad (likelihood
+ * part only) and, if want_input_grad, b->grad_input. */
+void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                  int want_input_grad);
+
+/* KL of all layers to the prior, summed (not divided by the training size), from the
+ * parameters alone. */
+double net_kl(const ba_model *m);
+
+/* The same from the variances of a step prepared with net_prepare_noise (cheaper: no
+ * exponentials). */
+double net_noise_kl(const net_noise *nz, const ba_model *m);
+
+/* Add scale * dKL/dparams to grad[begin, end) (indices into the parameter vector), using
+ * the variances of the prepared step. */
+void net_kl_grad_add(const net_noise *nz, const ba_model *m, ba_real *grad, size_t begin,
+                     size_t end, double scale);
+
+#endif

@@ -1,0 +1,271 @@
+/* Training: minibatch Adam on the tutorial's loss, Gaussian NLL (batch mean) + KL / N.
+ *
+ * Parallelism and reproducibility. A batch is cut into blocks of a fixed number of rows
+ * that depends on the batch size only. Threads take blocks; each block has its own
+ * gradient buffer; the buffers are then summed in block order, one slice of the parameter
+ * vector per thread, and the slice's Adam update follows at once. All random numbers
+ * come from Philox streams named by (epoch, batch, layer). So the same seed gives the
+ * same model bit for bit with any number of threads.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bayesamp.h"
+#include "common/error.h"
+#include "common/rng.h"
+#include "nn/adam.h"
+#include "nn/blas.h"
+#include "nn/loss.h"
+#include "nn/network.h"
+
+/* Rows per block: at least 32, and at most 16 blocks per batch. */
+static int block_rows_for(int batch_size)
+{
+    int rows = (batch_size + 15) / 16;
+    return rows < 32 ? 32 : rows;
+}
+
+/* The parameter vector is updated in slices of this many entries (a fixed size, so
+ * the work split does not depend on the thread count). */
+#define PARAM_SLICE 2048
+
+typedef struct trainer {
+    ba_model *m;
+    const ba_train_config *cfg;
+    int threads;
+    int block_rows, n_blocks_max;
+    net_block *blocks;
+    double *block_nll;      /* per block: sum of NLL terms */
+    net_noise noise;
+    ba_real *adam_m, *adam_v, *grad;
+    long step;              /* Adam steps taken */
+    double batch_nll;       /* results of the last run_batch: mean NLL, */
+    double batch_kl;        /* KL / N of the parameters before the step (training) */
+    size_t *order;          /* training events in this epoch's order */
+} trainer;
+
+static void trainer_free(trainer *t)
+{
+    if (t->blocks)
+        for (int b = 0; b < t->n_blocks_max; b++)
+            net_block_free(&t->blocks[b]);
+    free(t->blocks);
+    free(t->block_nll);
+    net_noise_free(&t->noise);
+    free(t->adam_m);
+    free(t->order);
+}
+
+static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, size_t n_train,
+                        ba_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->m = m;
+    t->cfg = cfg;
+    t->threads = cfg->threads > 0 ? cfg->threads : ba_default_threads();
+    t->block_rows = block_rows_for(cfg->batch_size);
+    t->n_blocks_max = (cfg->batch_size + t->block_rows - 1) / t->block_rows;
+    t->blocks = calloc((size_t)t->n_blocks_max, sizeof *t->blocks);
+    t->block_nll = calloc((size_t)t->n_blocks_max, sizeof *t->block_nll);
+    t->adam_m = calloc(3 * m->n_params, sizeof *t->adam_m);
+    t->order = malloc(n_train * sizeof *t->order);
+    if (!t->blocks || !t->block_nll || !t->adam_m || !t->order) {
+        trainer_free(t);
+        return ba_fail(err, "out of memory");
+    }
+    t->adam_v = t->adam_m + m->n_params;
+    t->grad = t->adam_v + m->n_params;
+    for (int b = 0; b < t->n_blocks_max; b++)
+        if (net_block_alloc(&t->blocks[b], m, t->block_rows, err)) {
+            trainer_free(t);
+            return -1;
+        }
+    if (net_noise_alloc(&t->noise, m, cfg->sampler, err)) {
+        trainer_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+/* Fisher-Yates shuffle from the epoch's own stream. */
+static void shuffle(size_t *order, size_t n, uint64_t seed, int epoch)
+{
+    ba_rng r;
+    ba_rng_init(&r, seed, stream_id(STREAM_SHUFFLE, (uint64_t)epoch, 0, 0));
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        uint64_t u = ((uint64_t)ba_rng_u32(&r) << 32) | ba_rng_u32(&r);
+        size_t j = (size_t)(((unsigned __int128)u * (i + 1)) >> 64); /* Lemire's mapping */
+        size_t tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+    }
+}
+
+/* One batch: rows events of split, listed in idx (NULL: consecutive from first).
+ * Sets t->batch_nll to the batch mean of the NLL. With train set, also t->batch_kl, and
+ * the gradients are computed and Adam takes a step unless the loss is not finite (then
+ * the parameters stay as they were). Runs inside a parallel region: every thread
+ * calls it. */
+static void run_batch(trainer *t, const ba_split *split, const size_t *idx, size_t first,
+                      int rows, const noise_source *src, int train, double kl_scale)
+{
+    ba_model *m = t->m;
+    int n_blocks = (rows + t->block_rows - 1) / t->block_rows;
+    int n_in = m->arch.n_inputs;
+
+#pragma omp for schedule(dynamic)
+    for (int l = 0; l < m->n_layers; l++)
+        net_prepare_noise_layer(&t->noise, m, l, BA_NOISE_RESAMPLE, src);
+
+#pragma omp for schedule(dynamic)
+    for (int b = 0; b < n_blocks; b++) {
+        net_block *blk = &t->blocks[b];
+        int r0 = b * t->block_rows;
+        int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
+        const ba_real *y;
+        ba_real y_rows[nr];
+        for (int r = 0; r < nr; r++) {
+            size_t e = idx ? idx[r0 + r] : first + (size_t)(r0 + r);
+            memcpy(blk->act[0] + (size_t)r * n_in, split->x + e * n_in, n_in * sizeof(ba_real));
+            y_rows[r] = split->y[e];
+        }
+        y = y_rows;
+        net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
+        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, nr, rows,
+                                       train ? blk->dact[0] : NULL);
+        if (train)
+            net_backward(m, &t->noise, blk, nr, 0);
+    }
+
+#pragma omp single
+    {
+        double nll = 0;
+        for (int b = 0; b < n_blocks; b++)
+            nll += t->block_nll[b];
+        t->batch_nll = nll / rows;
+        t->batch_kl = train ? net_noise_kl(&t->noise, m) * kl_scale : 0;
+    }
+    if (train && isfinite(t->batch_nll + t->batch_kl)) {
+        adam_step step = adam_prepare(t->cfg->lr, t->step + 1);
+        size_t n_slices = (m->n_params + PARAM_SLICE - 1) / PARAM_SLICE;
+#pragma omp for schedule(static)
+        for (size_t s = 0; s < n_slices; s++) {
+            size_t begin = s * PARAM_SLICE;
+            size_t end = begin + PARAM_SLICE < m->n_params ? begin + PARAM_SLICE : m->n_params;
+            ba_real *g = t->grad;
+            memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
+            for (int b = 1; b < n_blocks; b++)
+                for (size_t i = begin; i < end; i++)
+                    g[i] += t->blocks[b].grad[i];
+            net_kl_grad_add(&t->noise, m, g, begin, end, kl_scale);
+            adam_update(&step, m->params + begin, g + begin, t->adam_m + begin,
+                        t->adam_v + begin, end - begin);
+        }
+    }
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+ba_train_config ba_train_defaults(void)
+{
+    ba_train_config c = {.epochs = 100, .batch_size = 128, .lr = 1e-3,
+                         .sampler = BA_SAMPLER_WEIGHT, .seed = 1, .threads = 0, .patience = 0};
+    return c;
+}
+
+int ba_default_threads(void) { return omp_get_num_procs(); }
+
+int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
+             ba_epoch_callback cb, void *user, ba_error *err)
+{
+    if (cfg->epochs < 0 || cfg->batch_size < 1 || !(cfg->lr > 0) || cfg->patience < 0)
+        return ba_fail(err, "invalid training settings (epochs %d, batch size %d, lr %g)",
+                       cfg->epochs, cfg->batch_size, cfg->lr);
+    if (ds->trn.n_features != (size_t)m->arch.n_inputs)
+        return ba_fail(err, "the data have %zu features but the network takes %d",
+                       ds->trn.n_features, m->arch.n_inputs);
+    m->pre = ds->pre;
+    trainer t;
+    if (trainer_init(&t, m, cfg, ds->trn.n, err))
+        return -1;
+    /* Our threads split the batch; BLAS must not start threads of its own inside them. */
+    openblas_set_num_threads(1);
+
+    const double n_train = (double)ds->trn.n;
+    double best = INFINITY;
+    int since_best = 0, rc = 0;
+    for (int epoch = 1; epoch <= cfg->epochs && rc == 0; epoch++) {
+        double t0 = now_seconds();
+        shuffle(t.order, ds->trn.n, cfg->seed, epoch);
+        double sum_loss = 0, sum_nll = 0, sum_kl = 0;
+        size_t n_batches = (ds->trn.n + cfg->batch_size - 1) / cfg->batch_size;
+        for (size_t bi = 0; bi < n_batches && rc == 0; bi++) {
+            size_t first = bi * cfg->batch_size;
+            int rows = (int)(ds->trn.n - first < (size_t)cfg->batch_size ? ds->trn.n - first
+                                                                         : (size_t)cfg->batch_size);
+            noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, bi};
+#pragma omp parallel num_threads(t.threads)
+            run_batch(&t, &ds->trn, t.order + first, 0, rows, &src, 1, 1.0 / n_train);
+            double nll = t.batch_nll, kl = t.batch_kl;
+            t.step++;
+            if (!isfinite(nll + kl)) {
+                rc = ba_fail(err, "training diverged in epoch %d, batch %zu: the loss is not "
+                             "finite (lower --lr?)", epoch, bi + 1);
+                break;
+            }
+            sum_loss += nll + kl;
+            sum_nll += nll;
+            sum_kl += kl;
+            if (cfg->on_progress && (bi % 16 == 15 || bi + 1 == n_batches))
+                cfg->on_progress(epoch, first + rows, ds->trn.n, user);
+        }
+        if (rc)
+            break;
+        if (!model_params_finite(m)) {
+            rc = ba_fail(err, "training diverged in epoch %d: non-finite parameters", epoch);
+            break;
+        }
+
+        /* Validation: the tutorial's pass, new weights for every batch. */
+        double kl = net_kl(m) / n_train, sum_val = 0;
+        size_t n_val_batches = (ds->val.n + cfg->batch_size - 1) / cfg->batch_size;
+        for (size_t bi = 0; bi < n_val_batches; bi++) {
+            size_t first = bi * cfg->batch_size;
+            int rows = (int)(ds->val.n - first < (size_t)cfg->batch_size ? ds->val.n - first
+                                                                         : (size_t)cfg->batch_size);
+            noise_source src = {cfg->seed, STREAM_VAL_NOISE, (uint64_t)epoch, bi};
+#pragma omp parallel num_threads(t.threads)
+            run_batch(&t, &ds->val, NULL, first, rows, &src, 0, 0);
+            sum_val += t.batch_nll + kl;
+        }
+        ba_epoch_stats st = {.epoch = epoch,
+                             .train_loss = sum_loss / n_batches,
+                             .train_nll = sum_nll / n_batches,
+                             .train_kl = sum_kl / n_batches,
+                             .val_loss = n_val_batches ? sum_val / n_val_batches : NAN,
+                             .seconds = now_seconds() - t0};
+        int improved = st.val_loss < best;
+        if (improved) {
+            best = st.val_loss;
+            since_best = 0;
+        } else {
+            since_best++;
+        }
+        if (cb && cb(&st, improved, m, user))
+            break;
+        if (cfg->patience > 0 && since_best >= cfg->patience)
+            break;
+    }
+    trainer_free(&t);
+    return rc;
+}

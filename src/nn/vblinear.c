@@ -1,0 +1,133 @@
+#include "nn/vblinear.h"
+
+#include "nn/real.h"
+
+#include "nn/blas.h"
+
+/* ---- weight sampling ---- */
+
+void vblinear_sample_weights(const ba_real *restrict mu_w, const ba_real *restrict logsig2_w,
+                             const ba_real *restrict eps, ba_real *restrict sigma,
+                             ba_real *restrict sigma2, ba_real *restrict weight, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ba_real s = ba_exp((ba_real)0.5 * logsig2_w[i]);
+        sigma[i] = s;
+        sigma2[i] = s * s;
+        weight[i] = mu_w[i] + s * eps[i];
+    }
+}
+
+static void add_bias(ba_real *out, const ba_real *bias, int rows, int n_out)
+{
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n_out; j++)
+            out[(size_t)r * n_out + j] += bias[j];
+}
+
+static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)
+{
+    for (int j = 0; j < cols; j++)
+        sums[j] = 0;
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < cols; j++)
+            sums[j] += m[(size_t)r * cols + j];
+}
+
+void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
+                      const ba_real *bias, int rows, int n_in, int n_out)
+{
+    gemm(0, 1, rows, n_out, n_in, 1, x, n_in, weight, n_in, 0, out, n_out);
+    add_bias(out, bias, rows, n_out);
+}
+
+void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
+                       const ba_real *dout, const ba_real *x, const ba_real *weight,
+                       const ba_real *eps, const ba_real *sigma, int rows, int n_in,
+                       int n_out)
+{
+    gemm(1, 0, n_out, n_in, rows, 1, dout, n_out, x, n_in, 0, dmu_w, n_in);
+    size_t n = (size_t)n_out * n_in;
+    for (size_t i = 0; i < n; i++)
+        dlogsig2_w[i] = dmu_w[i] * eps[i] * sigma[i] * (ba_real)0.5;
+    column_sums(dbias, dout, rows, n_out);
+    if (dx)
+        gemm(0, 0, rows, n_in, n_out, 1, dout, n_out, weight, n_in, 0, dx, n_in);
+}
+
+/* ---- local reparameterisation ---- */
+
+void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sigma2[i] = ba_exp(logsig2_w[i]);
+}
+
+void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
+                            const ba_real *sigma2, const ba_real *bias,
+                            vblinear_local_cache *cache, int rows, int n_in, int n_out)
+{
+    size_t n_x = (size_t)rows * n_in, n_o = (size_t)rows * n_out;
+    for (size_t i = 0; i < n_x; i++)
+        cache->x2[i] = x[i] * x[i];
+    gemm(0, 1, rows, n_out, n_in, 1, cache->x2, n_in, sigma2, n_in, 0, cache->std, n_out);
+    gemm(0, 1, rows, n_out, n_in, 1, x, n_in, mu_w, n_in, 0, out, n_out);
+    add_bias(out, bias, rows, n_out);
+    for (size_t i = 0; i < n_o; i++) {
+        cache->std[i] = ba_sqrt(cache->std[i]);
+        out[i] += cache->std[i] * cache->z[i];
+    }
+}
+
+void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
+                             ba_real *dbias, const ba_real *dout, const ba_real *x,
+                             const ba_real *mu_w, const ba_real *sigma2,
+                             vblinear_local_cache *cache, int rows, int n_in, int n_out)
+{
+    size_t n_o = (size_t)rows * n_out, n_w = (size_t)n_out * n_in;
+    for (size_t i = 0; i < n_o; i++)
+        cache->dvar[i] = cache->std[i] > 0 ? dout[i] * cache->z[i] / (2 * cache->std[i]) : 0;
+    gemm(1, 0, n_out, n_in, rows, 1, dout, n_out, x, n_in, 0, dmu_w, n_in);
+    gemm(1, 0, n_out, n_in, rows, 1, cache->dvar, n_out, cache->x2, n_in, 0, dlogsig2_w, n_in);
+    for (size_t i = 0; i < n_w; i++)
+        dlogsig2_w[i] *= sigma2[i];
+    column_sums(dbias, dout, rows, n_out);
+    if (dx) {
+        gemm(0, 0, rows, n_in, n_out, 1, dout, n_out, mu_w, n_in, 0, dx, n_in);
+        gemm(0, 0, rows, n_in, n_out, 1, cache->dvar, n_out, sigma2, n_in, 0, cache->tmp, n_in);
+        size_t n_x = (size_t)rows * n_in;
+        for (size_t i = 0; i < n_x; i++)
+            dx[i] += 2 * x[i] * cache->tmp[i];
+    }
+}
+
+/* ---- KL divergence ---- */
+
+double vblinear_kl(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *sigma2_w,
+                   size_t n, double prior_sigma)
+{
+    double inv_s02 = 1.0 / (prior_sigma * prior_sigma), log_s02 = 2.0 * log(prior_sigma);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double mu = mu_w[i];
+        sum += (mu * mu + (double)sigma2_w[i]) * inv_s02 - ((double)logsig2_w[i] - log_s02) - 1.0;
+    }
+    return 0.5 * sum;
+}
+
+void vblinear_kl_grad_mu_add(ba_real *dmu_w, const ba_real *mu_w, size_t n, double prior_sigma,
+                             double scale)
+{
+    const ba_real c = (ba_real)(scale / (prior_sigma * prior_sigma));
+    for (size_t i = 0; i < n; i++)
+        dmu_w[i] += c * mu_w[i];
+}
+
+void vblinear_kl_grad_logsig2_add(ba_real *dlogsig2_w, const ba_real *sigma2_w, size_t n,
+                                  double prior_sigma, double scale)
+{
+    const ba_real c = (ba_real)(0.5 * scale / (prior_sigma * prior_sigma));
+    const ba_real shift = (ba_real)(0.5 * scale);
+    for (size_t i = 0; i < n; i++)
+        dlogsig2_w[i] += c * sigma2_w[i] - shift;
+}

@@ -1,0 +1,84 @@
+/* The variational Bayesian linear layer (Blundell et al., "Weight uncertainty in neural
+ * networks", arXiv:1505.05424): every weight w_ij ~ N(mu_ij, sigma_ij^2) with
+ * sigma^2 = exp(logsig2); the bias is a plain parameter. Shapes follow torch.nn.Linear:
+ * weights are (n_out, n_in), a layer computes out = x W^T + b for a batch x (rows, n_in).
+ *
+ * Two samplers, forward and backward side by side:
+ *  - weight sampling (the tutorial): one draw W = mu + sigma * eps per forward pass,
+ *    shared by every row of the batch;
+ *  - the local reparameterisation trick (Kingma, Salimans, Welling, arXiv:1506.02557,
+ *    Eq. 6-7): the pre-activations are Gaussian, out_bj ~ N(x_b.mu_j + b_j,
+ *    sum_i x_bi^2 sigma_ji^2), sampled per row with noise z_bj; lower-variance gradients.
+ * Backward functions overwrite their gradient outputs (they do not accumulate).
+ */
+#ifndef BA_VBLINEAR_H
+#define BA_VBLINEAR_H
+
+#include <stddef.h>
+
+#include "bayesamp.h"
+
+/* ---- weight sampling ---- */
+
+/* For the n weights: sigma = exp(logsig2 / 2), sigma2 = sigma^2,
+ * weight = mu + sigma * eps. */
+void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
+                             ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
+
+/* out (rows, n_out) = x (rows, n_in) weight^T + bias. */
+void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
+                      const ba_real *bias, int rows, int n_in, int n_out);
+
+/* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2
+ * (chain rule through w = mu + exp(logsig2/2) eps); dL/dbias = column sums of dout;
+ * dx = dout weight (skipped when dx is NULL). */
+void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
+                       const ba_real *dout, const ba_real *x, const ba_real *weight,
+                       const ba_real *eps, const ba_real *sigma, int rows, int n_in,
+                       int n_out);
+
+/* ---- local reparameterisation ---- */
+
+/* Scratch for one layer and one block of rows under the local sampler. */
+typedef struct vblinear_local_cache {
+    ba_real *x2;    /* (rows, n_in)  x^2 */
+    ba_real *z;     /* (rows, n_out) standard normals, filled by the caller */
+    ba_real *std;   /* (rows, n_out) sqrt(x^2 sigma^2^T) */
+    ba_real *dvar;  /* (rows, n_out) dL/dvar */
+    ba_real *tmp;   /* (rows, n_in)  scratch for dx */
+} vblinear_local_cache;
+
+/* sigma2 = exp(logsig2) for the n weights (once per step, shared by all rows). */
+void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n);
+
+/* out = x mu^T + b + sqrt(x^2 sigma2^T) * z, with z taken from cache->z. */
+void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
+                            const ba_real *sigma2, const ba_real *bias,
+                            vblinear_local_cache *cache, int rows, int n_in, int n_out);
+
+/* Gradients through the sampled pre-activations: dvar = dout z / (2 std) (0 where std is
+ * 0, i.e. where the whole input row is 0 and the variance cannot move), dL/dmu_w =
+ * dout^T x, dL/dlogsig2_w = (dvar^T x^2) * sigma2, dx = dout mu + 2 x * (dvar sigma2). */
+void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
+                             ba_real *dbias, const ba_real *dout, const ba_real *x,
+                             const ba_real *mu_w, const ba_real *sigma2,
+                             vblinear_local_cache *cache, int rows, int n_in, int n_out);
+
+/* ---- KL divergence to the prior N(0, prior_sigma^2) ---- */
+
+/* KL(N(mu, sigma^2) || N(0, s0^2)) summed over n weights:
+ * 0.5 * sum(mu^2/s0^2 + sigma^2/s0^2 - log(sigma^2/s0^2) - 1). For s0 = 1 this is the
+ * tutorial's 0.5 * sum(mu^2 + sigma^2 - logsig2 - 1). sigma2 = exp(logsig2) is passed in
+ * (the samplers compute it anyway), so no exponential is taken here. Summed in double. */
+double vblinear_kl(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *sigma2_w,
+                   size_t n, double prior_sigma);
+
+/* Its gradient times scale, in two halves so that a range of the parameter vector can
+ * be handled piece by piece: dmu += scale * mu / s0^2 and
+ * dlogsig2 += scale * (sigma^2 / s0^2 - 1) / 2. */
+void vblinear_kl_grad_mu_add(ba_real *dmu_w, const ba_real *mu_w, size_t n, double prior_sigma,
+                             double scale);
+void vblinear_kl_grad_logsig2_add(ba_real *dlogsig2_w, const ba_real *sigma2_w, size_t n,
+                                  double prior_sigma, double scale);
+
+#endif
