@@ -1,0 +1,28 @@
+/* The command-line front end: one file per command, helpers shared by them here.
+ * Exit codes: 0 success, 1 failure while running (bad data, unwritable output),
+ * 2 usage error (unknown or missing flag, malformed value). */
+#ifndef BA_CLI_H
+#define BA_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EXIT_USAGE 2
+
+int cmd_train(int argc, char **argv);
+
+/* Print "bayesamp: <message>" on one line to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a flag's value; on failure print which flag and why, and return -1. */
+int cli_parse_int(const char *flag, const char *text, long min, long max, long *out);
+int cli_parse_u64(const char *flag, const char *text, uint64_t *out);
+int cli_parse_double(const char *flag, const char *text, double min, double max, double *out);
+
+/* Create a folder and its parents if missing; -1 with a message on failure. */
+int cli_make_dir(const char *path);
+
+/* Join folder and file name into out; -1 if too long. */
+int cli_path(char *out, size_t size, const char *dir, const char *name);
+
+#endif

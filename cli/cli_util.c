@@ -1,0 +1,110 @@
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bayesamp: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_parse_int(const char *flag, const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end) {
+        cli_error("%s: '%s' is not an integer", flag, text);
+        return -1;
+    }
+    if (v < min || v > max) {
+        cli_error("%s: %ld is out of range [%ld, %ld]", flag, v, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *flag, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] == '-') {
+        cli_error("%s: '%s' must not be negative", flag, text);
+        return -1;
+    }
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end) {
+        cli_error("%s: '%s' is not a non-negative integer", flag, text);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_double(const char *flag, const char *text, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v)) {
+        cli_error("%s: '%s' is not a number", flag, text);
+        return -1;
+    }
+    if (v < min || v > max) {
+        cli_error("%s: %g is out of range [%g, %g]", flag, v, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_make_dir(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf) {
+        cli_error("%s: path too long", path);
+        return -1;
+    }
+    strcpy(buf, path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                cli_error("%s: cannot create folder: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("%s: not a folder", path);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_path(char *out, size_t size, const char *dir, const char *name)
+{
+    int n = snprintf(out, size, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= size) {
+        cli_error("%s/%s: path too long", dir, name);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,379 @@
+/* bayesamp train: the training half of the tutorial's workflow. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bayesamp.h"
+#include "cli.h"
+#include "io/atomic_file.h"
+#include "io/json_file.h"
+
+static void train_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: bayesamp train --data DIR --out RUN [options]\n"
+        "\n"
+        "Train the tutorial's Bayesian network on DIR ({trn,val,tst}_{dat,amp}.npy) and\n"
+        "write RUN/model.safetensors (best validation loss), RUN/model-last.safetensors,\n"
+        "RUN/history.csv and RUN/train.json.\n"
+        "\n"
+        "  --data DIR          data folder in the Heidelberg layout (required)\n"
+        "  --out RUN           output folder, created if missing (required)\n"
+        "  --epochs N          training epochs (default 100)\n"
+        "  --batch-size N      events per batch (default 128)\n"
+        "  --lr X              Adam learning rate (default 1e-3)\n"
+        "  --hidden W,W,...    hidden layer widths (default 50,50,50)\n"
+        "  --prior-sigma X     width of the Gaussian prior of the weights (default 1)\n"
+        "  --sampler S         weight: one weight draw per batch, as the tutorial;\n"
+        "                      local: local reparameterisation trick (default weight)\n"
+        "  --seed N            random seed; results do not depend on --threads (default 1)\n"
+        "  --threads N         threads (default: all cores)\n"
+        "  --patience P        stop after P epochs without a better validation loss\n"
+        "                      (default 0: off)\n"
+        "  --help              this text\n");
+}
+
+typedef struct train_options {
+    const char *data, *out;
+    ba_train_config cfg;
+    ba_arch arch;
+} train_options;
+
+static int parse_hidden(const char *text, ba_arch *arch)
+{
+    arch->n_hidden = 0;
+    const char *p = text;
+    while (*p) {
+        char item[32];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item || arch->n_hidden == BA_MAX_LAYERS) {
+            cli_error("--hidden: '%s' is not a list of up to %d widths like 50,50,50", text,
+                      BA_MAX_LAYERS);
+            return -1;
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        long w;
+        if (cli_parse_int("--hidden", item, 1, 100000, &w))
+            return -1;
+        arch->hidden[arch->n_hidden++] = (int)w;
+        p += len;
+        if (*p == ',' && *++p == '\0') {
+            cli_error("--hidden: '%s' ends with a comma", text);
+            return -1;
+        }
+    }
+    if (arch->n_hidden == 0) {
+        cli_error("--hidden: give at least one width");
+        return -1;
+    }
+    return 0;
+}
+
+/* 0: parsed; 1: --help printed; -1: usage error (already reported). */
+static int parse_train_options(int argc, char **argv, train_options *o)
+{
+    enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
+           O_SEED, O_THREADS, O_PATIENCE, O_HELP };
+    static const struct option options[] = {
+        {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
+        {"epochs", required_argument, 0, O_EPOCHS},   {"batch-size", required_argument, 0, O_BATCH},
+        {"lr", required_argument, 0, O_LR},           {"hidden", required_argument, 0, O_HIDDEN},
+        {"prior-sigma", required_argument, 0, O_PRIOR},
+        {"sampler", required_argument, 0, O_SAMPLER}, {"seed", required_argument, 0, O_SEED},
+        {"threads", required_argument, 0, O_THREADS},
+        {"patience", required_argument, 0, O_PATIENCE}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->cfg = ba_train_defaults();
+    o->arch = (ba_arch){.n_inputs = 20, .n_hidden = 3, .hidden = {50, 50, 50}, .prior_sigma = 1};
+    opterr = 0;
+    optind = 1;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+        switch (c) {
+        case O_DATA: o->data = optarg; break;
+        case O_OUT: o->out = optarg; break;
+        case O_EPOCHS:
+            if (cli_parse_int("--epochs", optarg, 0, 1000000, &v)) return -1;
+            o->cfg.epochs = (int)v;
+            break;
+        case O_BATCH:
+            if (cli_parse_int("--batch-size", optarg, 1, 1 << 20, &v)) return -1;
+            o->cfg.batch_size = (int)v;
+            break;
+        case O_LR:
+            if (cli_parse_double("--lr", optarg, 1e-12, 10, &o->cfg.lr)) return -1;
+            break;
+        case O_HIDDEN:
+            if (parse_hidden(optarg, &o->arch)) return -1;
+            break;
+        case O_PRIOR:
+            if (cli_parse_double("--prior-sigma", optarg, 1e-6, 1e6, &o->arch.prior_sigma))
+                return -1;
+            break;
+        case O_SAMPLER:
+            if (!strcmp(optarg, "weight")) o->cfg.sampler = BA_SAMPLER_WEIGHT;
+            else if (!strcmp(optarg, "local")) o->cfg.sampler = BA_SAMPLER_LOCAL;
+            else {
+                cli_error("--sampler: '%s' is neither 'weight' nor 'local'", optarg);
+                return -1;
+            }
+            break;
+        case O_SEED:
+            if (cli_parse_u64("--seed", optarg, &o->cfg.seed)) return -1;
+            break;
+        case O_THREADS:
+            if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return -1;
+            o->cfg.threads = (int)v;
+            break;
+        case O_PATIENCE:
+            if (cli_parse_int("--patience", optarg, 0, 1000000, &v)) return -1;
+            o->cfg.patience = (int)v;
+            break;
+        case O_HELP: train_usage(stdout); return 1;
+        case ':': cli_error("train: %s needs a value", flag); return -1;
+        default: cli_error("train: unknown option '%s' (see 'bayesamp train --help')", flag); return -1;
+        }
+    }
+    if (optind < argc) {
+        cli_error("train: unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!o->data || !o->out) {
+        cli_error("train: %s is required (see 'bayesamp train --help')",
+                  !o->data ? "--data DIR" : "--out RUN");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- state shared with the per-epoch callback ---- */
+
+typedef struct train_run {
+    const train_options *o;
+    char model_path[4096], history_path[4096];
+    ba_epoch_stats *history;
+    int n_history, best_epoch;
+    double best_val;
+    int on_terminal;
+    int save_failed;
+    ba_error save_err;
+} train_run;
+
+static int write_history(const train_run *r, ba_error *err)
+{
+    atomic_file af;
+    if (atomic_file_open(&af, r->history_path, err))
+        return -1;
+    fprintf(af.fp, "epoch,train_loss,train_nll,train_kl,val_loss,seconds\n");
+    for (int i = 0; i < r->n_history; i++) {
+        const ba_epoch_stats *s = &r->history[i];
+        fprintf(af.fp, "%d,%.9g,%.9g,%.9g,%.9g,%.6f\n", s->epoch, s->train_loss, s->train_nll,
+                s->train_kl, s->val_loss, s->seconds);
+    }
+    return atomic_file_commit(&af, err);
+}
+
+static void show_progress(int epoch, size_t done, size_t total, void *user)
+{
+    train_run *r = user;
+    if (!r->on_terminal)
+        return;
+    const int width = 30;
+    int filled = (int)((double)done / (double)total * width);
+    fprintf(stderr, "\repoch %4d [", epoch);
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%%", (int)(100.0 * (double)done / (double)total));
+    fflush(stderr);
+}
+
+static int on_epoch(const ba_epoch_stats *s, int best, const ba_model *m, void *user)
+{
+    train_run *r = user;
+    r->history[r->n_history++] = *s;
+    if (best) {
+        r->best_epoch = s->epoch;
+        r->best_val = s->val_loss;
+        if (ba_model_save(m, r->model_path, &r->save_err)) {
+            r->save_failed = 1;
+            return 1;
+        }
+    }
+    if (write_history(r, &r->save_err)) {
+        r->save_failed = 1;
+        return 1;
+    }
+    if (r->on_terminal)
+        fputs("\r\033[K", stderr);
+    printf("epoch %4d  train %.6f  val %.6f  %.3f s%s\n", s->epoch, s->train_loss, s->val_loss,
+           s->seconds, best ? "  *" : "");
+    fflush(stdout);
+    return 0;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_seconds(const train_run *r)
+{
+    if (r->n_history == 0)
+        return NAN;
+    double *s = malloc((size_t)r->n_history * sizeof *s);
+    if (!s)
+        return NAN;
+    for (int i = 0; i < r->n_history; i++)
+        s[i] = r->history[i].seconds;
+    qsort(s, (size_t)r->n_history, sizeof *s, compare_doubles);
+    int n = r->n_history;
+    double med = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    free(s);
+    return med;
+}
+
+static int write_train_json(const char *path, const train_run *r, const ba_dataset *ds,
+                            int threads, double total_seconds, ba_error *err)
+{
+    const train_options *o = r->o;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *set = cJSON_AddObjectToObject(root, "settings");
+    cJSON_AddStringToObject(set, "data", o->data);
+    cJSON_AddStringToObject(set, "out", o->out);
+    cJSON_AddNumberToObject(set, "epochs", o->cfg.epochs);
+    cJSON_AddNumberToObject(set, "batch_size", o->cfg.batch_size);
+    cJSON_AddNumberToObject(set, "lr", o->cfg.lr);
+    cJSON *hidden = cJSON_AddArrayToObject(set, "hidden");
+    for (int i = 0; i < o->arch.n_hidden; i++)
+        cJSON_AddItemToArray(hidden, cJSON_CreateNumber(o->arch.hidden[i]));
+    cJSON_AddNumberToObject(set, "prior_sigma", o->arch.prior_sigma);
+    cJSON_AddStringToObject(set, "sampler", o->cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight");
+    cJSON_AddNumberToObject(set, "seed", (double)o->cfg.seed);
+    cJSON_AddNumberToObject(set, "threads", threads);
+    cJSON_AddNumberToObject(set, "patience", o->cfg.patience);
+    cJSON_AddStringToObject(set, "optimizer", "adam(beta1=0.9, beta2=0.999, eps=1e-8)");
+    cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
+    cJSON_AddNumberToObject(pre, "gluon_pt_mean", ds->pre.gluon_pt_mean);
+    cJSON_AddStringToObject(pre, "features", "momenta (N,20) / gluon_pt_mean");
+    cJSON_AddStringToObject(pre, "target", "log(amplitude)");
+    cJSON *sizes = cJSON_AddObjectToObject(root, "data_sizes");
+    cJSON_AddNumberToObject(sizes, "trn", (double)ds->trn.n);
+    cJSON_AddNumberToObject(sizes, "val", (double)ds->val.n);
+    cJSON_AddNumberToObject(sizes, "tst", (double)ds->tst.n);
+    cJSON *res = cJSON_AddObjectToObject(root, "result");
+    cJSON_AddNumberToObject(res, "epochs_run", r->n_history);
+    cJSON_AddNumberToObject(res, "best_epoch", r->best_epoch);
+    if (r->n_history) {
+        cJSON_AddNumberToObject(res, "best_val_loss", r->best_val);
+        cJSON_AddNumberToObject(res, "final_train_loss", r->history[r->n_history - 1].train_loss);
+        cJSON_AddNumberToObject(res, "final_val_loss", r->history[r->n_history - 1].val_loss);
+        cJSON_AddNumberToObject(res, "seconds_per_epoch_median", median_seconds(r));
+    }
+    cJSON_AddNumberToObject(res, "seconds_total", total_seconds);
+    cJSON *ver = cJSON_AddObjectToObject(root, "versions");
+    cJSON_AddStringToObject(ver, "bayesamp", BAYESAMP_VERSION);
+    cJSON_AddStringToObject(ver, "git_commit", ba_git_commit());
+    cJSON_AddStringToObject(ver, "precision", ba_precision());
+    cJSON_AddStringToObject(ver, "blas", ba_blas_version());
+    cJSON_AddStringToObject(ver, "cjson", cJSON_Version());
+    cJSON_AddStringToObject(ver, "compiler", __VERSION__);
+    int rc = json_write_file(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_options o;
+    int parsed = parse_train_options(argc, argv, &o);
+    if (parsed)
+        return parsed > 0 ? 0 : EXIT_USAGE;
+
+    ba_error err;
+    ba_dataset ds;
+    if (ba_dataset_load(o.data, &ds, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    train_run r = {.o = &o, .on_terminal = isatty(2)};
+    char last_path[4096], json_path[4096];
+    if (cli_make_dir(o.out) || cli_path(r.model_path, sizeof r.model_path, o.out, "model.safetensors") ||
+        cli_path(r.history_path, sizeof r.history_path, o.out, "history.csv") ||
+        cli_path(last_path, sizeof last_path, o.out, "model-last.safetensors") ||
+        cli_path(json_path, sizeof json_path, o.out, "train.json")) {
+        ba_dataset_free(&ds);
+        return 1;
+    }
+    /* Fail now, not after hours of training, if RUN cannot be written. */
+    if (write_history(&r, &err)) {
+        cli_error("%s", err.msg);
+        ba_dataset_free(&ds);
+        return 1;
+    }
+    r.history = calloc((size_t)o.cfg.epochs + 1, sizeof *r.history);
+    ba_model *m = ba_model_create(&o.arch, o.cfg.seed, &err);
+    if (!m || !r.history) {
+        cli_error("%s", m ? "out of memory" : err.msg);
+        ba_model_free(m);
+        free(r.history);
+        ba_dataset_free(&ds);
+        return 1;
+    }
+    int threads = o.cfg.threads > 0 ? o.cfg.threads : ba_default_threads();
+    char layers[256];
+    int used = snprintf(layers, sizeof layers, "%d", o.arch.n_inputs);
+    for (int i = 0; i < o.arch.n_hidden && used < (int)sizeof layers; i++)
+        used += snprintf(layers + used, sizeof layers - (size_t)used, "-%d", o.arch.hidden[i]);
+    printf("training %s-2 on %zu events (validation %zu), %d epochs, batch %d, %s sampler, "
+           "%d threads -> %s\n", layers, ds.trn.n, ds.val.n, o.cfg.epochs,
+           o.cfg.batch_size, o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", threads, o.out);
+    fflush(stdout);
+    o.cfg.on_progress = show_progress;
+    double t0 = wall_seconds();
+    int rc = ba_train(m, &ds, &o.cfg, on_epoch, &r, &err);
+    double total = wall_seconds() - t0;
+    if (r.on_terminal)
+        fputs("\r\033[K", stderr);
+    int status = 0;
+    if (r.save_failed) {
+        cli_error("%s", r.save_err.msg);
+        status = 1;
+    } else if (rc) {
+        cli_error("%s%s", err.msg, r.best_epoch ? "; the best model so far is kept" : "");
+        status = 1;
+    }
+    if (!r.save_failed && rc == 0 && ba_model_save(m, last_path, &err)) {
+        cli_error("%s", err.msg);
+        status = 1;
+    }
+    if (!r.save_failed && write_train_json(json_path, &r, &ds, threads, total, &err)) {
+        cli_error("%s", err.msg);
+        status = 1;
+    }
+    if (status == 0)
+        printf("best validation loss %.6f in epoch %d; model: %s\n", r.best_val, r.best_epoch,
+               r.model_path);
+    ba_model_free(m);
+    free(r.history);
+    ba_dataset_free(&ds);
+    return status;
+}

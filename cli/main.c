@@ -1,0 +1,41 @@
+/* bayesamp: the command-line front end of the library. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bayesamp.h"
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "bayesamp %s: Bayesian neural networks for scattering amplitudes\n"
+            "\n"
+            "usage: bayesamp COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  train     train a Bayesian network on a data folder (Heidelberg layout)\n"
+            "\n"
+            "Run 'bayesamp COMMAND --help' for the options of a command.\n",
+            BAYESAMP_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("bayesamp %s\n", BAYESAMP_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "train"))
+        return cmd_train(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (see 'bayesamp --help')", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,207 @@
+/* Model files: safetensors with the tutorial's PyTorch names, so that
+ *   torch_model.load_state_dict(safetensors.torch.load_file("model.safetensors"))
+ * works for the tutorial's bayes_amp_net. Layer l of ours is PyTorch's model.{2l} (the
+ * ReLUs sit at the odd indices of its nn.Sequential); each has mu_w and logsig2_w of
+ * shape (n_out, n_in) and bias (n_out,). The architecture and the preprocessing
+ * constants go into __metadata__ (string values, as the format requires).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bayesamp.h"
+#include "common/error.h"
+#include "io/safetensors.h"
+#include "nn/model.h"
+
+#ifdef BA_REAL_DOUBLE
+#define MODEL_DTYPE ST_F64
+#else
+#define MODEL_DTYPE ST_F32
+#endif
+
+static const char *PART_NAMES[3] = {"mu_w", "logsig2_w", "bias"};
+
+static void tensor_name(char *out, size_t size, int layer, int part)
+{
+    snprintf(out, size, "model.%d.%s", 2 * layer, PART_NAMES[part]);
+}
+
+static void format_hidden(char *out, size_t size, const ba_arch *a)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < a->n_hidden && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, i ? ",%d" : "%d", a->hidden[i]);
+}
+
+int ba_model_save(const ba_model *m, const char *path, ba_error *err)
+{
+    if (!model_params_finite(m))
+        return ba_fail(err, "%s: refusing to write a model with non-finite parameters", path);
+    int n = 3 * m->n_layers;
+    st_tensor *t = calloc((size_t)n, sizeof *t);
+    double *values = malloc(m->n_params * sizeof *values);
+    if (!t || !values) {
+        free(t), free(values);
+        return ba_fail(err, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < m->n_params; i++)
+        values[i] = (double)m->params[i];
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        size_t offsets[3] = {L->mu_w, L->logsig2_w, L->bias};
+        for (int p = 0; p < 3; p++) {
+            st_tensor *x = &t[3 * l + p];
+            tensor_name(x->name, sizeof x->name, l, p);
+            x->dtype = MODEL_DTYPE;
+            if (p < 2) {
+                x->ndim = 2;
+                x->shape[0] = (size_t)L->n_out;
+                x->shape[1] = (size_t)L->n_in;
+            } else {
+                x->ndim = 1;
+                x->shape[0] = (size_t)L->n_out;
+            }
+            x->count = p < 2 ? L->n_weights : (size_t)L->n_out;
+            x->data = values + offsets[p];
+        }
+    }
+    char hidden[512], n_inputs[32], prior[64], gpt[64];
+    format_hidden(hidden, sizeof hidden, &m->arch);
+    snprintf(n_inputs, sizeof n_inputs, "%d", m->arch.n_inputs);
+    snprintf(prior, sizeof prior, "%.17g", m->arch.prior_sigma);
+    snprintf(gpt, sizeof gpt, "%.17g", m->pre.gluon_pt_mean);
+    st_meta meta[] = {
+        {"format", "pt"},
+        {"bayesamp_version", BAYESAMP_VERSION},
+        {"n_inputs", n_inputs},
+        {"hidden", hidden},
+        {"activation", "relu"},
+        {"outputs", "mu,logsig2"},
+        {"prior_sigma", prior},
+        {"features", "momenta/gluon_pt_mean"},
+        {"target", "log_amplitude"},
+        {"gluon_pt_mean", gpt},
+    };
+    int rc = st_write(path, t, n, meta, (int)(sizeof meta / sizeof *meta), err);
+    free(t);
+    free(values);
+    return rc;
+}
+
+/* Parse a decimal integer that must fill the whole string. */
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < -2147483647 || v > 2147483647)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return (errno || end == s || *end || !isfinite(*out)) ? -1 : 0;
+}
+
+static int parse_arch(const st_file *f, const char *path, ba_arch *a, double *gpt,
+                      ba_error *err)
+{
+    const char *keys[4] = {"n_inputs", "hidden", "prior_sigma", "gluon_pt_mean"};
+    for (int k = 0; k < 4; k++)
+        if (!st_find_meta(f, keys[k]))
+            return ba_fail(err, "%s: not a bayesamp model: __metadata__ lacks \"%s\"", path,
+                           keys[k]);
+    memset(a, 0, sizeof *a);
+    if (parse_int(st_find_meta(f, "n_inputs"), &a->n_inputs))
+        return ba_fail(err, "%s: metadata n_inputs is not an integer", path);
+    const char *h = st_find_meta(f, "hidden");
+    while (*h) {
+        if (a->n_hidden == BA_MAX_LAYERS)
+            return ba_fail(err, "%s: more than %d hidden layers", path, BA_MAX_LAYERS);
+        char item[32];
+        size_t len = strcspn(h, ",");
+        if (len == 0 || len >= sizeof item)
+            return ba_fail(err, "%s: metadata hidden is not a list of widths", path);
+        memcpy(item, h, len);
+        item[len] = '\0';
+        if (parse_int(item, &a->hidden[a->n_hidden++]))
+            return ba_fail(err, "%s: metadata hidden is not a list of widths", path);
+        h += len;
+        if (*h == ',' && *++h == '\0')
+            return ba_fail(err, "%s: metadata hidden is not a list of widths", path);
+    }
+    if (parse_double(st_find_meta(f, "prior_sigma"), &a->prior_sigma))
+        return ba_fail(err, "%s: metadata prior_sigma is not a number", path);
+    if (parse_double(st_find_meta(f, "gluon_pt_mean"), gpt) || !(*gpt > 0))
+        return ba_fail(err, "%s: metadata gluon_pt_mean is not a positive number", path);
+    const char *act = st_find_meta(f, "activation");
+    if (act && strcmp(act, "relu") != 0)
+        return ba_fail(err, "%s: activation \"%s\" not supported", path, act);
+    return 0;
+}
+
+ba_model *ba_model_load(const char *path, ba_error *err)
+{
+    st_file f;
+    if (st_read(path, &f, err))
+        return NULL;
+    ba_arch arch;
+    double gpt = 0;
+    ba_model *m = NULL;
+    ba_error arch_err;
+    if (parse_arch(&f, path, &arch, &gpt, err))
+        goto fail;
+    if (!(m = model_alloc(&arch, &arch_err))) {
+        ba_fail(err, "%s: %s", path, arch_err.msg);
+        goto fail;
+    }
+    m->pre.gluon_pt_mean = gpt;
+    if (f.n_tensors != 3 * m->n_layers) {
+        ba_fail(err, "%s: %d tensors, the architecture needs %d", path, f.n_tensors,
+                3 * m->n_layers);
+        goto fail;
+    }
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        size_t offsets[3] = {L->mu_w, L->logsig2_w, L->bias};
+        for (int p = 0; p < 3; p++) {
+            char name[64];
+            tensor_name(name, sizeof name, l, p);
+            const st_tensor *x = st_find_tensor(&f, name);
+            if (!x) {
+                ba_fail(err, "%s: tensor %s missing", path, name);
+                goto fail;
+            }
+            int ok = p < 2 ? x->ndim == 2 && x->shape[0] == (size_t)L->n_out &&
+                                 x->shape[1] == (size_t)L->n_in
+                           : x->ndim == 1 && x->shape[0] == (size_t)L->n_out;
+            if (!ok) {
+                ba_fail(err, "%s: tensor %s has the wrong shape for a %d -> %d layer", path,
+                        name, L->n_in, L->n_out);
+                goto fail;
+            }
+            for (size_t i = 0; i < x->count; i++) {
+                if (!isfinite(x->data[i])) {
+                    ba_fail(err, "%s: tensor %s has a non-finite value at %zu", path, name, i);
+                    goto fail;
+                }
+                m->params[offsets[p] + i] = (ba_real)x->data[i];
+            }
+        }
+    }
+    st_free(&f);
+    return m;
+fail:
+    ba_model_free(m);
+    st_free(&f);
+    return NULL;
+}
