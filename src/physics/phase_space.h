@@ -1,0 +1,75 @@
+/* Phase-space points for g g -> gamma gamma g at the LHC, as the training data (and
+ * shared/reference/README.md, "How the points were sampled"):
+ *
+ *   sqrt(s_hat) log-uniform in [mhat_min, mhat_max];
+ *   rapidity Y of the partonic system uniform in [-y, y], y = min(y_max, ln(sqrt_s/sqrt(s_hat)));
+ *   p1 = sqrt(s_hat)/2 e^{+Y} (1, 0, 0, 1),  p2 = sqrt(s_hat)/2 e^{-Y} (1, 0, 0, -1);
+ *   flat massless three-body phase space by RAMBO (Kleiss, Stirling, Ellis, Comput.
+ *   Phys. Commun. 40 (1986) 359) in the partonic frame, order [photon, photon, gluon],
+ *   boosted along z by Y;
+ *   cuts: pT > pt_min for all three, |eta| < eta_photon_max for the photons and
+ *   < eta_gluon_max for the gluon, Delta R > dr_min for every pair; a point failing them
+ *   is redrawn whole (s_hat, Y and angles).
+ *
+ * Layout p[5][4]: [g_in (+z), g_in (-z), photon, photon, g_out], (E, px, py, pz) in GeV,
+ * as gg_aag_amp2 expects.
+ *
+ * Randomness: event i draws from the counter-based stream (seed, stream = i) of
+ * common/rng.h, attempt after attempt, so that the event depends only on (seed, i):
+ * reproducible bit for bit whatever the number of threads or the order of generation.
+ */
+#ifndef BA_PHYSICS_PHASE_SPACE_H
+#define BA_PHYSICS_PHASE_SPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/rng.h"
+
+typedef struct ps_settings {
+    double sqrt_s;         /* hadronic centre-of-mass energy, GeV (13000) */
+    double mhat_min;       /* range of sqrt(s_hat), GeV (200, 2000) */
+    double mhat_max;
+    double y_max;          /* largest |Y| of the partonic system (2) */
+    double pt_min;         /* GeV, every final-state particle (20) */
+    double eta_photon_max; /* (2.5) */
+    double eta_gluon_max;  /* (5) */
+    double dr_min;         /* Delta R between every pair of final-state particles (0.4) */
+    long max_tries;        /* attempts per event before giving up (1000000) */
+} ps_settings;
+
+/* The values in parentheses above. */
+ps_settings ps_settings_default(void);
+
+/* 0 if the settings can produce events (positive, finite, ordered ranges, mhat_max <=
+ * sqrt_s, ...), else -1 with a one-line reason in why (may be NULL). */
+int ps_settings_check(const ps_settings *s, char *why, size_t why_len);
+
+/* RAMBO for n massless particles with total momentum (w, 0, 0, 0): p[0..n) are
+ * uniformly distributed in n-body phase space (constant weight). Draws 4 n uniforms. */
+void ps_rambo_massless(double w, int n, ba_rng *rng, double p[][4]);
+
+/* The largest |Y| for partonic mass mhat: min(y_max, ln(sqrt_s/mhat)). */
+double ps_rapidity_limit(const ps_settings *s, double mhat);
+
+/* One point without cuts. mhat (= sqrt(s_hat)) and rapidity (Y) may be NULL. */
+void ps_draw_point(const ps_settings *s, ba_rng *rng, double p[5][4], double *mhat,
+                   double *rapidity);
+
+/* 1 if the final state of p passes the cuts of s, else 0. */
+int ps_passes_cuts(const ps_settings *s, const double p[5][4]);
+
+/* Event number event_index of the sample with this seed: points from the stream
+ * (seed, event_index) until one passes the cuts. n_tries (may be NULL) gets the number
+ * of points drawn. Returns 0, or -1 if s->max_tries points all failed (p is then the
+ * last one drawn). */
+int ps_generate_event(const ps_settings *s, uint64_t seed, uint64_t event_index,
+                      double p[5][4], long *n_tries);
+
+/* Events first_index .. first_index + n - 1 into p[0..n); total_tries (may be NULL) gets
+ * the number of points drawn for them. Returns 0, or -1 as ps_generate_event. Each
+ * event is independent of the others: callers may split the range over threads. */
+int ps_generate_events(const ps_settings *s, uint64_t seed, uint64_t first_index, size_t n,
+                       double (*p)[5][4], long *total_tries);
+
+#endif
