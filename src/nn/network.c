@@ -34,33 +34,36 @@ void net_noise_free(net_noise *nz)
     memset(nz, 0, sizeof *nz);
 }
 
-void net_prepare_noise_layer(net_noise *nz, const ba_model *m, int l, ba_noise_mode mode,
-                             const noise_source *src)
+double net_prepare_noise_range(net_noise *nz, const ba_model *m, int l, size_t begin,
+                               size_t end, ba_noise_mode mode, const noise_source *src)
 {
     const layer_layout *L = &m->layers[l];
-    const ba_real *mu = m->params + L->mu_w, *logsig2 = m->params + L->logsig2_w;
-    size_t at = L->mu_w, n = L->n_weights;
+    const ba_real *mu = m->params + L->mu_w + begin, *logsig2 = m->params + L->logsig2_w + begin;
+    size_t at = L->mu_w + begin, n = end - begin;
     nz->mode = mode;
     if (mode == BA_NOISE_MAP) {
         memcpy(nz->weight + at, mu, n * sizeof *mu);
-        return;
+        return 0;
     }
     if (nz->sampler == BA_SAMPLER_LOCAL) {
         vblinear_variances(logsig2, nz->var + at, n);
-        return;
+    } else {
+        if (mode == BA_NOISE_RESAMPLE)
+            normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
+                    begin, nz->eps + at, n);
+        vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at, nz->var + at,
+                                nz->weight + at, n);
     }
-    if (mode == BA_NOISE_RESAMPLE)
-        normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l), 0,
-                nz->eps + at, n);
-    vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at, nz->var + at,
-                            nz->weight + at, n);
+    return vblinear_kl(mu, logsig2, nz->var + at, n, m->arch.prior_sigma);
 }
 
-void net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
-                       const noise_source *src)
+double net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
+                         const noise_source *src)
 {
+    double kl = 0;
     for (int l = 0; l < m->n_layers; l++)
-        net_prepare_noise_layer(nz, m, l, mode, src);
+        kl += net_prepare_noise_range(nz, m, l, 0, m->layers[l].n_weights, mode, src);
+    return kl;
 }
 
 /* ---- block workspace ---- */
@@ -184,17 +187,6 @@ double net_kl(const ba_model *m)
         vblinear_variances(logsig2, var, L->n_weights);
         kl += vblinear_kl(m->params + L->mu_w, logsig2, var, L->n_weights, m->arch.prior_sigma);
         free(var);
-    }
-    return kl;
-}
-
-double net_noise_kl(const net_noise *nz, const ba_model *m)
-{
-    double kl = 0;
-    for (int l = 0; l < m->n_layers; l++) {
-        const layer_layout *L = &m->layers[l];
-        kl += vblinear_kl(m->params + L->mu_w, m->params + L->logsig2_w, nz->var + L->mu_w,
-                          L->n_weights, m->arch.prior_sigma);
     }
     return kl;
 }

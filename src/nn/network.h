@@ -39,13 +39,15 @@ typedef struct noise_source {
 int net_noise_alloc(net_noise *nz, const ba_model *m, ba_sampler sampler, ba_error *err);
 void net_noise_free(net_noise *nz);
 
-/* Refresh the per-step quantities for layer l from the current parameters; with
- * BA_NOISE_RESAMPLE the weight sampler draws new eps from src, with BA_NOISE_KEEP it
- * reuses the last eps. Layers are independent (a thread may take each). */
-void net_prepare_noise_layer(net_noise *nz, const ba_model *m, int l, ba_noise_mode mode,
-                             const noise_source *src);
-void net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
-                       const noise_source *src);
+/* Refresh the per-step quantities of the weights [begin, end) of layer l from the
+ * current parameters; with BA_NOISE_RESAMPLE the weight sampler draws new eps from src,
+ * with BA_NOISE_KEEP it reuses the last eps. Returns the KL of those weights to the
+ * prior (0 in MAP mode). Ranges are independent: threads may take one each. */
+double net_prepare_noise_range(net_noise *nz, const ba_model *m, int l, size_t begin,
+                               size_t end, ba_noise_mode mode, const noise_source *src);
+/* The same for every weight; returns the KL of the whole network (not divided by N). */
+double net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
+                         const noise_source *src);
 
 /* Workspace of one block of at most max_rows rows: activations of every layer, gradient
  * buffers, the local sampler's caches, and the block's parameter gradients. */
@@ -77,10 +79,6 @@ void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows
 /* KL of all layers to the prior, summed (not divided by the training size), from the
  * parameters alone. */
 double net_kl(const ba_model *m);
-
-/* The same from the variances of a step prepared with net_prepare_noise (cheaper: no
- * exponentials). */
-double net_noise_kl(const net_noise *nz, const ba_model *m);
 
 /* Add scale * dKL/dparams to grad[begin, end) (indices into the parameter vector), using
  * the variances of the prepared step. */

@@ -1,0 +1,103 @@
+/* The counter-based generator: the float32 fast path against the definition through
+ * Random123's philox4x32, independence from how a range is split, and the moments of
+ * the normals. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "common/rng.h"
+
+/* The float32 normals by their definition: words of Random123's philox4x32 (through
+ * ba_rng_u32), top 24 bits as uniforms, Box-Muller on word pairs (0,1) and (2,3). */
+static double reference_normal(uint64_t seed, uint64_t stream, uint64_t k)
+{
+    ba_rng r;
+    ba_rng_init(&r, seed, stream);
+    uint32_t w[4];
+    for (uint64_t b = 0; b <= k / 4; b++)
+        for (int j = 0; j < 4; j++)
+            w[j] = ba_rng_u32(&r);
+    int pair = (int)(k % 4) / 2, is_sin = (int)(k % 2);
+    double u1 = ((double)(w[2 * pair] >> 8) + 0.5) / 16777216.0;
+    double u2 = ((double)(w[2 * pair + 1] >> 8) + 0.5) / 16777216.0;
+    double radius = sqrt(-2.0 * log(u1)), angle = 6.283185307179586 * u2;
+    return radius * (is_sin ? sin(angle) : cos(angle));
+}
+
+int main(void)
+{
+    const uint64_t seed = 0x123456789abcdefULL, stream = (5ULL << 60) | 77;
+    enum { N = 1000 };
+    float z[N];
+    ba_rng_normals_f32(seed, stream, 0, z, N);
+    int bad = 0;
+    for (uint64_t k = 0; k < N; k += 7) {
+        double want = reference_normal(seed, stream, k);
+        if (!(fabs(z[k] - want) <= 2e-6 * (1 + fabs(want))))
+            bad++;
+    }
+    CHECK_MSG(bad == 0, "%d float32 normals differ from the philox4x32 definition", bad);
+
+    /* Any sub-range, any offset, gives the same numbers bit for bit. */
+    float part[N];
+    int firsts[] = {0, 1, 3, 4, 255, 256, 257, 511};
+    for (size_t f = 0; f < sizeof firsts / sizeof *firsts; f++) {
+        int first = firsts[f], n = N - first;
+        ba_rng_normals_f32(seed, stream, (uint64_t)first, part, (size_t)n);
+        int same = 1;
+        for (int i = 0; i < n; i++)
+            same &= part[i] == z[first + i];
+        CHECK_MSG(same, "normals from offset %d differ", first);
+    }
+    double d[N], dpart[N];
+    ba_rng_normals_f64(seed, stream, 0, d, N);
+    ba_rng_normals_f64(seed, stream, 5, dpart, N - 5);
+    int same = 1;
+    for (int i = 0; i < N - 5; i++)
+        same &= dpart[i] == d[5 + i];
+    CHECK(same);
+    /* float64 and float32 draw the same normals up to the 24-bit uniforms */
+    int close = 1;
+    for (int i = 0; i < N; i++)
+        close &= fabs(d[i] - z[i]) < 1e-4 * (1 + fabs(d[i])) * (1 + fabs(d[i]));
+    CHECK(close);
+
+    /* Different streams and seeds differ. */
+    float other[8];
+    ba_rng_normals_f32(seed, stream + 1, 0, other, 8);
+    CHECK(other[0] != z[0] && other[5] != z[5]);
+    ba_rng_normals_f32(seed + 1, stream, 0, other, 8);
+    CHECK(other[0] != z[0] && other[5] != z[5]);
+
+    /* Moments of 10^6 normals: mean 0 +- 5 sigma/sqrt(n), variance 1, kurtosis 3. */
+    enum { M = 1000000 };
+    float *big = malloc(M * sizeof *big);
+    ba_rng_normals_f32(42, 1, 0, big, M);
+    double s1 = 0, s2 = 0, s4 = 0;
+    int beyond3 = 0;
+    for (int i = 0; i < M; i++) {
+        double x = big[i];
+        s1 += x, s2 += x * x, s4 += x * x * x * x;
+        beyond3 += fabs(x) > 3;
+    }
+    double mean = s1 / M, var = s2 / M - mean * mean;
+    CHECK_MSG(fabs(mean) < 5 / sqrt(M), "mean %g", mean);
+    CHECK_MSG(fabs(var - 1) < 5 * sqrt(2.0 / M), "variance %g", var);
+    CHECK_MSG(fabs(s4 / M - 3) < 5 * sqrt(96.0 / M), "fourth moment %g", s4 / M);
+    /* P(|x| > 3) = 0.0026998 */
+    CHECK_MSG(fabs(beyond3 / (double)M - 0.0026998) < 5 * sqrt(0.0027 / M), "tail %g",
+              beyond3 / (double)M);
+    free(big);
+
+    /* Uniforms stay strictly inside (0, 1). */
+    ba_rng r;
+    ba_rng_init(&r, 3, 4);
+    double lo = 1, hi = 0;
+    for (int i = 0; i < 100000; i++) {
+        double u = ba_rng_uniform(&r);
+        lo = u < lo ? u : lo;
+        hi = u > hi ? u : hi;
+    }
+    CHECK(lo > 0 && hi < 1 && lo < 1e-3 && hi > 1 - 1e-3);
+    return test_summary("test_rng");
+}
