@@ -104,7 +104,8 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         case O_DATA: o->data = optarg; break;
         case O_OUT: o->out = optarg; break;
         case O_EPOCHS:
-            if (cli_parse_int("--epochs", optarg, 0, 1000000, &v)) return -1;
+            /* At least one: with none, no model.safetensors would be written. */
+            if (cli_parse_int("--epochs", optarg, 1, 1000000, &v)) return -1;
             o->cfg.epochs = (int)v;
             break;
         case O_BATCH:

@@ -285,6 +285,11 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
             run_batch(&t, &ds->val, NULL, first, rows, &src, 0, 0);
             sum_val += t.batch_nll + kl;
         }
+        if (!isfinite(sum_val)) {
+            rc = ba_fail(err, "training diverged in epoch %d: the validation loss is not finite",
+                         epoch);
+            break;
+        }
         ba_epoch_stats st = {.epoch = epoch,
                              .train_loss = sum_loss / n_batches,
                              .train_nll = sum_nll / n_batches,
