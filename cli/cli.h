@@ -10,6 +10,8 @@
 #define EXIT_USAGE 2
 
 int cmd_train(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_amplitude(int argc, char **argv);
 
 /* Print "bayesamp: <message>" on one line to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

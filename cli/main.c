@@ -14,6 +14,8 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  train     train a Bayesian network on a data folder (Heidelberg layout)\n"
+            "  generate  make a data folder: LHC events with their exact one-loop |M|^2\n"
+            "  amplitude the exact one-loop |M|^2 of given momenta\n"
             "\n"
             "Run 'bayesamp COMMAND --help' for the options of a command.\n",
             BAYESAMP_VERSION);
@@ -22,7 +24,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        /* One line, like every other usage error, so that scripts can show it as is. */
+        cli_error("no command given (see 'bayesamp --help')");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -36,6 +39,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "generate"))
+        return cmd_generate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "amplitude"))
+        return cmd_amplitude(argc - 1, argv + 1);
     cli_error("unknown command '%s' (see 'bayesamp --help')", cmd);
     return EXIT_USAGE;
 }

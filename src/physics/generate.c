@@ -1,0 +1,141 @@
+#include "physics/generate.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "physics/amplitude.h"
+
+/* Events are handed out in blocks: between blocks the calling thread reports progress
+ * and stops at the first failure. A block of 4096 is ~0.1 s of work on two cores, and
+ * the imbalance at its end (one chunk of 8 events) is well under 1 % of it. */
+#define GEN_BLOCK 4096
+#define GEN_CHUNK 8
+
+/* gg_aag_check_event's tolerance for generated events: RAMBO and the boost keep p^2 and
+ * momentum balance at the 1e-16 level of double rounding, far inside it. */
+#define GEN_CHECK_TOL 1e-10
+
+enum event_status { EVENT_OK = 0, EVENT_NO_POINT, EVENT_INVALID, EVENT_BAD_AMPLITUDE };
+
+uint64_t gen_split_first_index(gen_split split) { return (uint64_t)split * GEN_SPLIT_STRIDE; }
+
+const char *gen_split_name(gen_split split)
+{
+    switch (split) {
+    case GEN_TRAIN: return "trn";
+    case GEN_VAL: return "val";
+    case GEN_TEST: return "tst";
+    }
+    return "?";
+}
+
+static int resolve_threads(int threads) { return threads > 0 ? threads : ba_default_threads(); }
+
+/* The message for event i, which failed with status. */
+static int event_failure(const ps_settings *s, uint64_t first_index, size_t i, int status,
+                         const double p[5][4], double amp, ba_error *err)
+{
+    uint64_t index = first_index + i;
+    char why[256];
+    switch (status) {
+    case EVENT_NO_POINT:
+        return ba_fail(err, "event %zu (stream %" PRIu64 "): no phase-space point passed the "
+                       "cuts in %ld tries; loosen the cuts or widen the mhat range",
+                       i, index, s->max_tries);
+    case EVENT_INVALID:
+        gg_aag_check_event(p, GEN_CHECK_TOL, why, sizeof why);
+        return ba_fail(err, "event %zu (stream %" PRIu64 "): the generator made an invalid "
+                       "event (a bug): %s", i, index, why);
+    default:
+        return ba_fail(err, "event %zu (stream %" PRIu64 "): |M|^2 = %g is not positive and "
+                       "finite", i, index, amp);
+    }
+}
+
+int gen_events(const ps_settings *s, uint64_t seed, uint64_t first_index, size_t n,
+               int threads, double (*p)[5][4], double *amp, gen_stats *stats,
+               gen_progress_fn progress, void *user, ba_error *err)
+{
+    char why[256];
+    if (stats)
+        *stats = (gen_stats){0};
+    if (ps_settings_check(s, why, sizeof why))
+        return ba_fail(err, "%s", why);
+    if (n > GEN_MAX_EVENTS || first_index > UINT64_MAX - n)
+        return ba_fail(err, "%zu events from index %" PRIu64 " are too many", n, first_index);
+    threads = resolve_threads(threads);
+
+    gen_stats total = {0};
+    unsigned char status[GEN_BLOCK];
+    for (size_t start = 0; start < n; start += GEN_BLOCK) {
+        size_t len = n - start < GEN_BLOCK ? n - start : GEN_BLOCK;
+        long long tries = 0;
+        double ps_seconds = 0, amp_seconds = 0;
+        /* Dynamic scheduling: an event costs one amplitude but a varying number of
+         * phase-space tries. Each thread writes only its own events' slots. */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, GEN_CHUNK) \
+    reduction(+ : tries, ps_seconds, amp_seconds)
+        for (size_t k = 0; k < len; k++) {
+            size_t i = start + k;
+            long t = 0;
+            double t0 = omp_get_wtime();
+            int failed = ps_generate_event(s, seed, first_index + i, p[i], &t);
+            double t1 = omp_get_wtime();
+            tries += t;
+            ps_seconds += t1 - t0;
+            amp[i] = 0;
+            if (failed) {
+                status[k] = EVENT_NO_POINT;
+            } else if (gg_aag_check_event(p[i], GEN_CHECK_TOL, NULL, 0)) {
+                status[k] = EVENT_INVALID;
+            } else {
+                amp[i] = gg_aag_amp2(p[i]);
+                amp_seconds += omp_get_wtime() - t1;
+                status[k] = isfinite(amp[i]) && amp[i] > 0 ? EVENT_OK : EVENT_BAD_AMPLITUDE;
+            }
+        }
+        total.tries += tries;
+        total.ps_seconds += ps_seconds;
+        total.amp_seconds += amp_seconds;
+        if (stats)
+            *stats = total;
+        /* The first failure in index order, so that the message does not depend on
+         * which thread got there first. */
+        for (size_t k = 0; k < len; k++)
+            if (status[k] != EVENT_OK)
+                return event_failure(s, first_index, start + k, status[k],
+                                     p[start + k], amp[start + k], err);
+        if (progress)
+            progress(start + len, n, user);
+    }
+    return 0;
+}
+
+int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
+                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                    ba_error *err)
+{
+    /* Every event is checked before any is evaluated: a bad file costs nothing and
+     * produces no output. The check is ~1/300 of an amplitude, not worth threads. */
+    char why[256];
+    for (size_t i = 0; i < n; i++)
+        if (gg_aag_check_event(p[i], tol, why, sizeof why)) {
+            if (bad_row)
+                *bad_row = i;
+            return ba_fail(err, "row %zu: %s", i, why);
+        }
+    threads = resolve_threads(threads);
+    for (size_t start = 0; start < n; start += GEN_BLOCK) {
+        size_t len = n - start < GEN_BLOCK ? n - start : GEN_BLOCK;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, GEN_CHUNK)
+        for (size_t i = start; i < start + len; i++)
+            amp[i] = gg_aag_amp2(p[i]);
+        if (progress)
+            progress(start + len, n, user);
+    }
+    return 0;
+}

@@ -1,0 +1,268 @@
+#!/bin/bash
+# Tests of `bayesamp generate` and `bayesamp amplitude`: the files and their shapes,
+# reproducibility (the same bytes with 1 and 2 threads, a split independent of the
+# others' sizes), `amplitude` agreeing byte for byte with what `generate` wrote, and the
+# errors: one line on stderr, exit 2 for usage errors, 1 for bad data or unwritable
+# output, and no output file after a failure.
+#
+# usage: cli_generate_test.sh PATH_TO_BAYESAMP
+#
+# Needs only bash, coreutils and perl (to edit and write .npy bytes). One line per check;
+# the last line is "N passed, N failed"; the exit status is non-zero if any check failed.
+set -u
+export LC_ALL=C
+
+BIN=${1:?usage: cli_generate_test.sh PATH_TO_BAYESAMP}
+if [ ! -x "$BIN" ]; then
+    echo "cli_generate_test.sh: $BIN is not an executable" >&2
+    exit 2
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/bayesamp-gen-XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+
+passed=0
+failed=0
+pass() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# Run the executable; leaves its exit code in rc and its output in $T/stdout, $T/stderr.
+run() {
+    "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
+    rc=$?
+}
+
+# expect_error NAME WANT_RC NEEDLE ARGS...: the exit code is WANT_RC and stderr is one
+# line, "bayesamp: ..." containing NEEDLE.
+expect_error() {
+    local name=$1 want=$2 needle=$3
+    shift 3
+    run "$@"
+    local first bytes
+    first=$(head -n 1 "$T/stderr")
+    bytes=$(wc -c <"$T/stderr")
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name" "exit code $rc, want $want (stderr: $(head -c 300 "$T/stderr"))"
+    elif [ "$bytes" -ne $((${#first} + 1)) ]; then # the first line and its newline, no more
+        fail "$name" "stderr is not exactly one line: $(head -c 300 "$T/stderr")"
+    elif [[ $first != "bayesamp: "* ]]; then
+        fail "$name" "stderr does not start with 'bayesamp: ': $first"
+    elif [[ $first != *"$needle"* ]]; then
+        fail "$name" "stderr does not mention '$needle': $first"
+    else
+        pass "$name (exit $rc: $first)"
+    fi
+}
+
+# npy_header FILE: the header dict of a version 1.0 .npy file (length at bytes 8-9).
+npy_header() {
+    local hlen
+    hlen=$(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')
+    head -c $((10 + hlen)) "$1" | tail -c "$hlen"
+}
+
+# npy_data_offset FILE: where the data of a version 1.0 .npy file starts.
+npy_data_offset() {
+    echo $((10 + $(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')))
+}
+
+# npy_data FILE: the data bytes of a .npy file, without its header (one event of
+# (N, 5, 4) float64 is 160 bytes, one amplitude 8).
+npy_data() {
+    tail -c +$(($(npy_data_offset "$1") + 1)) "$1"
+}
+
+# --- generate: files, shapes, summary ---------------------------------------------------
+G1="$T/g1"
+run generate --out "$G1" --n-train 200 --n-val 100 --n-test 100 --seed 3 --threads 1
+if [ "$rc" -eq 0 ] && [ ! -s "$T/stderr" ] && [ "$(wc -l <"$T/stdout")" -eq 1 ]; then
+    pass "generate 200/100/100 events, one summary line: $(cat "$T/stdout")"
+else
+    fail "generate" "exit $rc, stderr: $(head -c 300 "$T/stderr")"
+fi
+for spec in trn:200 val:100 tst:100; do
+    split=${spec%:*} n=${spec#*:}
+    h=$(npy_header "$G1/${split}_dat.npy" 2>/dev/null)
+    if [[ $h == *"'descr': '<f8'"* && $h == *"'shape': ($n, 5, 4)"* ]]; then
+        pass "${split}_dat.npy is ($n, 5, 4) <f8"
+    else
+        fail "${split}_dat.npy" "header '$h'"
+    fi
+    h=$(npy_header "$G1/${split}_amp.npy" 2>/dev/null)
+    if [[ $h == *"'descr': '<f8'"* && $h == *"'shape': ($n,)"* ]]; then
+        pass "${split}_amp.npy is ($n,) <f8"
+    else
+        fail "${split}_amp.npy" "header '$h'"
+    fi
+done
+extra=$(ls -A "$G1" | grep -v -x -E '(trn|val|tst)_(dat|amp)\.npy|generate\.json')
+if [ -z "$extra" ]; then
+    pass "exactly the six .npy files and generate.json, no temporary files"
+else
+    fail "stray files" "$extra"
+fi
+
+# --- generate.json ----------------------------------------------------------------------
+J="$G1/generate.json"
+missing=""
+for key in settings n_train n_val n_test seed sqrt_s mhat_min mhat_max y_max pt_min \
+    eta_photon_max eta_gluon_max dr_min threads accepted tried acceptance \
+    phase_space_us_per_event amplitude_us_per_event seconds bayesamp git_commit; do
+    grep -q "\"$key\":" "$J" 2>/dev/null || missing="$missing $key"
+done
+if [ -z "$missing" ]; then
+    pass "generate.json has every setting, acceptance, timings and versions"
+else
+    fail "generate.json" "missing keys:$missing"
+fi
+if grep -Eq '"accepted":[[:space:]]*400,' "$J" && grep -Eq '"seed":[[:space:]]*3,' "$J"; then
+    pass "generate.json: 400 accepted events, seed 3"
+else
+    fail "generate.json values" "$(grep -E '"(accepted|seed)"' "$J")"
+fi
+if command -v python3 >/dev/null 2>&1; then
+    if python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["result"]; assert r["accepted"] == 400 and 0 < r["acceptance"] <= 1' "$J" 2>"$T/py"; then
+        pass "generate.json is valid JSON (python3)"
+    else
+        fail "generate.json is not valid JSON" "$(tail -n 1 "$T/py")"
+    fi
+fi
+
+# --- reproducibility ----------------------------------------------------------------------
+G2="$T/g2"
+run generate --out "$G2" --n-train 200 --n-val 100 --n-test 100 --seed 3 --threads 2
+same=1
+for f in {trn,val,tst}_{dat,amp}.npy; do
+    cmp -s "$G1/$f" "$G2/$f" || same=0
+done
+if [ "$rc" -eq 0 ] && [ $same -eq 1 ]; then
+    pass "--threads 1 and 2 give byte-identical files"
+else
+    fail "--threads 1 vs 2" "exit $rc, identical: $same"
+fi
+
+G3="$T/g3"
+run generate --out "$G3" --n-train 100 --n-val 100 --n-test 20 --seed 3 --threads 2
+if [ "$rc" -eq 0 ] && cmp -s "$G1/val_dat.npy" "$G3/val_dat.npy" &&
+    cmp -s "$G1/val_amp.npy" "$G3/val_amp.npy" &&
+    cmp -s -n $((100 * 160)) <(npy_data "$G1/trn_dat.npy") <(npy_data "$G3/trn_dat.npy"); then
+    pass "each split is independent of the others' sizes (val identical, trn a prefix)"
+else
+    fail "split independence" "exit $rc"
+fi
+if ! cmp -s -n 160 <(npy_data "$G1/trn_dat.npy") <(npy_data "$G1/val_dat.npy"); then
+    pass "training and validation events differ"
+else
+    fail "splits" "trn and val start with the same event"
+fi
+
+G4="$T/g4"
+run generate --out "$G4" --n-train 20 --n-val 1 --n-test 1 --seed 4
+if [ "$rc" -eq 0 ] && ! cmp -s -n 160 <(npy_data "$G1/trn_dat.npy") <(npy_data "$G4/trn_dat.npy"); then
+    pass "another seed gives other events"
+else
+    fail "seed" "exit $rc, or seed 4 repeats seed 3"
+fi
+
+# --- amplitude ----------------------------------------------------------------------------
+run amplitude --momenta "$G1/trn_dat.npy" --out "$T/amp.npy" --threads 2
+if [ "$rc" -eq 0 ] && cmp -s "$T/amp.npy" "$G1/trn_amp.npy"; then
+    pass "amplitude of trn_dat.npy is byte-identical to trn_amp.npy"
+else
+    fail "amplitude" "exit $rc, stderr: $(head -c 300 "$T/stderr")"
+fi
+run amplitude --momenta "$G1/tst_dat.npy" --out "$T/amp1.npy" --threads 1
+if [ "$rc" -eq 0 ] && cmp -s "$T/amp1.npy" "$G1/tst_amp.npy"; then
+    pass "amplitude with --threads 1 matches too"
+else
+    fail "amplitude --threads 1" "exit $rc"
+fi
+
+# One event, shape (5, 4): the first training event, written with perl.
+perl -e '
+    my ($src, $dst, $off) = @ARGV;
+    open(my $in, "<:raw", $src) or die; seek($in, $off, 0); read($in, my $ev, 160) == 160 or die;
+    my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: (5, 4), }";
+    my $pad = 64 - (10 + length($dict) + 1) % 64; $pad = 0 if $pad == 64;
+    my $header = $dict . (" " x $pad) . "\n";
+    open(my $out, ">:raw", $dst) or die;
+    print $out "\x93NUMPY\x01\x00" . pack("v", length($header)) . $header . $ev;
+' "$G1/trn_dat.npy" "$T/one.npy" "$(npy_data_offset "$G1/trn_dat.npy")"
+run amplitude --momenta "$T/one.npy" --out "$T/one_amp.npy"
+h=$(npy_header "$T/one_amp.npy" 2>/dev/null)
+if [ "$rc" -eq 0 ] && [[ $h == *"'shape': (1,)"* ]] &&
+    cmp -s <(npy_data "$T/one_amp.npy") <(npy_data "$G1/trn_amp.npy" | head -c 8); then
+    pass "amplitude of one (5, 4) event: shape (1,), the same value"
+else
+    fail "amplitude of one event" "exit $rc, header '$h', stderr: $(head -c 300 "$T/stderr")"
+fi
+
+# Row 3 with the energy of its first photon (particle 3) changed: off shell.
+cp "$G1/trn_dat.npy" "$T/bad.npy"
+perl -e '
+    my ($f, $off) = @ARGV;
+    open(my $fh, "+<:raw", $f) or die; seek($fh, $off, 0); print $fh pack("d<", 1234.5);
+' "$T/bad.npy" $(($(npy_data_offset "$T/bad.npy") + (3 * 20 + 2 * 4) * 8))
+expect_error "amplitude: off-shell event names file and row" 1 "bad.npy: row 3: particle 3 is off shell" \
+    amplitude --momenta "$T/bad.npy" --out "$T/bad_amp.npy"
+if [ ! -e "$T/bad_amp.npy" ] && [ -z "$(ls "$T" | grep -i tmp)" ]; then
+    pass "no output file after the failure"
+else
+    fail "failed amplitude left a file" "$(ls "$T")"
+fi
+expect_error "amplitude: wrong shape" 1 "is not (N, 5, 4) or (5, 4)" \
+    amplitude --momenta "$G1/trn_amp.npy" --out "$T/x.npy"
+expect_error "amplitude: missing file" 1 "nonexistent.npy" \
+    amplitude --momenta "$T/nonexistent.npy" --out "$T/x.npy"
+expect_error "amplitude: unwritable --out" 1 "no_such_dir" \
+    amplitude --momenta "$G1/tst_dat.npy" --out "$T/no_such_dir/amp.npy"
+expect_error "amplitude: --momenta required" 2 "--momenta" amplitude --out "$T/x.npy"
+expect_error "amplitude: bad --threads" 2 "--threads" \
+    amplitude --momenta "$G1/tst_dat.npy" --out "$T/x.npy" --threads 0
+expect_error "amplitude: unknown option" 2 "--frobnicate" \
+    amplitude --momenta "$G1/tst_dat.npy" --out "$T/x.npy" --frobnicate
+
+# --- generate: usage and runtime errors ------------------------------------------------------
+expect_error "generate: --mhat-min above --mhat-max" 2 "mhat_max must not be below mhat_min" \
+    generate --out "$T/e1" --mhat-min 3000 --mhat-max 2000
+expect_error "generate: negative --n-train" 2 "--n-train" generate --out "$T/e2" --n-train -1
+expect_error "generate: --pt-min not a number" 2 "--pt-min: 'x' is not a number" \
+    generate --out "$T/e3" --pt-min x
+expect_error "generate: unreachable --pt-min" 2 "pt_min is unreachable" \
+    generate --out "$T/e4" --pt-min 700
+expect_error "generate: --mhat-max above --sqrt-s" 2 "must not exceed sqrt_s" \
+    generate --out "$T/e5" --sqrt-s 1000
+expect_error "generate: --out required" 2 "--out" generate --n-train 10
+expect_error "generate: --seed negative" 2 "--seed" generate --out "$T/e6" --seed -4
+expect_error "generate: value missing" 2 "needs a value" generate --out "$T/e7" --dr-min
+expect_error "generate: unknown option" 2 "--frobnicate" generate --out "$T/e8" --frobnicate
+if [ -z "$(ls "$T" | grep '^e[0-9]')" ]; then
+    pass "usage errors create no output folder"
+else
+    fail "usage errors" "left $(ls "$T" | grep '^e[0-9]')"
+fi
+touch "$T/plain_file"
+expect_error "generate: unwritable --out" 1 "plain_file" \
+    generate --out "$T/plain_file/data" --n-train 5 --n-val 5 --n-test 5
+
+# --- help -----------------------------------------------------------------------------------
+run generate --help
+undocumented=""
+for flag in --out --n-train --n-val --n-test --seed --sqrt-s --mhat-min --mhat-max --y-max \
+    --pt-min --eta-photon-max --eta-gluon-max --dr-min --threads; do
+    grep -q -- "$flag" "$T/stdout" || undocumented="$undocumented $flag"
+done
+if [ "$rc" -eq 0 ] && [ -z "$undocumented" ] && grep -q "default 30000" "$T/stdout"; then
+    pass "generate --help documents every flag"
+else
+    fail "generate --help" "exit $rc, missing:$undocumented"
+fi
+run amplitude --help
+if [ "$rc" -eq 0 ] && grep -q -- "--momenta" "$T/stdout" && grep -q -- "--tol" "$T/stdout" &&
+    grep -q -- "--threads" "$T/stdout"; then
+    pass "amplitude --help documents every flag"
+else
+    fail "amplitude --help" "exit $rc"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
