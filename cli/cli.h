@@ -10,6 +10,8 @@
 #define EXIT_USAGE 2
 
 int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_amplitude(int argc, char **argv);
 

@@ -12,6 +12,7 @@
 
 #include "bayesamp.h"
 #include "cli.h"
+#include "evaluate_run.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
 
@@ -22,7 +23,8 @@ static void train_usage(FILE *out)
         "\n"
         "Train the tutorial's Bayesian network on DIR ({trn,val,tst}_{dat,amp}.npy) and\n"
         "write RUN/model.safetensors (best validation loss), RUN/model-last.safetensors,\n"
-        "RUN/history.csv and RUN/train.json.\n"
+        "RUN/history.csv and RUN/train.json; then evaluate the best model on the test\n"
+        "split into RUN/eval (as 'bayesamp evaluate': 30 Monte-Carlo passes, same seed).\n"
         "\n"
         "  --data DIR          data folder in the Heidelberg layout (required)\n"
         "  --out RUN           output folder, created if missing (required)\n"
@@ -37,6 +39,7 @@ static void train_usage(FILE *out)
         "  --threads N         threads (default: all cores)\n"
         "  --patience P        stop after P epochs without a better validation loss\n"
         "                      (default 0: off)\n"
+        "  --no-eval           skip the evaluation on the test split (default: evaluate)\n"
         "  --help              this text\n");
 }
 
@@ -44,6 +47,7 @@ typedef struct train_options {
     const char *data, *out;
     ba_train_config cfg;
     ba_arch arch;
+    int no_eval;  /* --no-eval: no evaluation after training */
 } train_options;
 
 static int parse_hidden(const char *text, ba_arch *arch)
@@ -81,7 +85,7 @@ static int parse_hidden(const char *text, ba_arch *arch)
 static int parse_train_options(int argc, char **argv, train_options *o)
 {
     enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
-           O_SEED, O_THREADS, O_PATIENCE, O_HELP };
+           O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP };
     static const struct option options[] = {
         {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
         {"epochs", required_argument, 0, O_EPOCHS},   {"batch-size", required_argument, 0, O_BATCH},
@@ -89,7 +93,8 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         {"prior-sigma", required_argument, 0, O_PRIOR},
         {"sampler", required_argument, 0, O_SAMPLER}, {"seed", required_argument, 0, O_SEED},
         {"threads", required_argument, 0, O_THREADS},
-        {"patience", required_argument, 0, O_PATIENCE}, {"help", no_argument, 0, O_HELP},
+        {"patience", required_argument, 0, O_PATIENCE}, {"no-eval", no_argument, 0, O_NO_EVAL},
+        {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = ba_train_defaults();
@@ -141,6 +146,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             if (cli_parse_int("--patience", optarg, 0, 1000000, &v)) return -1;
             o->cfg.patience = (int)v;
             break;
+        case O_NO_EVAL: o->no_eval = 1; break;
         case O_HELP: train_usage(stdout); return 1;
         case ':': cli_error("train: %s needs a value", flag); return -1;
         default: cli_error("train: unknown option '%s' (see 'bayesamp train --help')", flag); return -1;
@@ -376,5 +382,17 @@ int cmd_train(int argc, char **argv)
     ba_model_free(m);
     free(r.history);
     ba_dataset_free(&ds);
+    /* The tutorial's second half on the best model, unless asked not to. */
+    if (status == 0 && !o.no_eval && r.best_epoch > 0) {
+        char eval_dir[4096];
+        if (cli_path(eval_dir, sizeof eval_dir, o.out, "eval"))
+            return 1;
+        evaluate_options eo = {.model_path = r.model_path, .data_dir = o.data,
+                               .split = "tst", .out_dir = eval_dir,
+                               .predict = ba_predict_defaults()};
+        eo.predict.seed = o.cfg.seed;
+        eo.predict.threads = o.cfg.threads;
+        status = evaluate_run(&eo);
+    }
     return status;
 }

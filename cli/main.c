@@ -14,6 +14,8 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  train     train a Bayesian network on a data folder (Heidelberg layout)\n"
+            "  predict   amplitudes with uncertainties for a file of momenta\n"
+            "  evaluate  predict a data split and write metrics and plots\n"
             "  generate  make a data folder: LHC events with their exact one-loop |M|^2\n"
             "  amplitude the exact one-loop |M|^2 of given momenta\n"
             "\n"
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "predict"))
+        return cmd_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evaluate"))
+        return cmd_evaluate(argc - 1, argv + 1);
     if (!strcmp(cmd, "generate"))
         return cmd_generate(argc - 1, argv + 1);
     if (!strcmp(cmd, "amplitude"))

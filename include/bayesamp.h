@@ -142,6 +142,76 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
 /* The number of threads ba_train uses for threads = 0. */
 int ba_default_threads(void);
 
+/* ------------------------------------------------------------------ prediction */
+
+/* How the Monte-Carlo passes of a prediction draw the weights. Prediction always uses
+ * the weight sampler: one draw of every weight per batch and pass, shared by the
+ * batch's events, as the tutorial's get_prediction. */
+typedef enum {
+    BA_PREDICT_SAMPLE = 0, /* new weights for every batch of every pass (the tutorial) */
+    BA_PREDICT_FIXED = 1,  /* one draw per pass, the same for every batch (resample off) */
+    BA_PREDICT_MAP = 2     /* the mean weights mu_w, one pass: no epistemic uncertainty */
+} ba_predict_mode;
+
+typedef struct ba_predict_config {
+    int n_monte;          /* Monte-Carlo passes, 1 to 2^20 (MAP makes one) */
+    ba_predict_mode mode;
+    uint64_t seed;
+    int batch_size;       /* events per batch, i.e. per weight draw */
+    int threads;          /* 0: all cores */
+} ba_predict_config;
+
+/* The tutorial's settings: 30 passes, sample mode, seed 1, batches of 128, all cores. */
+ba_predict_config ba_predict_defaults(void);
+
+/* One event's prediction in log space. With the head's outputs (mu_k, logsig2_k) of the
+ * passes k = 1..n: mean = (1/n) sum mu_k, var_aleatoric = (1/n) sum exp(logsig2_k),
+ * var_epistemic = (1/n) sum (mu_k - mean)^2; the total variance is their sum. */
+typedef struct ba_prediction {
+    double mean;
+    double var_aleatoric;
+    double var_epistemic;
+} ba_prediction;
+
+/* A model made ready for prediction: per-thread workspaces and, in FIXED mode, the
+ * weight draws of every pass. The model must outlive it. */
+typedef struct ba_predictor ba_predictor;
+
+ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cfg,
+                                  ba_error *err);
+void ba_predictor_free(ba_predictor *p);
+
+/* Predict n events from features (n, n_inputs), already preprocessed, or from raw
+ * momenta (n, 5, 4) to which the model's preprocessing is applied. The events are
+ * events first_event .. first_event + n - 1 of a larger sample: batches are numbered
+ * from first_event / batch_size, so first_event must be a multiple of the batch size,
+ * and predicting a sample piece by piece gives exactly the same numbers as predicting it
+ * at once. Results depend on the seed only, not on the thread count. */
+int ba_predict_features(ba_predictor *p, const ba_real *features, size_t n,
+                        size_t first_event, ba_prediction *out, ba_error *err);
+int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n,
+                       size_t first_event, ba_prediction *out, ba_error *err);
+
+/* Predict every event of a momenta file, (N, 5, 4) or (5, 4) for one event, streaming it
+ * in pieces so that memory does not grow with N. Writes out_path atomically: float64
+ * (N, 4) with columns exp(mean), mean, sigma_aleatoric, sigma_epistemic. Checks the
+ * shape and that every momentum is finite (naming the row) before predicting.
+ * n_events (may be NULL) receives N. */
+int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out_path,
+                    const ba_predict_config *cfg, size_t *n_events, ba_error *err);
+
+/* One split of a data folder as stored, for evaluation: momenta (n, 5, 4) in GeV and the
+ * amplitudes (n,), float64, checked as ba_dataset_load checks them. */
+typedef struct ba_events {
+    size_t n;
+    double *momenta;
+    double *amp;
+} ba_events;
+
+/* Load {split}_dat.npy and {split}_amp.npy from dir. */
+int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err);
+void ba_events_free(ba_events *ev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -134,6 +134,25 @@ int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err)
     return rc;
 }
 
+int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err)
+{
+    raw_split raw;
+    memset(out, 0, sizeof *out);
+    if (load_raw_split(dir, split, &raw, err))
+        return -1;
+    out->n = raw.dat.shape[0];
+    out->momenta = raw.dat.data; /* ownership moves to out */
+    out->amp = raw.amp.data;
+    return 0;
+}
+
+void ba_events_free(ba_events *ev)
+{
+    free(ev->momenta);
+    free(ev->amp);
+    memset(ev, 0, sizeof *ev);
+}
+
 void ba_dataset_free(ba_dataset *ds)
 {
     ba_split *splits[3] = {&ds->trn, &ds->val, &ds->tst};

@@ -380,7 +380,20 @@ static int read_exact(FILE *fp, void *buf, size_t n, const char *path, ba_error 
                    path);
 }
 
-static int read_open_file(FILE *fp, const char *path, npy_array *out, ba_error *err)
+/* What a header says about the data that follows it. */
+typedef struct npy_layout {
+    int ndim;
+    size_t shape[NPY_MAX_DIMS];
+    size_t count;          /* number of values */
+    int itemsize;          /* 4 or 8 */
+    int big_endian;
+    const char *descr;     /* "<f8", ... (a string constant) */
+    uint64_t data_offset;  /* bytes before the data */
+} npy_layout;
+
+/* Read and check everything up to the data: magic, version, header, dtype, shape, and
+ * the file size against the shape. Leaves fp at the first data byte. */
+static int read_layout(FILE *fp, const char *path, npy_layout *out, ba_error *err)
 {
     struct stat st;
     if (fstat(fileno(fp), &st) != 0)
@@ -514,17 +527,25 @@ static int read_open_file(FILE *fp, const char *path, npy_array *out, ba_error *
     if (count > SIZE_MAX / sizeof(double))
         return ba_fail(err, "%s: shape %s is too large", path, shape_text);
     out->count = count;
-    out->data = malloc(count ? count * sizeof(double) : 1);
-    if (!out->data)
-        return ba_fail(err, "%s: out of memory for shape %s", path, shape_text);
+    out->itemsize = itemsize;
+    out->big_endian = big_endian;
+    out->descr = descr;
+    out->data_offset = data_offset;
+    return 0;
+}
 
+/* Read n values from the current position of fp into out as native float64. */
+static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t n_values,
+                       double *out, ba_error *err)
+{
     /* Convert in chunks: read raw bytes, assemble each value in the file's byte order. */
     unsigned char *chunk = malloc(NPY_CHUNK);
     if (!chunk)
         return ba_fail(err, "%s: out of memory", path);
+    int rc = 0, itemsize = lay->itemsize, big_endian = lay->big_endian;
     size_t per_chunk = NPY_CHUNK / (size_t)itemsize;
-    for (size_t done = 0; done < count && !rc;) {
-        size_t n = count - done < per_chunk ? count - done : per_chunk;
+    for (size_t done = 0; done < n_values && !rc;) {
+        size_t n = n_values - done < per_chunk ? n_values - done : per_chunk;
         rc = read_exact(fp, chunk, n * (size_t)itemsize, path, err);
         for (size_t i = 0; i < n && !rc; i++) {
             const unsigned char *b = chunk + i * (size_t)itemsize;
@@ -532,18 +553,35 @@ static int read_open_file(FILE *fp, const char *path, npy_array *out, ba_error *
                 uint64_t u = load_uint(b, 8, big_endian);
                 double v;
                 memcpy(&v, &u, sizeof v);
-                out->data[done + i] = v;
+                out[done + i] = v;
             } else {
                 uint32_t u = (uint32_t)load_uint(b, 4, big_endian);
                 float v;
                 memcpy(&v, &u, sizeof v);
-                out->data[done + i] = (double)v;
+                out[done + i] = (double)v;
             }
         }
         done += n;
     }
     free(chunk);
     return rc;
+}
+
+static int read_open_file(FILE *fp, const char *path, npy_array *out, ba_error *err)
+{
+    npy_layout lay;
+    if (read_layout(fp, path, &lay, err))
+        return -1;
+    out->ndim = lay.ndim;
+    memcpy(out->shape, lay.shape, sizeof out->shape);
+    out->count = lay.count;
+    out->data = malloc(lay.count ? lay.count * sizeof(double) : 1);
+    if (!out->data) {
+        char shape_text[NPY_SHAPE_REPR_MAX];
+        format_shape(shape_text, lay.ndim, lay.shape);
+        return ba_fail(err, "%s: out of memory for shape %s", path, shape_text);
+    }
+    return read_values(fp, path, &lay, lay.count, out->data, err);
 }
 
 int npy_read(const char *path, npy_array *out, ba_error *err)
@@ -569,38 +607,86 @@ void npy_free(npy_array *a)
     memset(a, 0, sizeof *a);
 }
 
+/* ------------------------------------------------------------------ streaming reads */
+
+int npy_reader_open(npy_reader *r, const char *path, ba_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (strlen(path) >= sizeof r->path)
+        return ba_fail(err, "%s: path too long", path);
+    strcpy(r->path, path);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ba_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    npy_layout lay;
+    if (read_layout(fp, path, &lay, err)) {
+        fclose(fp);
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    r->fp = fp;
+    r->ndim = lay.ndim;
+    memcpy(r->shape, lay.shape, sizeof r->shape);
+    r->count = lay.count;
+    r->itemsize = lay.itemsize;
+    r->big_endian = lay.big_endian;
+    r->data_offset = lay.data_offset;
+    return 0;
+}
+
+int npy_reader_read(npy_reader *r, size_t first, size_t n, double *out, ba_error *err)
+{
+    if (first > r->count || n > r->count - first)
+        return ba_fail(err, "%s: values %zu to %zu requested, the file has %zu", r->path,
+                       first, first + n, r->count);
+    if (n == 0)
+        return 0;
+    /* first * itemsize < file size, which fits off_t (it came from fstat) */
+    off_t at = (off_t)(r->data_offset + (uint64_t)first * (uint64_t)r->itemsize);
+    if (fseeko(r->fp, at, SEEK_SET) != 0)
+        return ba_fail(err, "%s: cannot seek: %s", r->path, strerror(errno));
+    npy_layout lay = {.itemsize = r->itemsize, .big_endian = r->big_endian};
+    return read_values(r->fp, r->path, &lay, n, out, err);
+}
+
+void npy_reader_close(npy_reader *r)
+{
+    if (r->fp)
+        fclose(r->fp);
+    memset(r, 0, sizeof *r);
+}
+
 /* ------------------------------------------------------------------ writing */
 
-/* Write the whole file (header and data) atomically. data holds float64 values if
- * is_f64, else float32 values. */
-static int write_npy(const char *path, const void *data, int is_f64, int ndim,
-                     const size_t *shape, ba_error *err)
+/* The number of values of a shape; fails if the byte count does not fit size_t. */
+static int shape_count(const char *path, int itemsize, int ndim, const size_t *shape,
+                       size_t *count, ba_error *err)
 {
     if (ndim < 0 || ndim > NPY_MAX_DIMS)
         return ba_fail(err, "%s: cannot write %d dimensions (at most %d)", path, ndim,
                        NPY_MAX_DIMS);
     if (ndim > 0 && !shape)
         return ba_fail(err, "%s: cannot write: no shape given", path);
-    const double *f64 = is_f64 ? data : NULL;
-    const float *f32 = is_f64 ? NULL : data;
-    int itemsize = is_f64 ? 8 : 4;
-    size_t count = 1;
     int has_zero = 0;
     for (int i = 0; i < ndim; i++)
         has_zero |= shape[i] == 0;
+    *count = 1;
     for (int i = 0; i < ndim && !has_zero; i++) {
-        if (shape[i] > SIZE_MAX / (size_t)itemsize / count)
+        if (shape[i] > SIZE_MAX / (size_t)itemsize / *count)
             return ba_fail(err, "%s: cannot write: shape too large", path);
-        count *= shape[i];
+        *count *= shape[i];
     }
     if (has_zero)
-        count = 0;
-    if (count > 0 && !data)
-        return ba_fail(err, "%s: cannot write: no data", path);
+        *count = 0;
+    return 0;
+}
 
-    /* The header exactly as numpy writes it (format.py, _write_array_header): keys in
-     * sorted order, "growth" spaces for the first dimension, then spaces up to the next
-     * multiple of NPY_ALIGN (a full NPY_ALIGN if already aligned) and '\n'. */
+/* Write magic, version and the header exactly as numpy writes it (format.py,
+ * _write_array_header): keys in sorted order, "growth" spaces for the first dimension,
+ * then spaces up to the next multiple of NPY_ALIGN (a full NPY_ALIGN if already aligned)
+ * and '\n'. Returns 1 if every byte was written. */
+static int write_header(FILE *fp, int is_f64, int ndim, const size_t *shape)
+{
     char shape_text[NPY_SHAPE_REPR_MAX];
     format_shape(shape_text, ndim, shape);
     char dict[128 + NPY_SHAPE_REPR_MAX];
@@ -628,23 +714,28 @@ static int write_npy(const char *path, const void *data, int is_f64, int ndim,
     }
     size_t header_len = text_len + pad;
 
-    atomic_file af;
-    if (atomic_file_open(&af, path, err))
-        return -1;
     unsigned char prefix[12];
     memcpy(prefix, NPY_MAGIC, NPY_MAGIC_LEN);
     prefix[6] = (unsigned char)major;
     prefix[7] = 0;
     store_uint_le(prefix + 8, header_len, major == 1 ? 2 : 4);
-    int ok = fwrite(prefix, 1, prefix_len, af.fp) == prefix_len &&
-             fwrite(dict, 1, (size_t)dict_len, af.fp) == (size_t)dict_len;
+    int ok = fwrite(prefix, 1, prefix_len, fp) == prefix_len &&
+             fwrite(dict, 1, (size_t)dict_len, fp) == (size_t)dict_len;
     for (size_t i = 0; ok && i < growth + pad; i++)
-        ok = fputc(' ', af.fp) != EOF;
-    ok = ok && fputc('\n', af.fp) != EOF;
+        ok = fputc(' ', fp) != EOF;
+    return ok && fputc('\n', fp) != EOF;
+}
 
-    /* Data, little-endian whatever the host, in chunks. */
+/* Write count values (float64 if is_f64, else float32) little-endian whatever the host,
+ * in chunks. Returns 1 if every byte was written. */
+static int write_values(FILE *fp, const void *data, int is_f64, size_t count)
+{
+    const double *f64 = is_f64 ? data : NULL;
+    const float *f32 = is_f64 ? NULL : data;
+    size_t itemsize = is_f64 ? 8 : 4;
     unsigned char chunk[4096];
-    size_t per_chunk = sizeof chunk / (size_t)itemsize;
+    size_t per_chunk = sizeof chunk / itemsize;
+    int ok = 1;
     for (size_t done = 0; ok && done < count;) {
         size_t n = count - done < per_chunk ? count - done : per_chunk;
         for (size_t i = 0; i < n; i++) {
@@ -658,14 +749,34 @@ static int write_npy(const char *path, const void *data, int is_f64, int ndim,
                 store_uint_le(chunk + 4 * i, u, 4);
             }
         }
-        ok = fwrite(chunk, (size_t)itemsize, n, af.fp) == n;
+        ok = fwrite(chunk, itemsize, n, fp) == n;
         done += n;
     }
-    if (!ok) {
-        int e = errno;
-        atomic_file_abort(&af);
-        return ba_fail(err, "%s: cannot write: %s", path, strerror(e ? e : EIO));
-    }
+    return ok;
+}
+
+static int write_failed(atomic_file *af, const char *path, ba_error *err)
+{
+    int e = errno;
+    atomic_file_abort(af);
+    return ba_fail(err, "%s: cannot write: %s", path, strerror(e ? e : EIO));
+}
+
+/* Write the whole file (header and data) atomically. data holds float64 values if
+ * is_f64, else float32 values. */
+static int write_npy(const char *path, const void *data, int is_f64, int ndim,
+                     const size_t *shape, ba_error *err)
+{
+    size_t count;
+    if (shape_count(path, is_f64 ? 8 : 4, ndim, shape, &count, err))
+        return -1;
+    if (count > 0 && !data)
+        return ba_fail(err, "%s: cannot write: no data", path);
+    atomic_file af;
+    if (atomic_file_open(&af, path, err))
+        return -1;
+    if (!write_header(af.fp, is_f64, ndim, shape) || !write_values(af.fp, data, is_f64, count))
+        return write_failed(&af, path, err);
     return atomic_file_commit(&af, err);
 }
 
@@ -679,4 +790,57 @@ int npy_write_f32(const char *path, const float *data, int ndim, const size_t *s
                   ba_error *err)
 {
     return write_npy(path, data, 0, ndim, shape, err);
+}
+
+/* ------------------------------------------------------------------ streaming writes */
+
+int npy_writer_open(npy_writer *w, const char *path, int ndim, const size_t *shape,
+                    ba_error *err)
+{
+    memset(w, 0, sizeof *w);
+    if (shape_count(path, 8, ndim, shape, &w->count, err))
+        return -1;
+    if (atomic_file_open(&w->af, path, err))
+        return -1;
+    if (!write_header(w->af.fp, 1, ndim, shape))
+        return write_failed(&w->af, path, err);
+    w->open = 1;
+    return 0;
+}
+
+int npy_writer_append(npy_writer *w, const double *data, size_t n, ba_error *err)
+{
+    if (!w->open)
+        return ba_fail(err, "npy writer used after commit or abort");
+    if (n > w->count - w->written) {
+        npy_writer_abort(w);
+        return ba_fail(err, "%s: cannot write: %zu values beyond the %zu of the shape",
+                       w->af.path, w->written + n - w->count, w->count);
+    }
+    if (!write_values(w->af.fp, data, 1, n)) {
+        w->open = 0;
+        return write_failed(&w->af, w->af.path, err);
+    }
+    w->written += n;
+    return 0;
+}
+
+int npy_writer_commit(npy_writer *w, ba_error *err)
+{
+    if (!w->open)
+        return ba_fail(err, "npy writer used after commit or abort");
+    if (w->written != w->count) {
+        npy_writer_abort(w);
+        return ba_fail(err, "%s: cannot write: %zu of %zu values given", w->af.path,
+                       w->written, w->count);
+    }
+    w->open = 0;
+    return atomic_file_commit(&w->af, err);
+}
+
+void npy_writer_abort(npy_writer *w)
+{
+    if (w->open)
+        atomic_file_abort(&w->af);
+    w->open = 0;
 }

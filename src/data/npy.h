@@ -6,6 +6,9 @@
  * converts the data to native float64. Fortran order is refused with a clear error.
  * Writing produces '<f8' or '<f4' C-order files (version 1.0, or 2.0 when the header
  * would not fit), atomically (temporary file + rename).
+ * Files too large for memory are streamed: npy_reader reads any range of values after
+ * checking the header and the file size as npy_read does, and npy_writer writes a
+ * float64 file of known shape piece by piece, appearing only when committed.
  * Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 #ifndef BA_NPY_H
@@ -13,7 +16,11 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "bayesamp.h"
+#include "io/atomic_file.h"
 
 #define NPY_MAX_DIMS 8
 
@@ -35,5 +42,41 @@ int npy_write_f64(const char *path, const double *data, int ndim, const size_t *
                   ba_error *err);
 int npy_write_f32(const char *path, const float *data, int ndim, const size_t *shape,
                   ba_error *err);
+
+/* A .npy file opened for reading ranges of its values. */
+typedef struct npy_reader {
+    FILE *fp;
+    char path[4096];
+    int ndim;
+    size_t shape[NPY_MAX_DIMS];
+    size_t count;          /* product of shape */
+    int itemsize, big_endian;
+    uint64_t data_offset;  /* bytes before the data */
+} npy_reader;
+
+/* Open path and check its header and size (errors as npy_read). */
+int npy_reader_open(npy_reader *r, const char *path, ba_error *err);
+/* Read the values [first, first + n) in C order as native float64. */
+int npy_reader_read(npy_reader *r, size_t first, size_t n, double *out, ba_error *err);
+void npy_reader_close(npy_reader *r);
+
+/* A '<f8' .npy file written piece by piece into a temporary file beside path. */
+typedef struct npy_writer {
+    atomic_file af;
+    size_t count;    /* values the shape holds */
+    size_t written;  /* values appended so far */
+    int open;        /* neither committed nor aborted */
+} npy_writer;
+
+/* Create the temporary file and write the header for shape (fails early if the folder
+ * cannot be written). */
+int npy_writer_open(npy_writer *w, const char *path, int ndim, const size_t *shape,
+                    ba_error *err);
+/* Append n values in C order. On failure the temporary file is removed. */
+int npy_writer_append(npy_writer *w, const double *data, size_t n, ba_error *err);
+/* Check that exactly count values were appended, then rename into place. */
+int npy_writer_commit(npy_writer *w, ba_error *err);
+/* Remove the temporary file; the target is untouched. Safe to call twice. */
+void npy_writer_abort(npy_writer *w);
 
 #endif

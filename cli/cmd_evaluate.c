@@ -1,0 +1,112 @@
+/* bayesamp evaluate: predict one split of a data folder and judge the prediction. */
+#define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bayesamp.h"
+#include "cli.h"
+#include "evaluate_run.h"
+
+static void evaluate_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: bayesamp evaluate --model MODEL --data DIR --out EVAL [options]\n"
+        "\n"
+        "Predict the events of one split of DIR ({split}_dat.npy, {split}_amp.npy) with\n"
+        "Monte-Carlo uncertainties and write into EVAL:\n"
+        "  pred.npy       (N, 4): exp(mean), mean, aleatoric and epistemic sigma of log A\n"
+        "  metrics.json   relative deviation, pulls, coverage, NLL, calibration, timing\n"
+        "  NAME.dat/.gp   data and gnuplot script of each plot (loss, amplitudes, rel_dev,\n"
+        "                 uncertainties, pull, rel_dev_vs_amp, calibration), and\n"
+        "                 NAME.png/.pdf when gnuplot is installed\n"
+        "The loss plot reads history.csv beside MODEL.\n"
+        "\n"
+        "  --model MODEL       a model file written by 'bayesamp train' (required)\n"
+        "  --data DIR          data folder in the Heidelberg layout (required)\n"
+        "  --split S           tst, val or trn (default tst)\n"
+        "  --out EVAL          output folder, created if missing (required)\n"
+        "  --n-monte N         Monte-Carlo passes over the network (default 30)\n"
+        "  --mode M            sample, fixed or map, as for 'bayesamp predict'\n"
+        "                      (default sample)\n"
+        "  --seed N            random seed; results do not depend on --threads (default 1)\n"
+        "  --batch-size N      events per weight draw (default 128, the tutorial's)\n"
+        "  --threads N         threads (default: all cores)\n"
+        "  --help              this text\n");
+}
+
+/* 0: parsed; 1: --help printed; -1: usage error (already reported). */
+static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
+{
+    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_NMONTE, O_MODE, O_SEED, O_BATCH,
+           O_THREADS, O_HELP };
+    static const struct option options[] = {
+        {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
+        {"split", required_argument, 0, O_SPLIT},     {"out", required_argument, 0, O_OUT},
+        {"n-monte", required_argument, 0, O_NMONTE},  {"mode", required_argument, 0, O_MODE},
+        {"seed", required_argument, 0, O_SEED},       {"batch-size", required_argument, 0, O_BATCH},
+        {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->split = "tst";
+    o->predict = ba_predict_defaults();
+    opterr = 0;
+    optind = 1;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+        switch (c) {
+        case O_MODEL: o->model_path = optarg; break;
+        case O_DATA: o->data_dir = optarg; break;
+        case O_SPLIT:
+            if (strcmp(optarg, "tst") && strcmp(optarg, "val") && strcmp(optarg, "trn")) {
+                cli_error("--split: '%s' is not one of tst, val, trn", optarg);
+                return -1;
+            }
+            o->split = optarg;
+            break;
+        case O_OUT: o->out_dir = optarg; break;
+        case O_NMONTE:
+            if (cli_parse_int("--n-monte", optarg, 1, 1 << 20, &v)) return -1;
+            o->predict.n_monte = (int)v;
+            break;
+        case O_MODE:
+            if (evaluate_parse_mode(optarg, &o->predict.mode)) return -1;
+            break;
+        case O_SEED:
+            if (cli_parse_u64("--seed", optarg, &o->predict.seed)) return -1;
+            break;
+        case O_BATCH:
+            if (cli_parse_int("--batch-size", optarg, 1, 1 << 20, &v)) return -1;
+            o->predict.batch_size = (int)v;
+            break;
+        case O_THREADS:
+            if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return -1;
+            o->predict.threads = (int)v;
+            break;
+        case O_HELP: evaluate_usage(stdout); return 1;
+        case ':': cli_error("evaluate: %s needs a value", flag); return -1;
+        default: cli_error("evaluate: unknown option '%s' (see 'bayesamp evaluate --help')", flag); return -1;
+        }
+    }
+    if (optind < argc) {
+        cli_error("evaluate: unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!o->model_path || !o->data_dir || !o->out_dir) {
+        cli_error("evaluate: %s is required (see 'bayesamp evaluate --help')",
+                  !o->model_path ? "--model MODEL" : !o->data_dir ? "--data DIR" : "--out EVAL");
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_evaluate(int argc, char **argv)
+{
+    evaluate_options o;
+    int parsed = parse_evaluate_options(argc, argv, &o);
+    if (parsed)
+        return parsed > 0 ? 0 : EXIT_USAGE;
+    return evaluate_run(&o);
+}

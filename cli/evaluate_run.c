@@ -1,0 +1,229 @@
+/* The evaluation shared by `bayesamp evaluate` and `bayesamp train`; see evaluate_run.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "evaluate_run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "common/error.h"
+#include "data/npy.h"
+#include "eval/metrics.h"
+#include "io/gnuplot.h"
+#include "io/json_file.h"
+#include "io/plots.h"
+
+int evaluate_parse_mode(const char *text, ba_predict_mode *mode)
+{
+    if (!strcmp(text, "sample"))
+        *mode = BA_PREDICT_SAMPLE;
+    else if (!strcmp(text, "fixed"))
+        *mode = BA_PREDICT_FIXED;
+    else if (!strcmp(text, "map"))
+        *mode = BA_PREDICT_MAP;
+    else {
+        cli_error("--mode: '%s' is not one of sample, fixed, map", text);
+        return -1;
+    }
+    return 0;
+}
+
+const char *evaluate_mode_name(ba_predict_mode mode)
+{
+    return mode == BA_PREDICT_FIXED ? "fixed" : mode == BA_PREDICT_MAP ? "map" : "sample";
+}
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* history.csv in the folder of the model file. */
+static void history_beside(const char *model_path, char *out, size_t size)
+{
+    const char *slash = strrchr(model_path, '/');
+    if (slash)
+        snprintf(out, size, "%.*s/history.csv", (int)(slash - model_path), model_path);
+    else
+        snprintf(out, size, "history.csv");
+}
+
+/* pred.npy: (n, 4) float64 with exp(mean), mean, sigma_aleatoric, sigma_epistemic. */
+static int write_pred(const char *path, const ba_prediction *pred, size_t n, ba_error *err)
+{
+    double *rows = malloc(n * 4 * sizeof *rows);
+    if (!rows)
+        return ba_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; i < n; i++) {
+        rows[4 * i + 0] = exp(pred[i].mean);
+        rows[4 * i + 1] = pred[i].mean;
+        rows[4 * i + 2] = sqrt(pred[i].var_aleatoric);
+        rows[4 * i + 3] = sqrt(pred[i].var_epistemic);
+    }
+    size_t shape[2] = {n, 4};
+    int rc = npy_write_f64(path, rows, 2, shape, err);
+    free(rows);
+    return rc;
+}
+
+static int write_metrics(const char *path, const eval_metrics *mt, const evaluate_options *o,
+                         int threads, ba_error *err)
+{
+    cJSON *root = eval_metrics_json(mt);
+    if (!root)
+        return ba_fail(err, "%s: out of memory", path);
+    cJSON *set = cJSON_AddObjectToObject(root, "settings");
+    cJSON_AddStringToObject(set, "model", o->model_path);
+    cJSON_AddStringToObject(set, "data", o->data_dir);
+    cJSON_AddStringToObject(set, "split", o->split);
+    cJSON_AddNumberToObject(set, "n_monte", o->predict.n_monte);
+    cJSON_AddStringToObject(set, "mode", evaluate_mode_name(o->predict.mode));
+    cJSON_AddNumberToObject(set, "seed", (double)o->predict.seed);
+    cJSON_AddNumberToObject(set, "batch_size", o->predict.batch_size);
+    cJSON_AddNumberToObject(set, "threads", threads);
+    cJSON *ver = cJSON_AddObjectToObject(root, "versions");
+    cJSON_AddStringToObject(ver, "bayesamp", BAYESAMP_VERSION);
+    cJSON_AddStringToObject(ver, "git_commit", ba_git_commit());
+    cJSON_AddStringToObject(ver, "precision", ba_precision());
+    int rc = json_write_file(path, root, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Plots: data and scripts always, pictures when gnuplot is there. Only failing to
+ * write the files is an error; a plot that cannot be drawn is a warning. */
+static int make_plots(const evaluate_options *o, const ba_prediction *pred,
+                      const double *log_true, size_t n, const eval_metrics *mt,
+                      int *n_plots, int *n_rendered)
+{
+    char history[4096];
+    history_beside(o->model_path, history, sizeof history);
+    plot_inputs in = {.n = n, .pred = pred, .log_true = log_true, .metrics = mt,
+                      .history_csv = history};
+    struct stat st;
+    if (stat(history, &st) != 0)
+        in.history_csv = NULL;
+    plot_list list;
+    ba_error err;
+    if (plots_write(o->out_dir, &in, &list, &err)) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    *n_plots = list.n;
+    *n_rendered = 0;
+    if (!in.history_csv)
+        cli_error("notice: no loss plot: no history.csv beside %s", o->model_path);
+    else if (list.skipped[0])
+        cli_error("notice: no loss plot: %s", list.skipped);
+    char gnuplot[4096];
+    if (gnuplot_find(gnuplot, sizeof gnuplot) != 0) {
+        cli_error("gnuplot not found: render with 'cd %s && for f in *.gp; do gnuplot $f; "
+                  "done'", o->out_dir);
+        return 0;
+    }
+    for (int i = 0; i < list.n; i++) {
+        char script[64];
+        snprintf(script, sizeof script, "%s.gp", list.names[i]);
+        if (gnuplot_run(gnuplot, o->out_dir, script, &err))
+            cli_error("warning: %s", err.msg);
+        else
+            (*n_rendered)++;
+    }
+    return 0;
+}
+
+int evaluate_run(const evaluate_options *o)
+{
+    ba_error err;
+    ba_model *m = ba_model_load(o->model_path, &err);
+    if (!m) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    ba_events ev;
+    if (ba_events_load(o->data_dir, o->split, &ev, &err)) {
+        cli_error("%s", err.msg);
+        ba_model_free(m);
+        return 1;
+    }
+    int status = 1;
+    size_t n = ev.n;
+    int threads = o->predict.threads > 0 ? o->predict.threads : ba_default_threads();
+    ba_prediction *pred = malloc(n * sizeof *pred);
+    double *log_true = malloc(n * sizeof *log_true);
+    ba_predictor *p = NULL;
+    char pred_path[4096], metrics_path[4096];
+    eval_metrics mt;
+    if (!pred || !log_true) {
+        cli_error("out of memory for %zu events", n);
+        goto done;
+    }
+    if (ba_model_arch(m)->n_inputs != 20) {
+        cli_error("%s: the network takes %d inputs, not the 20 momentum components of an "
+                  "event", o->model_path, ba_model_arch(m)->n_inputs);
+        goto done;
+    }
+    if (!(p = ba_predictor_create(m, &o->predict, &err))) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    /* The folder only once the inputs are known to be good. */
+    if (cli_path(pred_path, sizeof pred_path, o->out_dir, "pred.npy") ||
+        cli_path(metrics_path, sizeof metrics_path, o->out_dir, "metrics.json") ||
+        cli_make_dir(o->out_dir))
+        goto done;
+    double t0 = wall_seconds();
+    if (ba_predict_momenta(p, ev.momenta, n, 0, pred, &err)) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    double seconds = wall_seconds() - t0;
+    for (size_t i = 0; i < n; i++)
+        log_true[i] = log(ev.amp[i]);
+    if (eval_metrics_compute(pred, log_true, n, &mt, &err)) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    mt.seconds = seconds;
+    if (write_pred(pred_path, pred, n, &err) ||
+        write_metrics(metrics_path, &mt, o, threads, &err)) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
+    int n_plots = 0, n_rendered = 0;
+    if (make_plots(o, pred, log_true, n, &mt, &n_plots, &n_rendered))
+        goto done;
+
+    int passes = o->predict.mode == BA_PREDICT_MAP ? 1 : o->predict.n_monte;
+    printf("evaluated %zu %s events: %d pass%s (%s mode), %d threads, %.2f s "
+           "(%.0f events/s)\n",
+           n, o->split, passes, passes == 1 ? "" : "es", evaluate_mode_name(o->predict.mode),
+           threads, seconds, seconds > 0 ? (double)n / seconds : 0.0);
+    printf("  |A_pred/A_true - 1| < 1 %%: %.1f %% of events, < 10 %%: %.1f %%\n",
+           100 * mt.frac_below_1pc, 100 * mt.frac_below_10pc);
+    printf("  A_pred/A_true - 1 at 16/50/84 %%: %+.4f / %+.4f / %+.4f\n", mt.rel_q[1],
+           mt.rel_q[2], mt.rel_q[3]);
+    printf("  pull mean %+.3f, std %.3f; coverage %.3f within 1 sigma (0.683), %.3f within "
+           "1.96 (0.950)\n", mt.pull_mean, mt.pull_std, mt.coverage_68, mt.coverage_95);
+    printf("  NLL %.4f; median sigma of log A: aleatoric %.4g, epistemic %.4g\n", mt.nll,
+           mt.sigma_aleatoric_median, mt.sigma_epistemic_median);
+    printf("wrote %s: pred.npy, metrics.json, %d plots (%d drawn as PNG and PDF)\n",
+           o->out_dir, n_plots, n_rendered);
+    fflush(stdout);
+    status = 0;
+done:
+    ba_predictor_free(p);
+    free(pred);
+    free(log_true);
+    ba_events_free(&ev);
+    ba_model_free(m);
+    return status;
+}

@@ -1,0 +1,26 @@
+/* The evaluation of a trained model on one split of a data folder, shared by
+ * `bayesamp evaluate` and the end of `bayesamp train`: Monte-Carlo prediction, then
+ * OUT/pred.npy, OUT/metrics.json and the plots (data, gnuplot scripts and, with gnuplot
+ * on PATH, PNG and PDF), and a short summary on standard output. */
+#ifndef BA_EVALUATE_RUN_H
+#define BA_EVALUATE_RUN_H
+
+#include "bayesamp.h"
+
+typedef struct evaluate_options {
+    const char *model_path;   /* RUN/model.safetensors */
+    const char *data_dir;     /* Heidelberg layout */
+    const char *split;        /* "tst", "val" or "trn" */
+    const char *out_dir;      /* created if missing */
+    ba_predict_config predict;
+} evaluate_options;
+
+/* Returns the exit status: 0, or 1 after printing the error. The loss plot reads
+ * history.csv beside the model file, if there is one. */
+int evaluate_run(const evaluate_options *o);
+
+/* Parse a --mode value: sample, fixed or map. -1 with a message if neither. */
+int evaluate_parse_mode(const char *text, ba_predict_mode *mode);
+const char *evaluate_mode_name(ba_predict_mode mode);
+
+#endif

@@ -1,0 +1,259 @@
+/* Monte-Carlo prediction; see predict.h for the scheme. */
+#include "nn/predict.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/rng.h"
+#include "nn/blas.h"
+#include "nn/streams.h"
+
+#ifdef BA_REAL_DOUBLE
+#define normals ba_rng_normals_f64
+#else
+#define normals ba_rng_normals_f32
+#endif
+
+/* Raw momenta per event: 5 particles x (E, px, py, pz). */
+#define N_MOMENTA 20
+
+/* The weight streams name the pass in 20 bits (streams.h). */
+#define MAX_PASSES (1 << 20)
+
+ba_predict_config ba_predict_defaults(void)
+{
+    ba_predict_config c = {.n_monte = 30, .mode = BA_PREDICT_SAMPLE, .seed = 1,
+                           .batch_size = 128, .threads = 0};
+    return c;
+}
+
+/* ---- statistics over the passes ---- */
+
+void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass)
+{
+    for (int r = 0; r < rows; r++) {
+        mc_moments *a = &acc[r];
+        double mu = outputs[2 * r], logsig2 = outputs[2 * r + 1];
+        double delta = mu - a->mean;
+        a->mean += delta / pass;
+        a->m2 += delta * (mu - a->mean);
+        a->sum_var += exp(logsig2);
+    }
+}
+
+void mc_moments_finish(const mc_moments *acc, int rows, int n, ba_prediction *out)
+{
+    for (int r = 0; r < rows; r++) {
+        out[r].mean = acc[r].mean;
+        out[r].var_aleatoric = acc[r].sum_var / n;
+        out[r].var_epistemic = acc[r].m2 / n; /* numpy's var: divide by n */
+    }
+}
+
+/* ---- the predictor ---- */
+
+void ba_predictor_free(ba_predictor *p)
+{
+    if (!p)
+        return;
+    if (p->workers)
+        for (int t = 0; t < p->threads; t++) {
+            net_noise_free(&p->workers[t].noise);
+            net_block_free(&p->workers[t].block);
+            free(p->workers[t].acc);
+        }
+    free(p->workers);
+    net_noise_free(&p->map);
+    free(p->sigma);
+    free(p->fixed);
+    free(p);
+}
+
+static int check_config(const ba_predict_config *cfg, ba_error *err)
+{
+    if (cfg->mode != BA_PREDICT_SAMPLE && cfg->mode != BA_PREDICT_FIXED &&
+        cfg->mode != BA_PREDICT_MAP)
+        return ba_fail(err, "unknown prediction mode %d", (int)cfg->mode);
+    if (cfg->n_monte < 1 || cfg->n_monte > MAX_PASSES)
+        return ba_fail(err, "the number of Monte-Carlo passes must be between 1 and %d, "
+                       "got %d", MAX_PASSES, cfg->n_monte);
+    if (cfg->batch_size < 1 || cfg->batch_size > (1 << 24))
+        return ba_fail(err, "the prediction batch size must be between 1 and %d, got %d",
+                       1 << 24, cfg->batch_size);
+    if (cfg->threads < 0)
+        return ba_fail(err, "negative thread count %d", cfg->threads);
+    return 0;
+}
+
+/* The weights of draw (pass, batch) into nz->weight: w = mu + sigma eps, with eps from
+ * the stream (STREAM_PREDICT_NOISE, pass, batch, layer), as net_prepare_noise draws
+ * them, but with sigma = exp(logsig2 / 2) computed once per predictor and no KL: the
+ * normals are then the only cost of a draw. */
+static void draw_weights(const ba_predictor *p, net_noise *nz, int pass, uint64_t batch)
+{
+    const ba_model *m = p->m;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        ba_real *eps = nz->eps + L->mu_w, *w = nz->weight + L->mu_w;
+        const ba_real *mu = m->params + L->mu_w, *sigma = p->sigma + L->mu_w;
+        normals(p->cfg.seed, stream_id(STREAM_PREDICT_NOISE, (uint64_t)pass, batch, (unsigned)l),
+                0, eps, L->n_weights);
+        for (size_t i = 0; i < L->n_weights; i++)
+            w[i] = mu[i] + sigma[i] * eps[i];
+    }
+    nz->mode = BA_NOISE_RESAMPLE;
+}
+
+ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cfg,
+                                  ba_error *err)
+{
+    if (check_config(cfg, err))
+        return NULL;
+    ba_predictor *p = calloc(1, sizeof *p);
+    if (!p) {
+        ba_fail(err, "out of memory");
+        return NULL;
+    }
+    p->m = m;
+    p->cfg = *cfg;
+    p->threads = cfg->threads > 0 ? cfg->threads : ba_default_threads();
+    p->passes = cfg->mode == BA_PREDICT_MAP ? 1 : cfg->n_monte;
+    p->workers = calloc((size_t)p->threads, sizeof *p->workers);
+    if (!p->workers) {
+        ba_fail(err, "out of memory");
+        ba_predictor_free(p);
+        return NULL;
+    }
+    for (int t = 0; t < p->threads; t++) {
+        predict_worker *w = &p->workers[t];
+        w->acc = malloc((size_t)cfg->batch_size * sizeof *w->acc);
+        if (!w->acc) {
+            ba_fail(err, "out of memory for a batch of %d events", cfg->batch_size);
+            ba_predictor_free(p);
+            return NULL;
+        }
+        if (net_noise_alloc(&w->noise, m, BA_SAMPLER_WEIGHT, err) ||
+            net_block_alloc(&w->block, m, cfg->batch_size, err)) {
+            ba_predictor_free(p);
+            return NULL;
+        }
+    }
+    /* sigma = exp(logsig2 / 2) of every weight, at the mu_w offsets */
+    p->sigma = calloc(m->n_params, sizeof *p->sigma);
+    if (!p->sigma) {
+        ba_fail(err, "out of memory");
+        ba_predictor_free(p);
+        return NULL;
+    }
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        for (size_t i = 0; i < L->n_weights; i++)
+            p->sigma[L->mu_w + i] = (ba_real)exp(0.5 * (double)m->params[L->logsig2_w + i]);
+    }
+    if (cfg->mode == BA_PREDICT_MAP) {
+        if (net_noise_alloc(&p->map, m, BA_SAMPLER_WEIGHT, err)) {
+            ba_predictor_free(p);
+            return NULL;
+        }
+        net_prepare_noise(&p->map, m, BA_NOISE_MAP, NULL);
+    }
+    /* FIXED: draw the weights of every pass once, if they fit the budget. */
+    if (cfg->mode == BA_PREDICT_FIXED && (size_t)p->passes <= PREDICT_FIXED_BUDGET / m->n_params) {
+        p->fixed = malloc((size_t)p->passes * m->n_params * sizeof *p->fixed);
+        for (int k = 0; p->fixed && k < p->passes; k++) {
+            draw_weights(p, &p->workers[0].noise, k, 0);
+            memcpy(p->fixed + (size_t)k * m->n_params, p->workers[0].noise.weight,
+                   m->n_params * sizeof *p->fixed);
+        }
+    }
+    return p;
+}
+
+/* The weights of pass k for global batch index batch. */
+static const net_noise *weights_for_pass(ba_predictor *p, predict_worker *w, int k,
+                                         uint64_t batch, net_noise *view)
+{
+    switch (p->cfg.mode) {
+    case BA_PREDICT_MAP:
+        return &p->map;
+    case BA_PREDICT_FIXED:
+        if (p->fixed) {
+            *view = (net_noise){.sampler = BA_SAMPLER_WEIGHT, .mode = BA_NOISE_KEEP,
+                                .weight = p->fixed + (size_t)k * p->m->n_params};
+            return view;
+        }
+        batch = 0; /* redraw pass k's single draw */
+        break;
+    case BA_PREDICT_SAMPLE:
+        break;
+    }
+    draw_weights(p, &w->noise, k, batch);
+    return &w->noise;
+}
+
+/* All passes over one batch of rows events: inputs from features or momenta (one of
+ * them is NULL), batch the global batch index. */
+static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *features,
+                          const double *momenta, int rows, uint64_t batch,
+                          ba_prediction *out)
+{
+    const ba_model *m = p->m;
+    net_block *blk = &w->block;
+    if (features)
+        memcpy(blk->act[0], features, (size_t)rows * m->arch.n_inputs * sizeof *features);
+    else
+        ba_preprocess_momenta(momenta, (size_t)rows, &m->pre, blk->act[0]);
+    memset(w->acc, 0, (size_t)rows * sizeof *w->acc);
+    for (int k = 0; k < p->passes; k++) {
+        net_noise view;
+        const net_noise *nz = weights_for_pass(p, w, k, batch, &view);
+        net_forward(m, nz, blk, rows, NULL, 0);
+        mc_moments_add(w->acc, blk->act[m->n_layers], rows, k + 1);
+    }
+    mc_moments_finish(w->acc, rows, p->passes, out);
+}
+
+static int predict_events(ba_predictor *p, const ba_real *features, const double *momenta,
+                          size_t n, size_t first_event, ba_prediction *out, ba_error *err)
+{
+    size_t bs = (size_t)p->cfg.batch_size;
+    if (first_event % bs != 0)
+        return ba_fail(err, "prediction must start at a whole batch: event %zu is not a "
+                       "multiple of the batch size %zu", first_event, bs);
+    size_t n_in = (size_t)p->m->arch.n_inputs;
+    size_t n_batches = (n + bs - 1) / bs;
+    uint64_t batch0 = first_event / bs;
+    /* Our threads split the events; BLAS must not start threads of its own inside. */
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(p->threads)
+    {
+        predict_worker *w = &p->workers[omp_get_thread_num()];
+#pragma omp for schedule(dynamic)
+        for (size_t b = 0; b < n_batches; b++) {
+            size_t e0 = b * bs;
+            int rows = (int)(n - e0 < bs ? n - e0 : bs);
+            predict_batch(p, w, features ? features + e0 * n_in : NULL,
+                          momenta ? momenta + e0 * N_MOMENTA : NULL, rows, batch0 + b,
+                          out + e0);
+        }
+    }
+    return 0;
+}
+
+int ba_predict_features(ba_predictor *p, const ba_real *features, size_t n,
+                        size_t first_event, ba_prediction *out, ba_error *err)
+{
+    return predict_events(p, features, NULL, n, first_event, out, err);
+}
+
+int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n, size_t first_event,
+                       ba_prediction *out, ba_error *err)
+{
+    if (p->m->arch.n_inputs != N_MOMENTA)
+        return ba_fail(err, "the network takes %d inputs, not the %d momentum components "
+                       "of an event", p->m->arch.n_inputs, N_MOMENTA);
+    return predict_events(p, NULL, momenta, n, first_event, out, err);
+}

@@ -1,0 +1,70 @@
+/* Monte-Carlo prediction with aleatoric and epistemic uncertainties (the tutorial's
+ * get_prediction), behind the public ba_predictor of bayesamp.h.
+ *
+ * A sample is cut into batches of batch_size events; for every batch and every pass k
+ * the network runs with one draw of its weights, and each event accumulates its head's
+ * outputs (mu_k, logsig2_k) over the passes. Where the weights come from:
+ *   SAMPLE  Philox stream (STREAM_PREDICT_NOISE, pass k, global batch index, layer),
+ *   FIXED   the same stream with batch index 0 for every batch,
+ *   MAP     the means mu_w, one pass.
+ * A batch belongs to one thread from its first pass to its last, and its random numbers
+ * are named by what they are for, so the numbers never depend on the thread count.
+ * Memory: per thread a weight draw and one batch of activations; FIXED also keeps the
+ * n_monte weight draws (when they fit PREDICT_FIXED_BUDGET, else they are redrawn per
+ * batch, which gives the same numbers).
+ */
+#ifndef BA_PREDICT_H
+#define BA_PREDICT_H
+
+#include <stddef.h>
+
+#include "bayesamp.h"
+#include "nn/network.h"
+
+/* Most parameter values the FIXED weight draws may take together (256 MiB of float32). */
+#define PREDICT_FIXED_BUDGET ((size_t)1 << 26)
+
+/* Events per piece when streaming a file (rounded down to whole batches). */
+#define PREDICT_FILE_CHUNK 65536
+
+/* Running moments of one event over the passes, Welford's update (Knuth, TAOCP vol. 2,
+ * 4.2.2): numerically stable, and memory independent of the number of passes. */
+typedef struct mc_moments {
+    double mean;     /* mean of mu_k so far */
+    double m2;       /* sum of (mu_k - mean)^2 so far */
+    double sum_var;  /* sum of exp(logsig2_k) */
+} mc_moments;
+
+/* One thread's workspace. */
+typedef struct predict_worker {
+    net_noise noise;     /* the current weight draw (SAMPLE, FIXED without stored draws) */
+    net_block block;     /* activations of one batch */
+    mc_moments *acc;     /* batch_size accumulators */
+} predict_worker;
+
+struct ba_predictor {
+    const ba_model *m;
+    ba_predict_config cfg;
+    int threads;
+    int passes;                /* n_monte, or 1 for MAP */
+    predict_worker *workers;   /* one per thread */
+    net_noise map;             /* MAP: weight = mu_w */
+    ba_real *sigma;            /* exp(logsig2 / 2) at the mu_w offsets (n_params) */
+    ba_real *fixed;            /* FIXED: passes x n_params, draw k at fixed + k n_params
+                                  (the weights sit at the layers' mu_w offsets); NULL when
+                                  over budget */
+};
+
+/* Fold one pass's head outputs (rows, 2) = (mu, logsig2) into the accumulators;
+ * pass counts from 1. */
+void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass);
+
+/* The prediction from the accumulators after n passes (see ba_prediction). */
+void mc_moments_finish(const mc_moments *acc, int rows, int n, ba_prediction *out);
+
+/* ba_predict_file with pieces of chunk_events events (tests use small pieces). */
+int predict_file_chunked(const ba_model *m, const char *momenta_path, const char *out_path,
+                         const ba_predict_config *cfg, size_t chunk_events,
+                         size_t *n_events, ba_error *err);
+
+#endif

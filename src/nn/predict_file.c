@@ -1,0 +1,135 @@
+/* Prediction for a momenta file of any size: the file is read, predicted and written in
+ * pieces of whole batches, so memory is bounded by the piece, not by the file (10^7
+ * events x 30 passes never sit in memory). The pieces start at multiples of the batch
+ * size, which keeps every batch's random numbers those of a prediction in one go. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bayesamp.h"
+#include "common/error.h"
+#include "data/npy.h"
+#include "nn/predict.h"
+
+#define N_PARTICLES 5
+#define N_COMPONENTS 4
+#define N_MOMENTA (N_PARTICLES * N_COMPONENTS)
+
+/* The number of events of a momenta file: (N, 5, 4), or (5, 4) for one event. */
+static int momenta_events(const npy_reader *r, size_t *n, ba_error *err)
+{
+    if (r->ndim == 3 && r->shape[1] == N_PARTICLES && r->shape[2] == N_COMPONENTS)
+        *n = r->shape[0];
+    else if (r->ndim == 2 && r->shape[0] == N_PARTICLES && r->shape[1] == N_COMPONENTS)
+        *n = 1;
+    else {
+        char shape[256];
+        size_t used = 0;
+        for (int i = 0; i < r->ndim && used < sizeof shape; i++)
+            used += (size_t)snprintf(shape + used, sizeof shape - used, i ? ", %zu" : "%zu",
+                                     r->shape[i]);
+        if (r->ndim == 0)
+            shape[0] = '\0';
+        return ba_fail(err, "%s: momenta must have shape (N, 5, 4) or (5, 4), found (%s%s)",
+                       r->path, shape, r->ndim == 1 ? "," : "");
+    }
+    if (*n == 0)
+        return ba_fail(err, "%s: no events", r->path);
+    return 0;
+}
+
+/* Every momentum finite, checked before any prediction, naming the first bad row. */
+static int check_finite(npy_reader *r, size_t n, double *buf, size_t chunk, ba_error *err)
+{
+    static const char *particles[N_PARTICLES] = {"incoming gluon 1", "incoming gluon 2",
+                                                 "photon 1", "photon 2", "outgoing gluon"};
+    static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
+    for (size_t first = 0; first < n; first += chunk) {
+        size_t rows = n - first < chunk ? n - first : chunk;
+        if (npy_reader_read(r, first * N_MOMENTA, rows * N_MOMENTA, buf, err))
+            return -1;
+        for (size_t i = 0; i < rows * N_MOMENTA; i++)
+            if (!isfinite(buf[i]))
+                return ba_fail(err, "%s: row %zu: non-finite momentum component %g (%s %s)",
+                               r->path, first + i / N_MOMENTA, buf[i],
+                               particles[i % N_MOMENTA / N_COMPONENTS],
+                               components[i % N_COMPONENTS]);
+    }
+    return 0;
+}
+
+int predict_file_chunked(const ba_model *m, const char *momenta_path, const char *out_path,
+                         const ba_predict_config *cfg, size_t chunk_events,
+                         size_t *n_events, ba_error *err)
+{
+    if (ba_model_arch(m)->n_inputs != N_MOMENTA)
+        return ba_fail(err, "the network takes %d inputs, not the %d momentum components "
+                       "of an event", ba_model_arch(m)->n_inputs, N_MOMENTA);
+    npy_reader r;
+    if (npy_reader_open(&r, momenta_path, err))
+        return -1;
+    size_t n = 0;
+    if (momenta_events(&r, &n, err)) {
+        npy_reader_close(&r);
+        return -1;
+    }
+    ba_predictor *p = ba_predictor_create(m, cfg, err);
+    if (!p) {
+        npy_reader_close(&r);
+        return -1;
+    }
+    /* Whole batches per piece, at least one. */
+    size_t bs = (size_t)cfg->batch_size;
+    size_t chunk = chunk_events / bs * bs;
+    if (chunk == 0)
+        chunk = bs;
+    if (chunk > n)
+        chunk = n;
+    double *momenta = malloc(chunk * N_MOMENTA * sizeof *momenta);
+    double *rows_out = malloc(chunk * 4 * sizeof *rows_out);
+    ba_prediction *pred = malloc(chunk * sizeof *pred);
+    npy_writer w = {0};
+    int rc = 0;
+    if (!momenta || !rows_out || !pred)
+        rc = ba_fail(err, "out of memory for %zu events", chunk);
+    /* Open the output first: an unwritable folder fails before any work. */
+    size_t shape[2] = {n, 4};
+    if (rc == 0)
+        rc = npy_writer_open(&w, out_path, 2, shape, err);
+    if (rc == 0)
+        rc = check_finite(&r, n, momenta, chunk, err);
+    for (size_t first = 0; rc == 0 && first < n; first += chunk) {
+        size_t rows = n - first < chunk ? n - first : chunk;
+        rc = npy_reader_read(&r, first * N_MOMENTA, rows * N_MOMENTA, momenta, err);
+        if (rc == 0)
+            rc = ba_predict_momenta(p, momenta, rows, first, pred, err);
+        if (rc == 0) {
+            for (size_t i = 0; i < rows; i++) {
+                rows_out[4 * i + 0] = exp(pred[i].mean);
+                rows_out[4 * i + 1] = pred[i].mean;
+                rows_out[4 * i + 2] = sqrt(pred[i].var_aleatoric);
+                rows_out[4 * i + 3] = sqrt(pred[i].var_epistemic);
+            }
+            rc = npy_writer_append(&w, rows_out, rows * 4, err);
+        }
+    }
+    if (rc == 0)
+        rc = npy_writer_commit(&w, err);
+    else
+        npy_writer_abort(&w);
+    if (rc == 0 && n_events)
+        *n_events = n;
+    free(momenta);
+    free(rows_out);
+    free(pred);
+    ba_predictor_free(p);
+    npy_reader_close(&r);
+    return rc;
+}
+
+int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out_path,
+                    const ba_predict_config *cfg, size_t *n_events, ba_error *err)
+{
+    return predict_file_chunked(m, momenta_path, out_path, cfg, PREDICT_FILE_CHUNK,
+                                n_events, err);
+}

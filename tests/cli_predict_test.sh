@@ -1,0 +1,306 @@
+#!/bin/bash
+# Tests of `bayesamp predict`, `bayesamp evaluate` and the evaluation at the end of
+# `bayesamp train`: drives the real executable on a tiny data set written with perl (no
+# Python needed) and a model trained from it for two epochs. Checks what the commands
+# write (shapes, keys, plots), that results do not depend on the thread count, and that
+# bad models, momenta and flags give one-line errors with exit 1 (runtime) or 2 (usage)
+# and leave no partial output.
+#
+# usage: cli_predict_test.sh PATH_TO_BAYESAMP
+set -u
+export LC_ALL=C
+
+BIN=${1:?usage: cli_predict_test.sh PATH_TO_BAYESAMP}
+if [ ! -x "$BIN" ]; then
+    echo "cli_predict_test.sh: $BIN is not an executable" >&2
+    exit 2
+fi
+T=$(mktemp -d "${TMPDIR:-/tmp}/bayesamp-predict-XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+
+passed=0
+failed=0
+pass() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+check() { # NAME COMMAND...: passes if the command succeeds
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "'$*' failed"; fi
+}
+
+run() {
+    "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
+    rc=$?
+}
+
+# expect_error NAME WANT_RC NEEDLE ARGS...: exit code WANT_RC and stderr exactly one
+# line, "bayesamp: ..." containing NEEDLE.
+expect_error() {
+    local name=$1 want=$2 needle=$3
+    shift 3
+    run "$@"
+    local first bytes
+    first=$(head -n 1 "$T/stderr")
+    bytes=$(wc -c <"$T/stderr")
+    if [ "$rc" -ne "$want" ]; then
+        fail "$name" "exit code $rc, want $want (stderr: $(head -c 300 "$T/stderr"))"
+    elif [ "$bytes" -ne $((${#first} + 1)) ]; then
+        fail "$name" "stderr is not exactly one line: $(head -c 300 "$T/stderr")"
+    elif [[ $first != "bayesamp: "* ]]; then
+        fail "$name" "stderr does not start with 'bayesamp: ': $first"
+    elif [[ $first != *"$needle"* ]]; then
+        fail "$name" "stderr does not mention '$needle': $first"
+    else
+        pass "$name (exit $rc: $first)"
+    fi
+}
+
+# npy PATH SHAPE [NAN_VALUE_INDEX]: a '<f8' .npy file of that shape (a Python tuple, e.g.
+# "(10, 5, 4)") with momenta-like values; one value NaN if an index is given.
+npy() {
+    perl -e '
+        use strict;
+        my ($path, $shape, $nan_at) = @ARGV;
+        my $n = 1;
+        $n *= $_ for ($shape =~ /(\d+)/g);
+        srand(length($path) + $n);
+        my @v;
+        for my $i (0 .. $n - 1) {
+            # every 4th value an energy, the others momentum components in GeV
+            push @v, $i % 4 == 0 ? 100 + 100 * rand() : 200 * rand() - 100;
+        }
+        $v[$nan_at] = 9**9**9 - 9**9**9 if defined $nan_at;
+        my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: $shape, }";
+        my $pad = (64 - (10 + length($dict) + 1) % 64) % 64;
+        $dict .= (" " x $pad) . "\n";
+        open(my $fh, ">:raw", $path) or die "$path: $!";
+        print $fh "\x93NUMPY\x01\x00", pack("v", length $dict), $dict, pack("d<*", @v);
+        close($fh) or die "$path: $!";
+    ' "$@" || { echo "cli_predict_test.sh: perl could not write $1" >&2; exit 2; }
+}
+
+# amplitudes PATH N: positive amplitudes of shape (N,)
+amplitudes() {
+    perl -e '
+        use strict;
+        my ($path, $n) = @ARGV;
+        srand($n);
+        my @v = map { exp(4 * rand() - 2) } 1 .. $n;
+        my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: ($n,), }";
+        my $pad = (64 - (10 + length($dict) + 1) % 64) % 64;
+        $dict .= (" " x $pad) . "\n";
+        open(my $fh, ">:raw", $path) or die "$path: $!";
+        print $fh "\x93NUMPY\x01\x00", pack("v", length $dict), $dict, pack("d<*", @v);
+        close($fh) or die "$path: $!";
+    ' "$@" || { echo "cli_predict_test.sh: perl could not write $1" >&2; exit 2; }
+}
+
+# npy_info PATH: "SHAPE COUNT_OF_ZERO_VALUES_IN_COLUMN_4 N_NONFINITE" of a (N, 4) '<f8'
+# prediction file, e.g. "(7, 4) 0 0".
+npy_info() {
+    perl -e '
+        use strict;
+        my ($path) = @ARGV;
+        open(my $fh, "<:raw", $path) or die "$path: $!";
+        local $/;
+        my $b = <$fh>;
+        my $hlen = unpack("v", substr($b, 8, 2));
+        my $h = substr($b, 10, $hlen);
+        my ($shape) = $h =~ /\x27shape\x27: (\([^)]*\))/;
+        my @v = unpack("d<*", substr($b, 10 + $hlen));
+        my ($zeros, $bad) = (0, 0);
+        for my $i (0 .. $#v) {
+            $zeros++ if $i % 4 == 3 && $v[$i] == 0;
+            $bad++ unless $v[$i] == $v[$i] && abs($v[$i]) < 9**9**9;
+        }
+        my $rows = @v / 4;
+        print "$shape $zeros $bad $rows\n";
+    ' "$1"
+}
+
+# ---- a data set and a model ------------------------------------------------------------
+D=$T/data
+mkdir -p "$D"
+N=150
+for s in trn val tst; do
+    npy "$D/${s}_dat.npy" "($N, 5, 4)"
+    amplitudes "$D/${s}_amp.npy" $N
+done
+R=$T/run
+run train --data "$D" --out "$R" --epochs 2 --batch-size 32 --hidden 8,8 --no-eval
+if [ "$rc" -eq 0 ] && [ -s "$R/model.safetensors" ]; then
+    pass "train --no-eval makes a model"
+else
+    echo "FAIL training a model: exit $rc: $(head -c 300 "$T/stderr")"
+    exit 1
+fi
+if [ ! -e "$R/eval" ]; then pass "train --no-eval: no RUN/eval"; else fail "train --no-eval" "RUN/eval written"; fi
+M=$R/model.safetensors
+have_gnuplot=0
+command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
+
+# ---- help -------------------------------------------------------------------------------
+help_defaults() { # COMMAND: every flag of COMMAND --help gives its default or "required"
+    run "$1" --help
+    if [ "$rc" -ne 0 ] || [ -s "$T/stderr" ]; then
+        fail "$1 --help" "exit $rc"
+        return
+    fi
+    local missing="" flag block
+    for flag in $(awk '/^  --/ { print $1 }' "$T/stdout"); do
+        [ "$flag" = --help ] && continue
+        block=$(awk -v flag="$flag" '/^  --/ { inside = ($1 == flag) } inside { print }' "$T/stdout")
+        [[ $block == *"(default"* || $block == *"(required)"* ]] || missing="$missing $flag"
+    done
+    if [ -z "$missing" ]; then pass "$1 --help gives a default for every flag"; else fail "$1 --help" "no default for:$missing"; fi
+}
+help_defaults predict
+for want in "--n-monte N" "default 30" "--mode" "default sample" "--seed" "--threads" "default: all cores" "--batch-size" "default 128"; do
+    if grep -q -- "$want" "$T/stdout"; then pass "predict --help mentions '$want'"; else fail "predict --help" "no '$want'"; fi
+done
+help_defaults evaluate
+for want in "--split S" "default tst" "--n-monte" "default 30" "--seed"; do
+    if grep -q -- "$want" "$T/stdout"; then pass "evaluate --help mentions '$want'"; else fail "evaluate --help" "no '$want'"; fi
+done
+run train --help
+if grep -q -- "--no-eval" "$T/stdout"; then pass "train --help documents --no-eval"; else fail "train --help" "no --no-eval"; fi
+run --help
+if grep -q "predict" "$T/stdout" && grep -q "evaluate" "$T/stdout"; then pass "bayesamp --help lists predict and evaluate"; else fail "bayesamp --help" "commands missing"; fi
+
+# ---- predict ----------------------------------------------------------------------------
+P=$T/pred
+mkdir -p "$P"
+npy "$T/mom.npy" "(300, 5, 4)"
+run predict --model "$M" --momenta "$T/mom.npy" --out "$P/a.npy" --n-monte 5 --threads 1
+if [ "$rc" -eq 0 ] && [ ! -s "$T/stderr" ] && grep -q "predicted 300 events" "$T/stdout"; then
+    pass "predict exits 0 and reports 300 events"
+else
+    fail "predict" "exit $rc: $(head -c 300 "$T/stderr") $(cat "$T/stdout")"
+fi
+info=$(npy_info "$P/a.npy")
+if [ "$info" = "(300, 4) 0 0 300" ]; then pass "pred.npy is (300, 4), finite, epistemic > 0"; else fail "pred.npy" "$info"; fi
+run predict --model "$M" --momenta "$T/mom.npy" --out "$P/b.npy" --n-monte 5 --threads 2
+check "1 and 2 threads give the same file" cmp -s "$P/a.npy" "$P/b.npy"
+run predict --model "$M" --momenta "$T/mom.npy" --out "$P/c.npy" --n-monte 5 --seed 2
+if [ "$rc" -eq 0 ] && ! cmp -s "$P/a.npy" "$P/c.npy"; then pass "another seed, another prediction"; else fail "seed" "exit $rc or same file"; fi
+run predict --model "$M" --momenta "$T/mom.npy" --out "$P/map.npy" --mode map
+info=$(npy_info "$P/map.npy")
+if [ "$rc" -eq 0 ] && [ "$info" = "(300, 4) 300 0 300" ]; then pass "--mode map: epistemic sigma 0"; else fail "--mode map" "exit $rc: $info"; fi
+run predict --model "$M" --momenta "$T/mom.npy" --out "$P/f1.npy" --mode fixed --n-monte 4
+run predict --model "$M" --momenta "$T/mom.npy" --out "$P/f2.npy" --mode fixed --n-monte 4 --threads 1
+check "--mode fixed: 1 and 2 threads give the same file" cmp -s "$P/f1.npy" "$P/f2.npy"
+npy "$T/one.npy" "(5, 4)"
+run predict --model "$M" --momenta "$T/one.npy" --out "$P/one.npy"
+info=$(npy_info "$P/one.npy")
+if [ "$rc" -eq 0 ] && [[ $info == "(1, 4) 0 0 1" ]]; then pass "one event of shape (5, 4)"; else fail "one event" "exit $rc: $info $(cat "$T/stderr")"; fi
+
+# ---- predict errors ---------------------------------------------------------------------
+E=$T/errors
+mkdir -p "$E"
+npy "$T/wrong.npy" "(10, 4, 5)"
+npy "$T/nan.npy" "(10, 5, 4)" 66 # value 66 = row 3 (20 per row), particle 1, pz
+echo "this is not a model" >"$T/text.safetensors"
+expect_error "predict: momenta (N, 4, 5)" 1 "(N, 5, 4)" predict --model "$M" --momenta "$T/wrong.npy" --out "$E/p.npy"
+expect_error "predict: NaN momentum" 1 "row 3" predict --model "$M" --momenta "$T/nan.npy" --out "$E/p.npy"
+expect_error "predict: momenta file missing" 1 "$T/nope.npy" predict --model "$M" --momenta "$T/nope.npy" --out "$E/p.npy"
+expect_error "predict: momenta not .npy" 1 "text.safetensors" predict --model "$M" --momenta "$T/text.safetensors" --out "$E/p.npy"
+expect_error "predict: model missing" 1 "$T/none.safetensors" predict --model "$T/none.safetensors" --momenta "$T/mom.npy" --out "$E/p.npy"
+expect_error "predict: model not safetensors" 1 "text.safetensors" predict --model "$T/text.safetensors" --momenta "$T/mom.npy" --out "$E/p.npy"
+expect_error "predict: a data file as model" 1 "mom.npy" predict --model "$T/mom.npy" --momenta "$T/mom.npy" --out "$E/p.npy"
+expect_error "predict: unwritable --out" 1 "$T/no-dir/p.npy" predict --model "$M" --momenta "$T/mom.npy" --out "$T/no-dir/p.npy"
+expect_error "predict: --out is a folder" 1 "$E" predict --model "$M" --momenta "$T/mom.npy" --out "$E"
+expect_error "predict: --n-monte 0" 2 "--n-monte" predict --model "$M" --momenta "$T/mom.npy" --out "$E/p.npy" --n-monte 0
+expect_error "predict: --n-monte x" 2 "--n-monte" predict --model "$M" --momenta "$T/mom.npy" --out "$E/p.npy" --n-monte x
+expect_error "predict: --mode foo" 2 "foo" predict --model "$M" --momenta "$T/mom.npy" --out "$E/p.npy" --mode foo
+expect_error "predict: --batch-size 0" 2 "--batch-size" predict --model "$M" --momenta "$T/mom.npy" --out "$E/p.npy" --batch-size 0
+expect_error "predict: --threads 0" 2 "--threads" predict --model "$M" --momenta "$T/mom.npy" --out "$E/p.npy" --threads 0
+expect_error "predict: no --model" 2 "--model" predict --momenta "$T/mom.npy" --out "$E/p.npy"
+expect_error "predict: no --momenta" 2 "--momenta" predict --model "$M" --out "$E/p.npy"
+expect_error "predict: no --out" 2 "--out" predict --model "$M" --momenta "$T/mom.npy"
+expect_error "predict: unknown flag" 2 "--bogus" predict --model "$M" --momenta "$T/mom.npy" --out "$E/p.npy" --bogus
+if [ -z "$(ls -A "$E")" ]; then pass "failed predictions leave no files"; else fail "failed predictions" "left: $(ls -A "$E")"; fi
+
+# ---- evaluate ---------------------------------------------------------------------------
+V=$T/eval
+run evaluate --model "$M" --data "$D" --out "$V" --n-monte 4
+if [ "$rc" -eq 0 ] && grep -q "evaluated $N tst events" "$T/stdout"; then pass "evaluate exits 0"; else fail "evaluate" "exit $rc: $(head -c 400 "$T/stderr")"; fi
+info=$(npy_info "$V/pred.npy")
+if [ "$info" = "($N, 4) 0 0 $N" ]; then pass "evaluate: pred.npy ($N, 4)"; else fail "evaluate: pred.npy" "$info"; fi
+for key in n_events rel_dev mean std q05 q16 q50 q84 q95 frac_abs_rel_dev_below '0.01' '0.1' pull coverage '68' '95' nll sigma_aleatoric sigma_epistemic seconds calibration; do
+    if grep -q "\"$key\":" "$V/metrics.json"; then pass "metrics.json has \"$key\""; else fail "metrics.json" "no \"$key\""; fi
+done
+if grep -Eq "\"n_events\":[[:space:]]*$N," "$V/metrics.json"; then pass "metrics.json: n_events $N"; else fail "metrics.json" "n_events"; fi
+for plot in loss amplitudes rel_dev uncertainties pull rel_dev_vs_amp calibration; do
+    if [ -s "$V/$plot.dat" ] && [ -s "$V/$plot.gp" ]; then pass "evaluate: $plot.dat and $plot.gp"; else fail "evaluate: $plot" "data or script missing"; fi
+    if [ "$have_gnuplot" -eq 1 ]; then
+        if [ -s "$V/$plot.png" ] && [ -s "$V/$plot.pdf" ]; then pass "evaluate: $plot.png and .pdf"; else fail "evaluate: $plot" "png or pdf missing: $(cat "$T/stderr")"; fi
+    fi
+done
+if [ "$have_gnuplot" -eq 1 ] && [ ! -s "$T/stderr" ]; then pass "evaluate with gnuplot: nothing on stderr"; fi
+if [ -z "$(find "$V" -name '*.tmp*')" ]; then pass "evaluate: no temporary files"; else fail "evaluate" "temporary files left"; fi
+
+# without gnuplot: the data and scripts, and one notice saying how to render them
+V2=$T/eval-nognuplot
+PATH=/nonexistent run evaluate --model "$M" --data "$D" --out "$V2" --n-monte 2
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q "gnuplot not found: render with 'cd $V2 && for f in \*.gp; do gnuplot \$f; done'" "$T/stderr"; then
+    pass "evaluate without gnuplot: exit 0 and one notice"
+else
+    fail "evaluate without gnuplot" "exit $rc: $(cat "$T/stderr")"
+fi
+if [ -s "$V2/pull.gp" ] && [ -s "$V2/pull.dat" ] && [ -z "$(find "$V2" -name '*.png')" ]; then
+    pass "evaluate without gnuplot: scripts, no pictures"
+else
+    fail "evaluate without gnuplot" "$(ls "$V2")"
+fi
+if [ "$have_gnuplot" -eq 1 ]; then
+    if (cd "$V2" && for f in *.gp; do gnuplot "$f" || exit 1; done) && [ -s "$V2/calibration.png" ]; then
+        pass "the notice's command renders the plots"
+    else
+        fail "rendering later" "gnuplot failed"
+    fi
+fi
+
+# a model without history.csv beside it: no loss plot, a notice
+mkdir -p "$T/lone"
+cp "$M" "$T/lone/model.safetensors"
+PATH=/nonexistent run evaluate --model "$T/lone/model.safetensors" --data "$D" --out "$T/eval-lone" --n-monte 2
+if [ "$rc" -eq 0 ] && grep -q "no loss plot" "$T/stderr" && [ ! -e "$T/eval-lone/loss.gp" ] && [ -s "$T/eval-lone/pull.gp" ]; then
+    pass "evaluate without history.csv: no loss plot, a notice"
+else
+    fail "evaluate without history.csv" "exit $rc: $(cat "$T/stderr")"
+fi
+
+# the same seed gives the same metrics file except the timing
+run evaluate --model "$M" --data "$D" --out "$T/eval-t1" --n-monte 4 --threads 1 --split val
+run evaluate --model "$M" --data "$D" --out "$T/eval-t2" --n-monte 4 --threads 2 --split val
+check "evaluate: 1 and 2 threads give the same pred.npy" cmp -s "$T/eval-t1/pred.npy" "$T/eval-t2/pred.npy"
+
+# ---- evaluate errors --------------------------------------------------------------------
+X=$T/eval-bad
+expect_error "evaluate: model missing" 1 "$T/none.safetensors" evaluate --model "$T/none.safetensors" --data "$D" --out "$X"
+expect_error "evaluate: model not safetensors" 1 "text.safetensors" evaluate --model "$T/text.safetensors" --data "$D" --out "$X"
+expect_error "evaluate: data missing" 1 "tst_dat.npy" evaluate --model "$M" --data "$T/no-data" --out "$X"
+expect_error "evaluate: --split foo" 2 "--split" evaluate --model "$M" --data "$D" --out "$X" --split foo
+expect_error "evaluate: --n-monte 0" 2 "--n-monte" evaluate --model "$M" --data "$D" --out "$X" --n-monte 0
+expect_error "evaluate: no --out" 2 "--out" evaluate --model "$M" --data "$D"
+if [ ! -e "$X" ]; then pass "failed evaluations create no folder"; else fail "failed evaluations" "$X created"; fi
+: >"$T/a-file"
+expect_error "evaluate: --out under a file" 1 "$T/a-file" evaluate --model "$M" --data "$D" --out "$T/a-file/eval"
+
+# ---- train evaluates at the end ---------------------------------------------------------
+R2=$T/run-eval
+PATH=/nonexistent run train --data "$D" --out "$R2" --epochs 2 --batch-size 32 --hidden 8,8
+if [ "$rc" -eq 0 ] && grep -q "evaluated $N tst events" "$T/stdout" && [ -s "$R2/eval/metrics.json" ] &&
+   [ -s "$R2/eval/pred.npy" ] && [ -s "$R2/eval/loss.gp" ] && [ -s "$R2/eval/loss.dat" ]; then
+    pass "train evaluates the best model into RUN/eval"
+else
+    fail "train with evaluation" "exit $rc: $(cat "$T/stderr") $(ls "$R2" "$R2/eval" 2>&1)"
+fi
+if grep -Eq '"seed":[[:space:]]*1,' "$R2/eval/metrics.json" && grep -Eq '"n_monte":[[:space:]]*30,' "$R2/eval/metrics.json"; then
+    pass "train's evaluation: 30 passes, the training seed"
+else
+    fail "train's evaluation" "settings in metrics.json"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
