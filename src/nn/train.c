@@ -30,16 +30,18 @@ static int block_rows_for(int batch_size)
     return rows < 64 ? 64 : rows;
 }
 
-/* Work on the parameter vector is cut into pieces of this many entries (a fixed size, so
- * that the split does not depend on the thread count): the noise of each step and the
- * Adam update. Small enough to balance two threads, large enough to vectorise well. */
-#define PARAM_SLICE 1024
+/* The per-weight work of a step (drawing the noise, summing the blocks' gradients,
+ * the Adam update) is cut into tasks: equal ranges of about this many weights of the
+ * network's weights counted through all layers. The cut depends on the architecture
+ * only, so the thread count cannot change the numbers, and a static schedule gives each
+ * thread the same weights for the noise and for the update, so they stay in its cache
+ * (a dynamic schedule made two threads slower than one). */
+#define WEIGHTS_PER_TASK 1024
 
-/* A piece of one layer's weights for the per-step noise. */
-typedef struct noise_task {
-    int layer;
+/* Weights [begin, end) in the order of all layers' weights. */
+typedef struct weight_task {
     size_t begin, end;
-} noise_task;
+} weight_task;
 
 typedef struct trainer {
     ba_model *m;
@@ -50,12 +52,11 @@ typedef struct trainer {
     double *block_nll;      /* per block: sum of NLL terms */
     net_noise noise;
     ba_real *adam_m, *adam_v, *grad;
-    noise_task *tasks;      /* the weights cut into pieces for the noise */
+    weight_task *tasks;     /* the weights cut into pieces of work */
     int n_tasks;
     double *task_kl;        /* KL of each piece, summed in task order */
+    size_t first_weight[BA_MAX_LAYERS + 2]; /* where each layer starts in the weight order */
     long step;              /* Adam steps taken */
-    double batch_nll;       /* results of the last run_batch: mean NLL, */
-    double batch_kl;        /* KL / N of the parameters before the step (training) */
     size_t *order;          /* training events in this epoch's order */
 } trainer;
 
@@ -101,24 +102,20 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
         trainer_free(t);
         return -1;
     }
-    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
-        t->n_tasks = 0;
-        for (int l = 0; l < m->n_layers; l++)
-            for (size_t b = 0; b < m->layers[l].n_weights; b += PARAM_SLICE, t->n_tasks++)
-                if (pass) {
-                    size_t e = b + PARAM_SLICE;
-                    t->tasks[t->n_tasks] = (noise_task){l, b, e < m->layers[l].n_weights
-                                                                  ? e : m->layers[l].n_weights};
-                }
-        if (!pass) {
-            t->tasks = malloc((size_t)t->n_tasks * sizeof *t->tasks);
-            t->task_kl = malloc((size_t)t->n_tasks * sizeof *t->task_kl);
-            if (!t->tasks || !t->task_kl) {
-                trainer_free(t);
-                return ba_fail(err, "out of memory");
-            }
-        }
+    t->first_weight[0] = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        t->first_weight[l + 1] = t->first_weight[l] + m->layers[l].n_weights;
+    size_t n_weights = t->first_weight[m->n_layers];
+    t->n_tasks = (int)((n_weights + WEIGHTS_PER_TASK - 1) / WEIGHTS_PER_TASK);
+    t->tasks = malloc((size_t)t->n_tasks * sizeof *t->tasks);
+    t->task_kl = malloc((size_t)t->n_tasks * sizeof *t->task_kl);
+    if (!t->tasks || !t->task_kl) {
+        trainer_free(t);
+        return ba_fail(err, "out of memory");
     }
+    for (int k = 0; k < t->n_tasks; k++)
+        t->tasks[k] = (weight_task){n_weights * (size_t)k / (size_t)t->n_tasks,
+                                    n_weights * (size_t)(k + 1) / (size_t)t->n_tasks};
     return 0;
 }
 
@@ -138,25 +135,63 @@ static void shuffle(size_t *order, size_t n, uint64_t seed, int epoch)
     }
 }
 
-/* One batch: rows events of split, listed in idx (NULL: consecutive from first).
- * Sets t->batch_nll to the batch mean of the NLL. With train set, also t->batch_kl, and
- * the gradients are computed and Adam takes a step unless the loss is not finite (then
- * the parameters stay as they were). Runs inside a parallel region: every thread
- * calls it. */
-static void run_batch(trainer *t, const ba_split *split, const size_t *idx, size_t first,
-                      int rows, const noise_source *src, int train, double kl_scale)
+/* The part [lo, hi) of layer l's weights that task k covers; 0 if none. */
+static int layer_piece(const trainer *t, int l, const weight_task *task, size_t *lo, size_t *hi)
+{
+    size_t a = t->first_weight[l], b = t->first_weight[l + 1];
+    size_t from = task->begin > a ? task->begin : a, to = task->end < b ? task->end : b;
+    if (from >= to)
+        return 0;
+    *lo = from - a;
+    *hi = to - a;
+    return 1;
+}
+
+/* Sum the blocks' gradients of parameters [begin, end), add the KL's, take the Adam
+ * step. */
+static void update_range(trainer *t, const adam_step *as, int n_blocks, size_t begin,
+                         size_t end, double kl_scale)
+{
+    ba_real *g = t->grad;
+    memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
+    for (int b = 1; b < n_blocks; b++)
+        for (size_t i = begin; i < end; i++)
+            g[i] += t->blocks[b].grad[i];
+    net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
+    adam_update(as, t->m->params + begin, g + begin, t->adam_m + begin, t->adam_v + begin,
+                end - begin);
+}
+
+/* What one batch gave: the batch mean of the NLL and the KL / N of the parameters it
+ * used (0 outside training). */
+typedef struct batch_result {
+    double nll, kl;
+} batch_result;
+
+/* One batch: rows events of split, listed in idx (NULL: consecutive from first). With
+ * train set, the gradients are computed and Adam takes step number `step` unless the loss
+ * is not finite (then the parameters stay as they were). Runs inside a parallel region:
+ * every thread calls it and gets the same result. */
+static batch_result run_batch(trainer *t, const ba_split *split, const size_t *idx,
+                              size_t first, int rows, const noise_source *src, int train,
+                              double kl_scale, long step)
 {
     ba_model *m = t->m;
     int n_blocks = (rows + t->block_rows - 1) / t->block_rows;
     int n_in = m->arch.n_inputs;
 
-#pragma omp for schedule(dynamic)
-    for (int k = 0; k < t->n_tasks; k++)
-        t->task_kl[k] = net_prepare_noise_range(&t->noise, m, t->tasks[k].layer,
-                                                t->tasks[k].begin, t->tasks[k].end,
-                                                BA_NOISE_RESAMPLE, src);
+#pragma omp for schedule(static)
+    for (int k = 0; k < t->n_tasks; k++) {
+        double kl = 0;
+        for (int l = 0; l < m->n_layers; l++) {
+            size_t lo, hi;
+            if (layer_piece(t, l, &t->tasks[k], &lo, &hi))
+                kl += net_prepare_noise_range(&t->noise, m, l, lo, hi, BA_NOISE_RESAMPLE, src);
+        }
+        t->task_kl[k] = kl;
+    }
 
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(static)
     for (int b = 0; b < n_blocks; b++) {
         net_block *blk = &t->blocks[b];
         int r0 = b * t->block_rows;
@@ -176,34 +211,36 @@ static void run_batch(trainer *t, const ba_split *split, const size_t *idx, size
             net_backward(m, &t->noise, blk, nr, 0);
     }
 
-#pragma omp single
-    {
-        double nll = 0;
-        for (int b = 0; b < n_blocks; b++)
-            nll += t->block_nll[b];
-        t->batch_nll = nll / rows;
-        double kl = 0;
+    /* Every thread sums the same numbers in the same order (the block loop's barrier
+     * has passed; nothing writes them before the next batch's first barrier). */
+    batch_result res = {0, 0};
+    for (int b = 0; b < n_blocks; b++)
+        res.nll += t->block_nll[b];
+    res.nll /= rows;
+    if (train) {
         for (int k = 0; k < t->n_tasks; k++)
-            kl += t->task_kl[k];
-        t->batch_kl = kl * kl_scale;
+            res.kl += t->task_kl[k];
+        res.kl *= kl_scale;
     }
-    if (train && isfinite(t->batch_nll + t->batch_kl)) {
-        adam_step step = adam_prepare(t->cfg->lr, t->step + 1);
-        size_t n_slices = (m->n_params + PARAM_SLICE - 1) / PARAM_SLICE;
-#pragma omp for schedule(dynamic)
-        for (size_t s = 0; s < n_slices; s++) {
-            size_t begin = s * PARAM_SLICE;
-            size_t end = begin + PARAM_SLICE < m->n_params ? begin + PARAM_SLICE : m->n_params;
-            ba_real *g = t->grad;
-            memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
-            for (int b = 1; b < n_blocks; b++)
-                for (size_t i = begin; i < end; i++)
-                    g[i] += t->blocks[b].grad[i];
-            net_kl_grad_add(&t->noise, m, g, begin, end, kl_scale);
-            adam_update(&step, m->params + begin, g + begin, t->adam_m + begin,
-                        t->adam_v + begin, end - begin);
+    if (train && isfinite(res.nll + res.kl)) {
+        adam_step as = adam_prepare(t->cfg->lr, step);
+#pragma omp for schedule(static)
+        for (int k = 0; k < t->n_tasks; k++) {
+            for (int l = 0; l < m->n_layers; l++) {
+                const layer_layout *L = &m->layers[l];
+                size_t lo, hi;
+                if (!layer_piece(t, l, &t->tasks[k], &lo, &hi))
+                    continue;
+                /* this piece's mu_w and logsig2_w entries, and the layer's biases with
+                 * the piece that holds its last weight */
+                update_range(t, &as, n_blocks, L->mu_w + lo, L->mu_w + hi, kl_scale);
+                update_range(t, &as, n_blocks, L->logsig2_w + lo, L->logsig2_w + hi, kl_scale);
+                if (hi == L->n_weights)
+                    update_range(t, &as, n_blocks, L->bias, L->bias + (size_t)L->n_out, kl_scale);
+            }
         }
     }
+    return res;
 }
 
 static double now_seconds(void)
@@ -246,28 +283,41 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         shuffle(t.order, ds->trn.n, cfg->seed, epoch);
         double sum_loss = 0, sum_nll = 0, sum_kl = 0;
         size_t n_batches = (ds->trn.n + cfg->batch_size - 1) / cfg->batch_size;
-        for (size_t bi = 0; bi < n_batches && rc == 0; bi++) {
-            size_t first = bi * cfg->batch_size;
-            int rows = (int)(ds->trn.n - first < (size_t)cfg->batch_size ? ds->trn.n - first
-                                                                         : (size_t)cfg->batch_size);
-            noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, bi};
+        size_t failed_batch = 0;
+        /* One parallel region per pass, not per batch: the threads go through the batches
+         * together and meet only at the barriers inside run_batch. */
 #pragma omp parallel num_threads(t.threads)
-            run_batch(&t, &ds->trn, t.order + first, 0, rows, &src, 1, 1.0 / n_train);
-            double nll = t.batch_nll, kl = t.batch_kl;
-            t.step++;
-            if (!isfinite(nll + kl)) {
-                rc = ba_fail(err, "training diverged in epoch %d, batch %zu: the loss is not "
-                             "finite (lower --lr?)", epoch, bi + 1);
-                break;
+        {
+            long step = t.step;
+            for (size_t bi = 0; bi < n_batches; bi++) {
+                size_t first = bi * cfg->batch_size;
+                int rows = (int)(ds->trn.n - first < (size_t)cfg->batch_size
+                                     ? ds->trn.n - first : (size_t)cfg->batch_size);
+                noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, bi};
+                batch_result r = run_batch(&t, &ds->trn, t.order + first, 0, rows, &src, 1,
+                                           1.0 / n_train, ++step);
+                if (!isfinite(r.nll + r.kl)) { /* every thread sees the same value */
+#pragma omp master
+                    failed_batch = bi + 1;
+                    break;
+                }
+#pragma omp master
+                {
+                    sum_loss += r.nll + r.kl;
+                    sum_nll += r.nll;
+                    sum_kl += r.kl;
+                    if (cfg->on_progress && (bi % 16 == 15 || bi + 1 == n_batches))
+                        cfg->on_progress(epoch, first + rows, ds->trn.n, user);
+                }
             }
-            sum_loss += nll + kl;
-            sum_nll += nll;
-            sum_kl += kl;
-            if (cfg->on_progress && (bi % 16 == 15 || bi + 1 == n_batches))
-                cfg->on_progress(epoch, first + rows, ds->trn.n, user);
+#pragma omp master
+            t.step = step;
         }
-        if (rc)
+        if (failed_batch) {
+            rc = ba_fail(err, "training diverged in epoch %d, batch %zu: the loss is not "
+                         "finite (lower --lr?)", epoch, failed_batch);
             break;
+        }
         if (!model_params_finite(m)) {
             rc = ba_fail(err, "training diverged in epoch %d: non-finite parameters", epoch);
             break;
@@ -276,14 +326,15 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         /* Validation: the tutorial's pass, new weights for every batch. */
         double kl = net_kl(m) / n_train, sum_val = 0;
         size_t n_val_batches = (ds->val.n + cfg->batch_size - 1) / cfg->batch_size;
+#pragma omp parallel num_threads(t.threads)
         for (size_t bi = 0; bi < n_val_batches; bi++) {
             size_t first = bi * cfg->batch_size;
             int rows = (int)(ds->val.n - first < (size_t)cfg->batch_size ? ds->val.n - first
                                                                          : (size_t)cfg->batch_size);
             noise_source src = {cfg->seed, STREAM_VAL_NOISE, (uint64_t)epoch, bi};
-#pragma omp parallel num_threads(t.threads)
-            run_batch(&t, &ds->val, NULL, first, rows, &src, 0, 0);
-            sum_val += t.batch_nll + kl;
+            batch_result r = run_batch(&t, &ds->val, NULL, first, rows, &src, 0, 0, 0);
+#pragma omp master
+            sum_val += r.nll + kl;
         }
         if (!isfinite(sum_val)) {
             rc = ba_fail(err, "training diverged in epoch %d: the validation loss is not finite",
