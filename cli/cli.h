@@ -14,6 +14,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_amplitude(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /* Print "bayesamp: <message>" on one line to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@ static void usage(FILE *out)
             "usage: bayesamp COMMAND [OPTIONS]\n"
             "\n"
             "commands:\n"
+            "  demo      the whole workflow on the built-in default: generate, train, evaluate\n"
             "  train     train a Bayesian network on a data folder (Heidelberg layout)\n"
             "  predict   amplitudes with uncertainties for a file of momenta\n"
             "  evaluate  predict a data split and write metrics and plots\n"
@@ -39,6 +40,8 @@ int main(int argc, char **argv)
         printf("bayesamp %s\n", BAYESAMP_VERSION);
         return 0;
     }
+    if (!strcmp(cmd, "demo"))
+        return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(cmd, "train"))
         return cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "predict"))
