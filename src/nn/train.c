@@ -54,9 +54,15 @@ typedef struct trainer {
     ba_real *adam_m, *adam_v, *grad;
     weight_task *tasks;     /* the weights cut into pieces of work */
     int n_tasks;
-    double *task_kl;        /* KL of each piece, summed in task order */
+    double *task_kl;        /* KL of each piece, summed in task order; two halves, for
+                               the batch being trained and the next one */
     size_t first_weight[BA_MAX_LAYERS + 2]; /* where each layer starts in the weight order */
     long step;              /* Adam steps taken */
+    /* Validation runs whole batches in parallel, each thread with its own workspace:
+     * no barrier inside a batch. */
+    net_noise *val_noise;   /* one per thread */
+    net_block *val_blocks;  /* one per thread */
+    double *val_nll;        /* per validation batch: mean NLL */
     size_t *order;          /* training events in this epoch's order */
 } trainer;
 
@@ -67,6 +73,15 @@ static void trainer_free(trainer *t)
             net_block_free(&t->blocks[b]);
     free(t->blocks);
     free(t->block_nll);
+    if (t->val_noise)
+        for (int k = 0; k < t->threads; k++)
+            net_noise_free(&t->val_noise[k]);
+    if (t->val_blocks)
+        for (int k = 0; k < t->threads; k++)
+            net_block_free(&t->val_blocks[k]);
+    free(t->val_noise);
+    free(t->val_blocks);
+    free(t->val_nll);
     free(t->tasks);
     free(t->task_kl);
     net_noise_free(&t->noise);
@@ -75,7 +90,7 @@ static void trainer_free(trainer *t)
 }
 
 static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, size_t n_train,
-                        ba_error *err)
+                        size_t n_val, ba_error *err)
 {
     memset(t, 0, sizeof *t);
     t->m = m;
@@ -102,13 +117,27 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
         trainer_free(t);
         return -1;
     }
+    t->val_noise = calloc((size_t)t->threads, sizeof *t->val_noise);
+    t->val_blocks = calloc((size_t)t->threads, sizeof *t->val_blocks);
+    t->val_nll = malloc(((n_val + (size_t)cfg->batch_size - 1) / (size_t)cfg->batch_size + 1) *
+                        sizeof *t->val_nll);
+    if (!t->val_noise || !t->val_blocks || !t->val_nll) {
+        trainer_free(t);
+        return ba_fail(err, "out of memory");
+    }
+    for (int k = 0; k < t->threads; k++)
+        if (net_noise_alloc(&t->val_noise[k], m, cfg->sampler, err) ||
+            net_block_alloc(&t->val_blocks[k], m, t->block_rows, err)) {
+            trainer_free(t);
+            return -1;
+        }
     t->first_weight[0] = 0;
     for (int l = 0; l < m->n_layers; l++)
         t->first_weight[l + 1] = t->first_weight[l] + m->layers[l].n_weights;
     size_t n_weights = t->first_weight[m->n_layers];
     t->n_tasks = (int)((n_weights + WEIGHTS_PER_TASK - 1) / WEIGHTS_PER_TASK);
     t->tasks = malloc((size_t)t->n_tasks * sizeof *t->tasks);
-    t->task_kl = malloc((size_t)t->n_tasks * sizeof *t->task_kl);
+    t->task_kl = malloc(2 * (size_t)t->n_tasks * sizeof *t->task_kl);
     if (!t->tasks || !t->task_kl) {
         trainer_free(t);
         return ba_fail(err, "out of memory");
@@ -162,85 +191,109 @@ static void update_range(trainer *t, const adam_step *as, int n_blocks, size_t b
                 end - begin);
 }
 
-/* What one batch gave: the batch mean of the NLL and the KL / N of the parameters it
- * used (0 outside training). */
+/* What one training batch gave: the batch mean of the NLL and the KL / N of the
+ * parameters it used. */
 typedef struct batch_result {
     double nll, kl;
 } batch_result;
 
-/* One batch: rows events of split, listed in idx (NULL: consecutive from first). With
- * train set, the gradients are computed and Adam takes step number `step` unless the loss
- * is not finite (then the parameters stay as they were). Runs inside a parallel region:
- * every thread calls it and gets the same result. */
-static batch_result run_batch(trainer *t, const ba_split *split, const size_t *idx,
-                              size_t first, int rows, const noise_source *src, int train,
-                              double kl_scale, long step)
+/* Draw the noise of task k's weights for the batch src (eps, sigma, variances, sampled
+ * weights) from the current parameters; returns their KL to the prior. */
+static double prepare_task_noise(trainer *t, int k, const noise_source *src)
+{
+    double kl = 0;
+    for (int l = 0; l < t->m->n_layers; l++) {
+        size_t lo, hi;
+        if (layer_piece(t, l, &t->tasks[k], &lo, &hi))
+            kl += net_prepare_noise_range(&t->noise, t->m, l, lo, hi, BA_NOISE_RESAMPLE, src);
+    }
+    return kl;
+}
+
+/* One training step on rows events of split listed in idx, whose noise is already drawn
+ * (KL per task in t->task_kl[parity]): forward and backward by blocks, then, task by
+ * task, the Adam step of its weights (step number `step`) followed at once by the noise
+ * of the next batch `next` (NULL after the last), while the weights are still in this
+ * thread's cache. If the loss is not finite no step is taken. Runs inside a parallel
+ * region: every thread calls it and gets the same result. Two barriers per batch. */
+static batch_result train_step(trainer *t, const ba_split *split, const size_t *idx, int rows,
+                               const noise_source *src, const noise_source *next,
+                               double kl_scale, long step, int parity)
 {
     ba_model *m = t->m;
     int n_blocks = (rows + t->block_rows - 1) / t->block_rows;
     int n_in = m->arch.n_inputs;
 
 #pragma omp for schedule(static)
-    for (int k = 0; k < t->n_tasks; k++) {
-        double kl = 0;
-        for (int l = 0; l < m->n_layers; l++) {
-            size_t lo, hi;
-            if (layer_piece(t, l, &t->tasks[k], &lo, &hi))
-                kl += net_prepare_noise_range(&t->noise, m, l, lo, hi, BA_NOISE_RESAMPLE, src);
-        }
-        t->task_kl[k] = kl;
-    }
-
-#pragma omp for schedule(static)
     for (int b = 0; b < n_blocks; b++) {
         net_block *blk = &t->blocks[b];
         int r0 = b * t->block_rows;
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
-        const ba_real *y;
-        ba_real y_rows[nr];
+        ba_real y[nr];
         for (int r = 0; r < nr; r++) {
-            size_t e = idx ? idx[r0 + r] : first + (size_t)(r0 + r);
+            size_t e = idx[r0 + r];
             memcpy(blk->act[0] + (size_t)r * n_in, split->x + e * n_in, n_in * sizeof(ba_real));
-            y_rows[r] = split->y[e];
+            y[r] = split->y[e];
         }
-        y = y_rows;
         net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
-        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, nr, rows,
-                                       train ? blk->dact[0] : NULL);
-        if (train)
-            net_backward(m, &t->noise, blk, nr, 0);
+        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, nr, rows, blk->dact[0]);
+        net_backward(m, &t->noise, blk, nr, 0);
     }
 
-    /* Every thread sums the same numbers in the same order (the block loop's barrier
-     * has passed; nothing writes them before the next batch's first barrier). */
+    /* Every thread sums the same numbers in the same order: the block loop's barrier has
+     * passed, and nothing writes them again before the next batch's block loop (the
+     * next batch's KL goes to the other half of task_kl). */
     batch_result res = {0, 0};
     for (int b = 0; b < n_blocks; b++)
         res.nll += t->block_nll[b];
     res.nll /= rows;
-    if (train) {
-        for (int k = 0; k < t->n_tasks; k++)
-            res.kl += t->task_kl[k];
-        res.kl *= kl_scale;
-    }
-    if (train && isfinite(res.nll + res.kl)) {
-        adam_step as = adam_prepare(t->cfg->lr, step);
+    const double *kl_now = t->task_kl + parity * t->n_tasks;
+    double *kl_next = t->task_kl + (1 - parity) * t->n_tasks;
+    for (int k = 0; k < t->n_tasks; k++)
+        res.kl += kl_now[k];
+    res.kl *= kl_scale;
+    if (!isfinite(res.nll + res.kl))
+        return res;
+
+    adam_step as = adam_prepare(t->cfg->lr, step);
 #pragma omp for schedule(static)
-        for (int k = 0; k < t->n_tasks; k++) {
-            for (int l = 0; l < m->n_layers; l++) {
-                const layer_layout *L = &m->layers[l];
-                size_t lo, hi;
-                if (!layer_piece(t, l, &t->tasks[k], &lo, &hi))
-                    continue;
-                /* this piece's mu_w and logsig2_w entries, and the layer's biases with
-                 * the piece that holds its last weight */
-                update_range(t, &as, n_blocks, L->mu_w + lo, L->mu_w + hi, kl_scale);
-                update_range(t, &as, n_blocks, L->logsig2_w + lo, L->logsig2_w + hi, kl_scale);
-                if (hi == L->n_weights)
-                    update_range(t, &as, n_blocks, L->bias, L->bias + (size_t)L->n_out, kl_scale);
-            }
+    for (int k = 0; k < t->n_tasks; k++) {
+        for (int l = 0; l < m->n_layers; l++) {
+            const layer_layout *L = &m->layers[l];
+            size_t lo, hi;
+            if (!layer_piece(t, l, &t->tasks[k], &lo, &hi))
+                continue;
+            /* this piece's mu_w and logsig2_w entries, and the layer's biases with the
+             * piece that holds its last weight */
+            update_range(t, &as, n_blocks, L->mu_w + lo, L->mu_w + hi, kl_scale);
+            update_range(t, &as, n_blocks, L->logsig2_w + lo, L->logsig2_w + hi, kl_scale);
+            if (hi == L->n_weights)
+                update_range(t, &as, n_blocks, L->bias, L->bias + (size_t)L->n_out, kl_scale);
         }
+        if (next)
+            kl_next[k] = prepare_task_noise(t, k, next);
     }
     return res;
+}
+
+/* The mean NLL of one validation batch, on one thread: the batch's weights are drawn
+ * once (as in training, from the batch's own streams) and its rows are run through the
+ * network block by block. */
+static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba_split *split,
+                             size_t first, int rows, const noise_source *src)
+{
+    ba_model *m = t->m;
+    int n_in = m->arch.n_inputs;
+    net_prepare_noise(nz, m, BA_NOISE_RESAMPLE, src);
+    double nll = 0;
+    for (int r0 = 0; r0 < rows; r0 += t->block_rows) {
+        int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
+        const ba_real *x = split->x + (first + (size_t)r0) * n_in;
+        memcpy(blk->act[0], x, (size_t)nr * n_in * sizeof *x);
+        net_forward(m, nz, blk, nr, src, (uint64_t)r0);
+        nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0, nr, rows, NULL);
+    }
+    return nll / rows;
 }
 
 static double now_seconds(void)
@@ -270,7 +323,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
                        ds->trn.n_features, m->arch.n_inputs);
     m->pre = ds->pre;
     trainer t;
-    if (trainer_init(&t, m, cfg, ds->trn.n, err))
+    if (trainer_init(&t, m, cfg, ds->trn.n, ds->val.n, err))
         return -1;
     /* Our threads split the batch; BLAS must not start threads of its own inside them. */
     openblas_set_num_threads(1);
@@ -289,13 +342,20 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
 #pragma omp parallel num_threads(t.threads)
         {
             long step = t.step;
+            noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, 0};
+#pragma omp for schedule(static)
+            for (int k = 0; k < t.n_tasks; k++)
+                t.task_kl[k] = prepare_task_noise(&t, k, &src);
             for (size_t bi = 0; bi < n_batches; bi++) {
                 size_t first = bi * cfg->batch_size;
                 int rows = (int)(ds->trn.n - first < (size_t)cfg->batch_size
                                      ? ds->trn.n - first : (size_t)cfg->batch_size);
-                noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, bi};
-                batch_result r = run_batch(&t, &ds->trn, t.order + first, 0, rows, &src, 1,
-                                           1.0 / n_train, ++step);
+                src.batch = bi;
+                noise_source next = src;
+                next.batch = bi + 1;
+                batch_result r = train_step(&t, &ds->trn, t.order + first, rows, &src,
+                                            bi + 1 < n_batches ? &next : NULL, 1.0 / n_train,
+                                            ++step, (int)(bi % 2));
                 if (!isfinite(r.nll + r.kl)) { /* every thread sees the same value */
 #pragma omp master
                     failed_batch = bi + 1;
@@ -326,16 +386,18 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         /* Validation: the tutorial's pass, new weights for every batch. */
         double kl = net_kl(m) / n_train, sum_val = 0;
         size_t n_val_batches = (ds->val.n + cfg->batch_size - 1) / cfg->batch_size;
-#pragma omp parallel num_threads(t.threads)
+#pragma omp parallel for num_threads(t.threads) schedule(dynamic)
         for (size_t bi = 0; bi < n_val_batches; bi++) {
             size_t first = bi * cfg->batch_size;
             int rows = (int)(ds->val.n - first < (size_t)cfg->batch_size ? ds->val.n - first
                                                                          : (size_t)cfg->batch_size);
             noise_source src = {cfg->seed, STREAM_VAL_NOISE, (uint64_t)epoch, bi};
-            batch_result r = run_batch(&t, &ds->val, NULL, first, rows, &src, 0, 0, 0);
-#pragma omp master
-            sum_val += r.nll + kl;
+            int id = omp_get_thread_num();
+            t.val_nll[bi] = validate_batch(&t, &t.val_noise[id], &t.val_blocks[id], &ds->val,
+                                           first, rows, &src);
         }
+        for (size_t bi = 0; bi < n_val_batches; bi++)
+            sum_val += t.val_nll[bi] + kl;
         if (!isfinite(sum_val)) {
             rc = ba_fail(err, "training diverged in epoch %d: the validation loss is not finite",
                          epoch);
