@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
 #include "data/npy.h"
@@ -99,13 +100,6 @@ static void show_progress(size_t done, size_t total, void *user)
         fputc(i < filled ? '#' : '.', stderr);
     fprintf(stderr, "] %3d%%", (int)(100.0 * frac));
     fflush(stderr);
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cmd_amplitude(int argc, char **argv)

@@ -38,14 +38,11 @@ static void evaluate_usage(FILE *out)
 /* 0: parsed; 1: --help printed; -1: usage error (already reported). */
 static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
 {
-    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_NMONTE, O_MODE, O_SEED, O_BATCH,
-           O_THREADS, O_HELP };
+    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_HELP };
     static const struct option options[] = {
-        {"model", required_argument, 0, O_MODEL},     {"data", required_argument, 0, O_DATA},
-        {"split", required_argument, 0, O_SPLIT},     {"out", required_argument, 0, O_OUT},
-        {"n-monte", required_argument, 0, O_NMONTE},  {"mode", required_argument, 0, O_MODE},
-        {"seed", required_argument, 0, O_SEED},       {"batch-size", required_argument, 0, O_BATCH},
-        {"threads", required_argument, 0, O_THREADS}, {"help", no_argument, 0, O_HELP},
+        {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
+        {"split", required_argument, 0, O_SPLIT}, {"out", required_argument, 0, O_OUT},
+        MC_LONG_OPTIONS,                          {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->split = "tst";
@@ -53,7 +50,6 @@ static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
     opterr = 0;
     optind = 1;
     int c;
-    long v;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "";
         switch (c) {
@@ -67,23 +63,8 @@ static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
             o->split = optarg;
             break;
         case O_OUT: o->out_dir = optarg; break;
-        case O_NMONTE:
-            if (cli_parse_int("--n-monte", optarg, 1, 1 << 20, &v)) return -1;
-            o->predict.n_monte = (int)v;
-            break;
-        case O_MODE:
-            if (evaluate_parse_mode(optarg, &o->predict.mode)) return -1;
-            break;
-        case O_SEED:
-            if (cli_parse_u64("--seed", optarg, &o->predict.seed)) return -1;
-            break;
-        case O_BATCH:
-            if (cli_parse_int("--batch-size", optarg, 1, 1 << 20, &v)) return -1;
-            o->predict.batch_size = (int)v;
-            break;
-        case O_THREADS:
-            if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return -1;
-            o->predict.threads = (int)v;
+        MC_OPTION_CASES:
+            if (parse_mc_option(c, optarg, &o->predict)) return -1;
             break;
         case O_HELP: evaluate_usage(stdout); return 1;
         case ':': cli_error("evaluate: %s needs a value", flag); return -1;

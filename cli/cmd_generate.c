@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
 #include "data/npy.h"
@@ -262,13 +263,6 @@ static int write_generate_json(const char *path, const generate_options *o,
     int rc = json_write_file(path, root, err);
     cJSON_Delete(root);
     return rc;
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Generate one split and write its two files. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
 #include "evaluate_run.h"
@@ -42,43 +43,24 @@ typedef struct predict_options {
 /* 0: parsed; 1: --help printed; -1: usage error (already reported). */
 static int parse_predict_options(int argc, char **argv, predict_options *o)
 {
-    enum { O_MODEL = 256, O_MOMENTA, O_OUT, O_NMONTE, O_MODE, O_SEED, O_BATCH, O_THREADS,
-           O_HELP };
+    enum { O_MODEL = 256, O_MOMENTA, O_OUT, O_HELP };
     static const struct option options[] = {
-        {"model", required_argument, 0, O_MODEL},     {"momenta", required_argument, 0, O_MOMENTA},
-        {"out", required_argument, 0, O_OUT},         {"n-monte", required_argument, 0, O_NMONTE},
-        {"mode", required_argument, 0, O_MODE},       {"seed", required_argument, 0, O_SEED},
-        {"batch-size", required_argument, 0, O_BATCH}, {"threads", required_argument, 0, O_THREADS},
-        {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0}};
+        {"model", required_argument, 0, O_MODEL}, {"momenta", required_argument, 0, O_MOMENTA},
+        {"out", required_argument, 0, O_OUT},     MC_LONG_OPTIONS,
+        {"help", no_argument, 0, O_HELP},         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = ba_predict_defaults();
     opterr = 0;
     optind = 1;
     int c;
-    long v;
     while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         const char *flag = optind > 0 && optind <= argc ? argv[optind - 1] : "";
         switch (c) {
         case O_MODEL: o->model = optarg; break;
         case O_MOMENTA: o->momenta = optarg; break;
         case O_OUT: o->out = optarg; break;
-        case O_NMONTE:
-            if (cli_parse_int("--n-monte", optarg, 1, 1 << 20, &v)) return -1;
-            o->cfg.n_monte = (int)v;
-            break;
-        case O_MODE:
-            if (evaluate_parse_mode(optarg, &o->cfg.mode)) return -1;
-            break;
-        case O_SEED:
-            if (cli_parse_u64("--seed", optarg, &o->cfg.seed)) return -1;
-            break;
-        case O_BATCH:
-            if (cli_parse_int("--batch-size", optarg, 1, 1 << 20, &v)) return -1;
-            o->cfg.batch_size = (int)v;
-            break;
-        case O_THREADS:
-            if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return -1;
-            o->cfg.threads = (int)v;
+        MC_OPTION_CASES:
+            if (parse_mc_option(c, optarg, &o->cfg)) return -1;
             break;
         case O_HELP: predict_usage(stdout); return 1;
         case ':': cli_error("predict: %s needs a value", flag); return -1;
@@ -95,13 +77,6 @@ static int parse_predict_options(int argc, char **argv, predict_options *o)
         return -1;
     }
     return 0;
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cmd_predict(int argc, char **argv)

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
 #include "evaluate_run.h"
@@ -299,13 +300,6 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     int rc = json_write_file(path, root, err);
     cJSON_Delete(root);
     return rc;
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int cmd_train(int argc, char **argv)

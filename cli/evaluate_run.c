@@ -1,5 +1,6 @@
 /* The evaluation shared by `bayesamp evaluate` and `bayesamp train`; see evaluate_run.h. */
 #define _POSIX_C_SOURCE 200809L
+#include "common/clock.h"
 #include "evaluate_run.h"
 
 #include <math.h>
@@ -19,6 +20,33 @@
 #include "io/json_file.h"
 #include "io/plots.h"
 
+int parse_mc_option(int code, const char *value, ba_predict_config *cfg)
+{
+    long v;
+    switch (code) {
+    case MC_OPT_N_MONTE:
+        if (cli_parse_int("--n-monte", value, 1, 1 << 20, &v))
+            return -1;
+        cfg->n_monte = (int)v;
+        return 0;
+    case MC_OPT_MODE:
+        return evaluate_parse_mode(value, &cfg->mode);
+    case MC_OPT_SEED:
+        return cli_parse_u64("--seed", value, &cfg->seed);
+    case MC_OPT_BATCH:
+        if (cli_parse_int("--batch-size", value, 1, 1 << 20, &v))
+            return -1;
+        cfg->batch_size = (int)v;
+        return 0;
+    case MC_OPT_THREADS:
+        if (cli_parse_int("--threads", value, 1, 1024, &v))
+            return -1;
+        cfg->threads = (int)v;
+        return 0;
+    }
+    return -1;
+}
+
 int evaluate_parse_mode(const char *text, ba_predict_mode *mode)
 {
     if (!strcmp(text, "sample"))
@@ -37,13 +65,6 @@ int evaluate_parse_mode(const char *text, ba_predict_mode *mode)
 const char *evaluate_mode_name(ba_predict_mode mode)
 {
     return mode == BA_PREDICT_FIXED ? "fixed" : mode == BA_PREDICT_MAP ? "map" : "sample";
-}
-
-static double wall_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* history.csv in the folder of the model file. */

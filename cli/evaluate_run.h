@@ -19,6 +19,25 @@ typedef struct evaluate_options {
  * history.csv beside the model file, if there is one. */
 int evaluate_run(const evaluate_options *o);
 
+/* The Monte-Carlo options that predict and evaluate share: their getopt_long entries
+ * (put MC_LONG_OPTIONS into the command's option table) and one parser for them. */
+enum { MC_OPT_N_MONTE = 1000, MC_OPT_MODE, MC_OPT_SEED, MC_OPT_BATCH, MC_OPT_THREADS };
+#define MC_LONG_OPTIONS                                                                    \
+    {"n-monte", required_argument, 0, MC_OPT_N_MONTE},                                     \
+        {"mode", required_argument, 0, MC_OPT_MODE},                                       \
+        {"seed", required_argument, 0, MC_OPT_SEED},                                       \
+        {"batch-size", required_argument, 0, MC_OPT_BATCH},                                \
+        {"threads", required_argument, 0, MC_OPT_THREADS}
+#define MC_OPTION_CASES                                                                    \
+    case MC_OPT_N_MONTE:                                                                   \
+    case MC_OPT_MODE:                                                                      \
+    case MC_OPT_SEED:                                                                      \
+    case MC_OPT_BATCH:                                                                     \
+    case MC_OPT_THREADS
+
+/* Apply option `code` with its value to cfg; -1 after a one-line message if malformed. */
+int parse_mc_option(int code, const char *value, ba_predict_config *cfg);
+
 /* Parse a --mode value: sample, fixed or map. -1 with a message if neither. */
 int evaluate_parse_mode(const char *text, ba_predict_mode *mode);
 const char *evaluate_mode_name(ba_predict_mode mode);

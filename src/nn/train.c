@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "bayesamp.h"
 #include "common/error.h"
 #include "common/rng.h"
@@ -296,13 +297,6 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
     return nll / rows;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 ba_train_config ba_train_defaults(void)
 {
     ba_train_config c = {.epochs = 100, .batch_size = 128, .lr = 1e-3,
@@ -332,7 +326,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
     double best = INFINITY;
     int since_best = 0, rc = 0;
     for (int epoch = 1; epoch <= cfg->epochs && rc == 0; epoch++) {
-        double t0 = now_seconds();
+        double t0 = wall_seconds();
         shuffle(t.order, ds->trn.n, cfg->seed, epoch);
         double sum_loss = 0, sum_nll = 0, sum_kl = 0;
         size_t n_batches = (ds->trn.n + cfg->batch_size - 1) / cfg->batch_size;
@@ -408,7 +402,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
                              .train_nll = sum_nll / n_batches,
                              .train_kl = sum_kl / n_batches,
                              .val_loss = n_val_batches ? sum_val / n_val_batches : NAN,
-                             .seconds = now_seconds() - t0};
+                             .seconds = wall_seconds() - t0};
         int improved = st.val_loss < best;
         if (improved) {
             best = st.val_loss;
