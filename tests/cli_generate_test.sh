@@ -9,67 +9,8 @@
 #
 # Needs only bash, coreutils and perl (to edit and write .npy bytes). One line per check;
 # the last line is "N passed, N failed"; the exit status is non-zero if any check failed.
-set -u
-export LC_ALL=C
-
-BIN=${1:?usage: cli_generate_test.sh PATH_TO_BAYESAMP}
-if [ ! -x "$BIN" ]; then
-    echo "cli_generate_test.sh: $BIN is not an executable" >&2
-    exit 2
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/bayesamp-gen-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-
-passed=0
-failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-
-# Run the executable; leaves its exit code in rc and its output in $T/stdout, $T/stderr.
-run() {
-    "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-}
-
-# expect_error NAME WANT_RC NEEDLE ARGS...: the exit code is WANT_RC and stderr is one
-# line, "bayesamp: ..." containing NEEDLE.
-expect_error() {
-    local name=$1 want=$2 needle=$3
-    shift 3
-    run "$@"
-    local first bytes
-    first=$(head -n 1 "$T/stderr")
-    bytes=$(wc -c <"$T/stderr")
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name" "exit code $rc, want $want (stderr: $(head -c 300 "$T/stderr"))"
-    elif [ "$bytes" -ne $((${#first} + 1)) ]; then # the first line and its newline, no more
-        fail "$name" "stderr is not exactly one line: $(head -c 300 "$T/stderr")"
-    elif [[ $first != "bayesamp: "* ]]; then
-        fail "$name" "stderr does not start with 'bayesamp: ': $first"
-    elif [[ $first != *"$needle"* ]]; then
-        fail "$name" "stderr does not mention '$needle': $first"
-    else
-        pass "$name (exit $rc: $first)"
-    fi
-}
-
-# npy_header FILE: the header dict of a version 1.0 .npy file (length at bytes 8-9).
-npy_header() {
-    local hlen
-    hlen=$(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')
-    head -c $((10 + hlen)) "$1" | tail -c "$hlen"
-}
-
-# npy_data_offset FILE: where the data of a version 1.0 .npy file starts.
-npy_data_offset() {
-    echo $((10 + $(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')))
-}
-
-# npy_data FILE: the data bytes of a .npy file, without its header (one event of
-# (N, 5, 4) float64 is 160 bytes, one amplitude 8).
-npy_data() {
-    tail -c +$(($(npy_data_offset "$1") + 1)) "$1"
-}
+# shellcheck source-path=SCRIPTDIR source=cli_common.sh
+source "$(dirname "$0")/cli_common.sh"
 
 # --- generate: files, shapes, summary ---------------------------------------------------
 G1="$T/g1"
@@ -177,16 +118,13 @@ else
     fail "amplitude --threads 1" "exit $rc"
 fi
 
-# One event, shape (5, 4): the first training event, written with perl.
-perl -e '
+# One event, shape (5, 4): the first training event, written with perl (in a subshell, so
+# that if generate failed above the test goes on and the check below reports it).
+(npy_perl '
     my ($src, $dst, $off) = @ARGV;
     open(my $in, "<:raw", $src) or die; seek($in, $off, 0); read($in, my $ev, 160) == 160 or die;
-    my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: (5, 4), }";
-    my $pad = 64 - (10 + length($dict) + 1) % 64; $pad = 0 if $pad == 64;
-    my $header = $dict . (" " x $pad) . "\n";
-    open(my $out, ">:raw", $dst) or die;
-    print $out "\x93NUMPY\x01\x00" . pack("v", length($header)) . $header . $ev;
-' "$G1/trn_dat.npy" "$T/one.npy" "$(npy_data_offset "$G1/trn_dat.npy")"
+    npy($dst, "(5, 4)", unpack("d<*", $ev));
+' "$G1/trn_dat.npy" "$T/one.npy" "$(npy_data_offset "$G1/trn_dat.npy")")
 run amplitude --momenta "$T/one.npy" --out "$T/one_amp.npy"
 h=$(npy_header "$T/one_amp.npy" 2>/dev/null)
 if [ "$rc" -eq 0 ] && [[ $h == *"'shape': (1,)"* ]] &&
@@ -264,5 +202,4 @@ else
     fail "amplitude --help" "exit $rc"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

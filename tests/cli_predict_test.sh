@@ -7,59 +7,13 @@
 # and leave no partial output.
 #
 # usage: cli_predict_test.sh PATH_TO_BAYESAMP
-set -u
-export LC_ALL=C
-
-BIN=${1:?usage: cli_predict_test.sh PATH_TO_BAYESAMP}
-if [ ! -x "$BIN" ]; then
-    echo "cli_predict_test.sh: $BIN is not an executable" >&2
-    exit 2
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/bayesamp-predict-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-
-passed=0
-failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-check() { # NAME COMMAND...: passes if the command succeeds
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name" "'$*' failed"; fi
-}
-
-run() {
-    "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-}
-
-# expect_error NAME WANT_RC NEEDLE ARGS...: exit code WANT_RC and stderr exactly one
-# line, "bayesamp: ..." containing NEEDLE.
-expect_error() {
-    local name=$1 want=$2 needle=$3
-    shift 3
-    run "$@"
-    local first bytes
-    first=$(head -n 1 "$T/stderr")
-    bytes=$(wc -c <"$T/stderr")
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name" "exit code $rc, want $want (stderr: $(head -c 300 "$T/stderr"))"
-    elif [ "$bytes" -ne $((${#first} + 1)) ]; then
-        fail "$name" "stderr is not exactly one line: $(head -c 300 "$T/stderr")"
-    elif [[ $first != "bayesamp: "* ]]; then
-        fail "$name" "stderr does not start with 'bayesamp: ': $first"
-    elif [[ $first != *"$needle"* ]]; then
-        fail "$name" "stderr does not mention '$needle': $first"
-    else
-        pass "$name (exit $rc: $first)"
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=cli_common.sh
+source "$(dirname "$0")/cli_common.sh"
 
 # npy PATH SHAPE [NAN_VALUE_INDEX]: a '<f8' .npy file of that shape (a Python tuple, e.g.
 # "(10, 5, 4)") with momenta-like values; one value NaN if an index is given.
 npy() {
-    perl -e '
-        use strict;
+    npy_perl '
         my ($path, $shape, $nan_at) = @ARGV;
         my $n = 1;
         $n *= $_ for ($shape =~ /(\d+)/g);
@@ -70,29 +24,17 @@ npy() {
             push @v, $i % 4 == 0 ? 100 + 100 * rand() : 200 * rand() - 100;
         }
         $v[$nan_at] = 9**9**9 - 9**9**9 if defined $nan_at;
-        my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: $shape, }";
-        my $pad = (64 - (10 + length($dict) + 1) % 64) % 64;
-        $dict .= (" " x $pad) . "\n";
-        open(my $fh, ">:raw", $path) or die "$path: $!";
-        print $fh "\x93NUMPY\x01\x00", pack("v", length $dict), $dict, pack("d<*", @v);
-        close($fh) or die "$path: $!";
-    ' "$@" || { echo "cli_predict_test.sh: perl could not write $1" >&2; exit 2; }
+        npy($path, $shape, @v);
+    ' "$@"
 }
 
 # amplitudes PATH N: positive amplitudes of shape (N,)
 amplitudes() {
-    perl -e '
-        use strict;
+    npy_perl '
         my ($path, $n) = @ARGV;
         srand($n);
-        my @v = map { exp(4 * rand() - 2) } 1 .. $n;
-        my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: ($n,), }";
-        my $pad = (64 - (10 + length($dict) + 1) % 64) % 64;
-        $dict .= (" " x $pad) . "\n";
-        open(my $fh, ">:raw", $path) or die "$path: $!";
-        print $fh "\x93NUMPY\x01\x00", pack("v", length $dict), $dict, pack("d<*", @v);
-        close($fh) or die "$path: $!";
-    ' "$@" || { echo "cli_predict_test.sh: perl could not write $1" >&2; exit 2; }
+        npy($path, "($n,)", map { exp(4 * rand() - 2) } 1 .. $n);
+    ' "$@"
 }
 
 # npy_info PATH: "SHAPE COUNT_OF_ZERO_VALUES_IN_COLUMN_4 N_NONFINITE" of a (N, 4) '<f8'
@@ -140,20 +82,6 @@ have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
 # ---- help -------------------------------------------------------------------------------
-help_defaults() { # COMMAND: every flag of COMMAND --help gives its default or "required"
-    run "$1" --help
-    if [ "$rc" -ne 0 ] || [ -s "$T/stderr" ]; then
-        fail "$1 --help" "exit $rc"
-        return
-    fi
-    local missing="" flag block
-    for flag in $(awk '/^  --/ { print $1 }' "$T/stdout"); do
-        [ "$flag" = --help ] && continue
-        block=$(awk -v flag="$flag" '/^  --/ { inside = ($1 == flag) } inside { print }' "$T/stdout")
-        [[ $block == *"(default"* || $block == *"(required)"* ]] || missing="$missing $flag"
-    done
-    if [ -z "$missing" ]; then pass "$1 --help gives a default for every flag"; else fail "$1 --help" "no default for:$missing"; fi
-}
 help_defaults predict
 for want in "--n-monte N" "default 30" "--mode" "default sample" "--seed" "--threads" "default: all cores" "--batch-size" "default 128"; do
     if grep -q -- "$want" "$T/stdout"; then pass "predict --help mentions '$want'"; else fail "predict --help" "no '$want'"; fi
@@ -302,5 +230,4 @@ else
     fail "train's evaluation" "settings in metrics.json"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -9,69 +9,16 @@
 # The .npy data files are written with perl (part of every Debian system), so that the
 # test needs neither Python nor numpy. One line per check; the last line is
 # "N passed, N failed"; the exit status is non-zero if any check failed.
-set -u
-export LC_ALL=C
-
-BIN=${1:?usage: cli_test.sh PATH_TO_BAYESAMP}
-if [ ! -x "$BIN" ]; then
-    echo "cli_test.sh: $BIN is not an executable" >&2
-    exit 2
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/bayesamp-cli-XXXXXX") || exit 2
-trap 'rm -rf "$T"' EXIT
-
-passed=0
-failed=0
-pass() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
-
-# Run the executable; leaves its exit code in rc and its output in $T/stdout, $T/stderr.
-run() {
-    "$BIN" "$@" >"$T/stdout" 2>"$T/stderr"
-    rc=$?
-}
-
-# expect_error NAME WANT_RC NEEDLE ARGS...: the exit code is WANT_RC and stderr is one
-# line, "bayesamp: ..." containing NEEDLE.
-expect_error() {
-    local name=$1 want=$2 needle=$3
-    shift 3
-    run "$@"
-    local first bytes
-    first=$(head -n 1 "$T/stderr")
-    bytes=$(wc -c <"$T/stderr")
-    if [ "$rc" -ne "$want" ]; then
-        fail "$name" "exit code $rc, want $want (stderr: $(head -c 300 "$T/stderr"))"
-    elif [ "$bytes" -ne $((${#first} + 1)) ]; then # the first line and its newline, no more
-        fail "$name" "stderr is not exactly one line: $(head -c 300 "$T/stderr")"
-    elif [[ $first != "bayesamp: "* ]]; then
-        fail "$name" "stderr does not start with 'bayesamp: ': $first"
-    elif [[ $first != *"$needle"* ]]; then
-        fail "$name" "stderr does not mention '$needle': $first"
-    else
-        pass "$name (exit $rc: $first)"
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=cli_common.sh
+source "$(dirname "$0")/cli_common.sh"
 
 # write_split DIR SPLIT N_DAT N_AMP [BAD_ROW]: SPLIT_dat.npy with N_DAT events of shape
 # (N, 5, 4) and SPLIT_amp.npy with N_AMP positive amplitudes, both '<f8' version 1.0 as
 # numpy writes them; with BAD_ROW, that row's amplitude is -1.
 write_split() {
-    perl -e '
-        use strict;
+    npy_perl '
         my ($dir, $split, $n_dat, $n_amp, $bad) = @ARGV;
         srand(length($split) * 1000 + $n_dat);
-        sub npy {
-            my ($path, $shape, @v) = @_;
-            # Magic, version 1.0, 2-byte header length; the header dict padded with
-            # spaces and ended by a newline so that the data start at a multiple of 64.
-            my $dict = "{\x27descr\x27: \x27<f8\x27, \x27fortran_order\x27: False, \x27shape\x27: $shape, }";
-            my $pad = (64 - (10 + length($dict) + 1) % 64) % 64;
-            $dict .= (" " x $pad) . "\n";
-            open(my $fh, ">:raw", $path) or die "$path: $!";
-            print $fh "\x93NUMPY\x01\x00", pack("v", length $dict), $dict, pack("d<*", @v);
-            close($fh) or die "$path: $!";
-        }
         my @mom;
         for my $i (1 .. $n_dat) {
             for my $p (1 .. 5) {
@@ -83,7 +30,7 @@ write_split() {
         $amp[$bad] = -1 if defined $bad;
         npy("$dir/${split}_dat.npy", "($n_dat, 5, 4)", @mom);
         npy("$dir/${split}_amp.npy", "($n_amp,)", @amp);
-    ' "$@" || { echo "cli_test.sh: perl could not write test data" >&2; exit 2; }
+    ' "$@"
 }
 
 write_data() { # DIR N: a good data set, N events in each split
@@ -172,13 +119,8 @@ else
     fail "bayesamp train --help" "exit $rc"
 fi
 # Every flag with its default: the text from the flag's line to the next flag's line
-# must mention it. The defaults are those of ba_train_defaults() and the tutorial.
-help_block() {
-    awk -v flag="$1" '
-        /^  --/ { inside = ($1 == flag) }
-        inside { print }
-    ' "$T/stdout"
-}
+# (help_block) must mention it. The defaults are those of ba_train_defaults() and the
+# tutorial.
 check_flag() { # FLAG TEXT
     local block
     block=$(help_block "$1")
@@ -203,17 +145,7 @@ check_flag --threads "default: all cores"
 check_flag --patience "default 0"
 check_flag --help "this text"
 # Flags added later must document their default too.
-undocumented=""
-for flag in $(awk '/^  --/ { print $1 }' "$T/stdout"); do
-    block=$(help_block "$flag")
-    case "$flag" in --help) continue ;; esac
-    [[ $block == *"(default"* || $block == *"(required)"* ]] || undocumented="$undocumented $flag"
-done
-if [ -z "$undocumented" ]; then
-    pass "train --help gives a default for every flag"
-else
-    fail "train --help" "no default given for:$undocumented"
-fi
+help_defaults train
 
 # ---- a successful run -----------------------------------------------------------------
 R=$T/run
@@ -283,5 +215,4 @@ else
     fail "second run" "exit $rc: $(ls -A "$R")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
