@@ -16,26 +16,48 @@
 #include "evaluate_run.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
+#include "nn/activation.h"
+#include "nn/schedule.h"
 
 static void train_usage(FILE *out)
 {
     fprintf(out,
-        "usage: bayesamp train --data DIR --out RUN [options]\n"
+        "usage: bayesamp train --data DIR --out RUN [--preset tutorial|precision] [options]\n"
         "\n"
-        "Train the tutorial's Bayesian network on DIR ({trn,val,tst}_{dat,amp}.npy) and\n"
+        "Train a Bayesian network on DIR ({trn,val,tst}_{dat,amp}.npy) and\n"
         "write RUN/model.safetensors (best validation loss), RUN/model-last.safetensors,\n"
         "RUN/history.csv and RUN/train.json; then evaluate the best model on the test\n"
         "split into RUN/eval (as 'bayesamp evaluate': 30 Monte-Carlo passes, same seed).\n"
         "\n"
         "  --data DIR          data folder in the Heidelberg layout (required)\n"
         "  --out RUN           output folder, created if missing (required)\n"
-        "  --epochs N          training epochs (default 100)\n"
+        "  --preset P          tutorial: the PyTorch tutorial exactly; precision: invariant\n"
+        "                      inputs, standardisation, SiLU, local sampler, cosine schedule,\n"
+        "                      400 epochs (default tutorial). Every flag below overrides it;\n"
+        "                      the defaults shown are the tutorial's.\n"
+        "  --epochs N          training epochs (default 100; precision 400)\n"
         "  --batch-size N      events per batch (default 128)\n"
-        "  --lr X              Adam learning rate (default 1e-3)\n"
+        "  --lr X              peak Adam learning rate (default 1e-3; precision 3e-3)\n"
+        "  --lr-schedule S     constant, cosine or onecycle (default constant; precision cosine)\n"
+        "  --lr-final-ratio X  last learning rate / peak, for cosine and onecycle (default 1e-3)\n"
+        "  --warmup-epochs X   epochs of learning-rate warm-up (default 0; precision 5)\n"
+        "  --features F        momenta: the 20 components / mean gluon pT, target log A;\n"
+        "                      invariants: log s12 and log(s_ij/s12), target log(A s12)\n"
+        "                      (default momenta; precision invariants)\n"
+        "  --standardize yes|no  shift and scale inputs and target to mean 0, sd 1 over the\n"
+        "                      training set (default no; precision yes)\n"
+        "  --activation A      relu, silu, gelu or tanh (default relu; precision silu)\n"
         "  --hidden W,W,...    hidden layer widths (default 50,50,50)\n"
         "  --prior-sigma X     width of the Gaussian prior of the weights (default 1)\n"
         "  --sampler S         weight: one weight draw per batch, as the tutorial;\n"
-        "                      local: local reparameterisation trick (default weight)\n"
+        "                      local: local reparameterisation trick (default weight;\n"
+        "                      precision local)\n"
+        "  --clip-grad-norm X  clip the gradient's global norm to X (default 0: off;\n"
+        "                      precision 10)\n"
+        "  --logsig2-clamp X   clamp the predicted log-variance to [-X, X] in the loss\n"
+        "                      (default 0: off; precision 20)\n"
+        "  --max-rollbacks N   on a non-finite loss, repeat the epoch from the last good\n"
+        "                      state with half the learning rate, at most N times (default 3)\n"
         "  --seed N            random seed; results do not depend on --threads (default 1)\n"
         "  --threads N         threads (default: all cores)\n"
         "  --patience P        stop after P epochs without a better validation loss\n"
@@ -46,10 +68,28 @@ static void train_usage(FILE *out)
 
 typedef struct train_options {
     const char *data, *out;
+    const char *preset;
     ba_train_config cfg;
     ba_arch arch;
+    ba_features features;
+    int standardize;
     int no_eval;  /* --no-eval: no evaluation after training */
 } train_options;
+
+/* The --preset value, found before the other flags so that they override it. */
+static const char *find_preset(int argc, char **argv)
+{
+    const char *preset = "tutorial";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--preset") && i + 1 < argc)
+            preset = argv[++i];
+        else if (!strncmp(argv[i], "--preset=", 9))
+            preset = argv[i] + 9;
+    }
+    return preset;
+}
 
 static int parse_hidden(const char *text, ba_arch *arch)
 {
@@ -86,7 +126,8 @@ static int parse_hidden(const char *text, ba_arch *arch)
 static int parse_train_options(int argc, char **argv, train_options *o)
 {
     enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
-           O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP };
+           O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP, O_PRESET, O_SCHEDULE, O_FINAL,
+           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_ROLLBACKS };
     static const struct option options[] = {
         {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
         {"epochs", required_argument, 0, O_EPOCHS},   {"batch-size", required_argument, 0, O_BATCH},
@@ -96,10 +137,28 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         {"threads", required_argument, 0, O_THREADS},
         {"patience", required_argument, 0, O_PATIENCE}, {"no-eval", no_argument, 0, O_NO_EVAL},
         {"help", no_argument, 0, O_HELP},
+        {"preset", required_argument, 0, O_PRESET},
+        {"lr-schedule", required_argument, 0, O_SCHEDULE},
+        {"lr-final-ratio", required_argument, 0, O_FINAL},
+        {"warmup-epochs", required_argument, 0, O_WARMUP},
+        {"features", required_argument, 0, O_FEATURES},
+        {"standardize", required_argument, 0, O_STANDARDIZE},
+        {"activation", required_argument, 0, O_ACTIVATION},
+        {"clip-grad-norm", required_argument, 0, O_CLIP},
+        {"logsig2-clamp", required_argument, 0, O_CLAMP},
+        {"max-rollbacks", required_argument, 0, O_ROLLBACKS},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    o->cfg = ba_train_defaults();
-    o->arch = (ba_arch){.n_inputs = 20, .n_hidden = 3, .hidden = {50, 50, 50}, .prior_sigma = 1};
+    o->preset = find_preset(argc, argv);
+    ba_recipe recipe;
+    if (ba_recipe_preset(o->preset, &recipe)) {
+        cli_error("--preset: '%s' is neither 'tutorial' nor 'precision'", o->preset);
+        return -1;
+    }
+    o->cfg = recipe.train;
+    o->arch = recipe.arch;
+    o->features = recipe.features;
+    o->standardize = recipe.standardize;
     opterr = 0;
     optind = 1;
     int c;
@@ -148,6 +207,55 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             o->cfg.patience = (int)v;
             break;
         case O_NO_EVAL: o->no_eval = 1; break;
+        case O_PRESET: break; /* applied before the loop */
+        case O_SCHEDULE:
+            if (lr_schedule_parse(optarg, &o->cfg.lr_schedule)) {
+                cli_error("--lr-schedule: '%s' is not one of constant, cosine, onecycle", optarg);
+                return -1;
+            }
+            break;
+        case O_FINAL:
+            if (cli_parse_double("--lr-final-ratio", optarg, 1e-9, 1, &o->cfg.lr_final_ratio))
+                return -1;
+            break;
+        case O_WARMUP:
+            if (cli_parse_double("--warmup-epochs", optarg, 0, 1e6, &o->cfg.warmup_epochs))
+                return -1;
+            break;
+        case O_FEATURES:
+            if (!strcmp(optarg, "momenta")) o->features = BA_FEATURES_MOMENTA;
+            else if (!strcmp(optarg, "invariants")) o->features = BA_FEATURES_INVARIANTS;
+            else {
+                cli_error("--features: '%s' is neither 'momenta' nor 'invariants'", optarg);
+                return -1;
+            }
+            break;
+        case O_STANDARDIZE:
+            if (!strcmp(optarg, "yes")) o->standardize = 1;
+            else if (!strcmp(optarg, "no")) o->standardize = 0;
+            else {
+                cli_error("--standardize: '%s' is neither 'yes' nor 'no'", optarg);
+                return -1;
+            }
+            break;
+        case O_ACTIVATION:
+            if (activation_parse(optarg, &o->arch.activation)) {
+                cli_error("--activation: '%s' is not one of relu, silu, gelu, tanh", optarg);
+                return -1;
+            }
+            break;
+        case O_CLIP:
+            if (cli_parse_double("--clip-grad-norm", optarg, 0, 1e12, &o->cfg.clip_grad_norm))
+                return -1;
+            break;
+        case O_CLAMP:
+            if (cli_parse_double("--logsig2-clamp", optarg, 0, 1e6, &o->cfg.logsig2_clamp))
+                return -1;
+            break;
+        case O_ROLLBACKS:
+            if (cli_parse_int("--max-rollbacks", optarg, 0, 1000, &v)) return -1;
+            o->cfg.max_rollbacks = (int)v;
+            break;
         case O_HELP: train_usage(stdout); return 1;
         case ':': cli_error("train: %s needs a value", flag); return -1;
         default: cli_error("train: unknown option '%s' (see 'bayesamp train --help')", flag); return -1;
@@ -162,6 +270,12 @@ static int parse_train_options(int argc, char **argv, train_options *o)
                   !o->data ? "--data DIR" : "--out RUN");
         return -1;
     }
+    o->arch.n_inputs = o->features == BA_FEATURES_MOMENTA ? 20 : 10;
+    /* A testing hook, not a user option: poison the loss at this optimiser step to
+     * exercise the divergence guard from the command line. */
+    const char *inject = getenv("BAYESAMP_INJECT_NAN_STEP");
+    if (inject)
+        o->cfg.inject_nan_step = atol(inject);
     return 0;
 }
 
@@ -183,11 +297,11 @@ static int write_history(const train_run *r, ba_error *err)
     atomic_file af;
     if (atomic_file_open(&af, r->history_path, err))
         return -1;
-    fprintf(af.fp, "epoch,train_loss,train_nll,train_kl,val_loss,seconds\n");
+    fprintf(af.fp, "epoch,train_loss,train_nll,train_kl,val_loss,seconds,lr\n");
     for (int i = 0; i < r->n_history; i++) {
         const ba_epoch_stats *s = &r->history[i];
-        fprintf(af.fp, "%d,%.9g,%.9g,%.9g,%.9g,%.6f\n", s->epoch, s->train_loss, s->train_nll,
-                s->train_kl, s->val_loss, s->seconds);
+        fprintf(af.fp, "%d,%.9g,%.9g,%.9g,%.9g,%.6f,%.6g\n", s->epoch, s->train_loss,
+                s->train_nll, s->train_kl, s->val_loss, s->seconds, s->lr);
     }
     return atomic_file_commit(&af, err);
 }
@@ -204,6 +318,16 @@ static void show_progress(int epoch, size_t done, size_t total, void *user)
         fputc(i < filled ? '#' : '.', stderr);
     fprintf(stderr, "] %3d%%", (int)(100.0 * (double)done / (double)total));
     fflush(stderr);
+}
+
+static void on_rollback(int epoch, const char *what, double lr_scale, void *user)
+{
+    train_run *r = user;
+    if (r->on_terminal)
+        fputs("\r\033[K", stderr);
+    printf("epoch %4d  failed: %s; back to the end of epoch %d, learning rate x %g\n", epoch,
+           what, epoch - 1, lr_scale);
+    fflush(stdout);
 }
 
 static int on_epoch(const ba_epoch_stats *s, int best, const ba_model *m, void *user)
@@ -260,9 +384,20 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddStringToObject(set, "data", o->data);
     cJSON_AddStringToObject(set, "out", o->out);
+    cJSON_AddStringToObject(set, "preset", o->preset);
     cJSON_AddNumberToObject(set, "epochs", o->cfg.epochs);
     cJSON_AddNumberToObject(set, "batch_size", o->cfg.batch_size);
     cJSON_AddNumberToObject(set, "lr", o->cfg.lr);
+    cJSON_AddStringToObject(set, "lr_schedule", lr_schedule_name(o->cfg.lr_schedule));
+    cJSON_AddNumberToObject(set, "lr_final_ratio", o->cfg.lr_final_ratio);
+    cJSON_AddNumberToObject(set, "warmup_epochs", o->cfg.warmup_epochs);
+    cJSON_AddStringToObject(set, "features", o->features == BA_FEATURES_MOMENTA ? "momenta"
+                                                                                 : "invariants");
+    cJSON_AddBoolToObject(set, "standardize", o->standardize);
+    cJSON_AddStringToObject(set, "activation", activation_name(o->arch.activation));
+    cJSON_AddNumberToObject(set, "clip_grad_norm", o->cfg.clip_grad_norm);
+    cJSON_AddNumberToObject(set, "logsig2_clamp", o->cfg.logsig2_clamp);
+    cJSON_AddNumberToObject(set, "max_rollbacks", o->cfg.max_rollbacks);
     cJSON *hidden = cJSON_AddArrayToObject(set, "hidden");
     for (int i = 0; i < o->arch.n_hidden; i++)
         cJSON_AddItemToArray(hidden, cJSON_CreateNumber(o->arch.hidden[i]));
@@ -272,10 +407,18 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddNumberToObject(set, "threads", threads);
     cJSON_AddNumberToObject(set, "patience", o->cfg.patience);
     cJSON_AddStringToObject(set, "optimizer", "adam(beta1=0.9, beta2=0.999, eps=1e-8)");
+    const ba_preprocessing *p = &ds->pre;
+    int inv = p->features == BA_FEATURES_INVARIANTS;
     cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
-    cJSON_AddNumberToObject(pre, "gluon_pt_mean", ds->pre.gluon_pt_mean);
-    cJSON_AddStringToObject(pre, "features", "momenta (N,20) / gluon_pt_mean");
-    cJSON_AddStringToObject(pre, "target", "log(amplitude)");
+    cJSON_AddNumberToObject(pre, "gluon_pt_mean", p->gluon_pt_mean);
+    cJSON_AddStringToObject(pre, "features", inv ? "log s12, log(s_ij / s12) for 9 pairs"
+                                                 : "momenta (N,20) / gluon_pt_mean");
+    cJSON_AddStringToObject(pre, "target", inv ? "log(amplitude * s12)" : "log(amplitude)");
+    cJSON_AddBoolToObject(pre, "standardize", p->standardize);
+    cJSON_AddItemToObject(pre, "x_mean", cJSON_CreateDoubleArray(p->x_mean, p->n_features));
+    cJSON_AddItemToObject(pre, "x_std", cJSON_CreateDoubleArray(p->x_std, p->n_features));
+    cJSON_AddNumberToObject(pre, "y_mean", p->y_mean);
+    cJSON_AddNumberToObject(pre, "y_std", p->y_std);
     cJSON *sizes = cJSON_AddObjectToObject(root, "data_sizes");
     cJSON_AddNumberToObject(sizes, "trn", (double)ds->trn.n);
     cJSON_AddNumberToObject(sizes, "val", (double)ds->val.n);
@@ -311,7 +454,7 @@ int cmd_train(int argc, char **argv)
 
     ba_error err;
     ba_dataset ds;
-    if (ba_dataset_load(o.data, &ds, &err)) {
+    if (ba_dataset_load_as(o.data, o.features, o.standardize, &ds, &err)) {
         cli_error("%s", err.msg);
         return 1;
     }
@@ -344,11 +487,16 @@ int cmd_train(int argc, char **argv)
     int used = snprintf(layers, sizeof layers, "%d", o.arch.n_inputs);
     for (int i = 0; i < o.arch.n_hidden && used < (int)sizeof layers; i++)
         used += snprintf(layers + used, sizeof layers - (size_t)used, "-%d", o.arch.hidden[i]);
-    printf("training %s-2 on %zu events (validation %zu), %d epochs, batch %d, %s sampler, "
-           "%d threads -> %s\n", layers, ds.trn.n, ds.val.n, o.cfg.epochs,
-           o.cfg.batch_size, o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", threads, o.out);
+    printf("training %s-2 (%s preset: %s, %s%s, %s sampler, lr %g %s) on %zu events "
+           "(validation %zu), %d epochs, batch %d, %d threads -> %s\n", layers, o.preset,
+           o.features == BA_FEATURES_MOMENTA ? "momenta" : "invariants",
+           activation_name(o.arch.activation), o.standardize ? ", standardised" : "",
+           o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", o.cfg.lr,
+           lr_schedule_name(o.cfg.lr_schedule), ds.trn.n, ds.val.n, o.cfg.epochs,
+           o.cfg.batch_size, threads, o.out);
     fflush(stdout);
     o.cfg.on_progress = show_progress;
+    o.cfg.on_rollback = on_rollback;
     double t0 = wall_seconds();
     int rc = ba_train(m, &ds, &o.cfg, on_epoch, &r, &err);
     double total = wall_seconds() - t0;

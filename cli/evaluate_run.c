@@ -187,11 +187,6 @@ int evaluate_run(const evaluate_options *o)
         cli_error("out of memory for %zu events", n);
         goto done;
     }
-    if (ba_model_arch(m)->n_inputs != 20) {
-        cli_error("%s: the network takes %d inputs, not the 20 momentum components of an "
-                  "event", o->model_path, ba_model_arch(m)->n_inputs);
-        goto done;
-    }
     if (!(p = ba_predictor_create(m, &o->predict, &err))) {
         cli_error("%s", err.msg);
         goto done;

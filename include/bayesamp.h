@@ -38,8 +38,18 @@ typedef struct ba_error {
 
 /* ------------------------------------------------------------------ data */
 
+/* What the network sees of an event:
+ *  - MOMENTA (the tutorial): the 20 components divided by the training set's mean gluon
+ *    pT; target log(A);
+ *  - INVARIANTS: log s_12 and log(s_ij / s_12) of the nine other pairs (the amplitude is
+ *    Lorentz invariant and 1/s_12 times a function of ratios); target log(A s_12). */
+typedef enum { BA_FEATURES_MOMENTA = 0, BA_FEATURES_INVARIANTS = 1 } ba_features;
+
+#define BA_MAX_FEATURES 20
+
 /* Events of one split in the Heidelberg layout, already preprocessed:
- * x is (n, n_features) row-major, y is (n,) = log(amplitude). */
+ * x is (n, n_features) row-major, y is (n,) the network's target (see
+ * ba_preprocessing). */
 typedef struct ba_split {
     size_t n;
     size_t n_features;
@@ -47,10 +57,18 @@ typedef struct ba_split {
     ba_real *y;
 } ba_split;
 
-/* Preprocessing constants, stored with every model so that prediction applies the
- * transform the network was trained with. */
+/* Preprocessing, stored with every model so that prediction applies the transform the
+ * network was trained with. The choices (features, standardize) are set by the user;
+ * the constants are computed from the training set. With standardize, every input and
+ * the target are shifted and scaled to mean 0 and standard deviation 1 over the
+ * training set: x' = (x - x_mean) / x_std, y' = (y - y_mean) / y_std. */
 typedef struct ba_preprocessing {
-    double gluon_pt_mean; /* mean pT of the outgoing gluon over the training set, GeV */
+    ba_features features;
+    int standardize;
+    int n_features;                 /* 20 or 10 */
+    double gluon_pt_mean;           /* mean pT of the outgoing gluon over the training set, GeV */
+    double x_mean[BA_MAX_FEATURES], x_std[BA_MAX_FEATURES];
+    double y_mean, y_std;           /* 0 and 1 without standardize */
 } ba_preprocessing;
 
 typedef struct ba_dataset {
@@ -63,11 +81,22 @@ typedef struct ba_dataset {
  * and preprocess as the tutorial: flatten, divide by the training mean gluon pT,
  * target log(amp). */
 int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err);
+/* The same with a choice of features and standardisation (out->pre holds the choice
+ * and the constants computed from the training split). */
+int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
+                       ba_dataset *out, ba_error *err);
 void ba_dataset_free(ba_dataset *ds);
 
-/* Preprocess n events of raw momenta (n,5,4) into features (n,20) with constants pre. */
-void ba_preprocess_momenta(const double *momenta, size_t n, const ba_preprocessing *pre,
-                           ba_real *features);
+/* Preprocess n events of raw momenta (n,5,4) into the network's inputs
+ * (n, pre->n_features) with the model's preprocessing. Returns -1 (naming the row in
+ * err) if an event has no valid features (a non-positive invariant). */
+int ba_preprocess_events(const double *momenta, size_t n, const ba_preprocessing *pre,
+                         ba_real *features, ba_error *err);
+
+/* From the network's output scale back to log(A) for one event: log A = a * y + b,
+ * sigma(log A) = a * sigma(y). */
+void ba_target_to_log_amplitude(const double *event, const ba_preprocessing *pre, double *a,
+                                double *b);
 
 /* ------------------------------------------------------------------ model */
 
@@ -82,11 +111,20 @@ typedef enum {
     BA_NOISE_MAP = 2       /* use the mean weights mu_w (no noise) */
 } ba_noise_mode;
 
+/* The activation of the hidden layers. */
+typedef enum {
+    BA_ACTIVATION_RELU = 0, /* the tutorial */
+    BA_ACTIVATION_SILU = 1,
+    BA_ACTIVATION_GELU = 2,
+    BA_ACTIVATION_TANH = 3
+} ba_activation;
+
 typedef struct ba_arch {
     int n_inputs;                  /* 20 for the tutorial */
     int n_hidden;                  /* number of hidden layers */
     int hidden[BA_MAX_LAYERS];     /* their widths */
     double prior_sigma;            /* KL towards N(0, prior_sigma^2) */
+    ba_activation activation;
 } ba_arch;
 
 typedef struct ba_model ba_model; /* opaque: parameters of the whole network */
@@ -104,16 +142,41 @@ ba_model *ba_model_load(const char *path, ba_error *err);
 
 /* ------------------------------------------------------------------ training */
 
+/* The learning rate over the optimiser steps t = 0 .. total - 1:
+ *   CONSTANT  lr (after the warm-up, a linear ramp from 0);
+ *   COSINE    linear warm-up to lr, then cosine annealing to lr * final_ratio;
+ *   ONECYCLE  cosine rise from lr / 25 to lr over the warm-up, then cosine decay to
+ *             lr * final_ratio (PyTorch's OneCycleLR). */
+typedef enum { BA_LR_CONSTANT = 0, BA_LR_COSINE = 1, BA_LR_ONECYCLE = 2 } ba_lr_schedule;
+
+typedef struct ba_lr_config {
+    ba_lr_schedule schedule;
+    double lr;              /* peak learning rate */
+    double final_ratio;     /* last rate / lr for COSINE and ONECYCLE */
+    long warmup_steps;
+} ba_lr_config;
+
 typedef struct ba_train_config {
     int epochs;
     int batch_size;
     double lr;
+    ba_lr_schedule lr_schedule;
+    double lr_final_ratio;  /* default 1e-3 */
+    double warmup_epochs;   /* default 0 */
+    double clip_grad_norm;  /* clip the gradient's global norm to this; 0: off */
+    double logsig2_clamp;   /* clamp the predicted log-variance to [-c, c] in the loss; 0: off */
+    int max_rollbacks;      /* on a non-finite loss: go back to the last good epoch with half
+                               the learning rate, at most this often (default 3) */
+    long inject_nan_step;   /* tests only: poison the loss at this step (0: never) */
     ba_sampler sampler;
     uint64_t seed;
     int threads;     /* 0: all cores */
     int patience;    /* early stopping after this many epochs without improvement; 0: off */
     /* Called every few batches inside an epoch (may be NULL), e.g. for a progress bar. */
     void (*on_progress)(int epoch, size_t events_done, size_t events_total, void *user);
+    /* Called when an epoch failed and is repeated with the learning rate times lr_scale
+     * (may be NULL). */
+    void (*on_rollback)(int epoch, const char *what, double lr_scale, void *user);
 } ba_train_config;
 
 /* The tutorial's settings: 100 epochs, batch 128, Adam with lr 1e-3, weight sampler,
@@ -125,6 +188,8 @@ typedef struct ba_epoch_stats {
     double train_loss, train_nll, train_kl; /* means over the epoch's batches */
     double val_loss;                        /* mean over the validation batches */
     double seconds;                         /* wall time of training + validation */
+    double lr;                              /* learning rate of the epoch's last step */
+    int rollbacks;                          /* failed epochs repeated so far */
 } ba_epoch_stats;
 
 /* Called after every epoch; return non-zero to stop training. best says whether this
@@ -134,10 +199,30 @@ typedef int (*ba_epoch_callback)(const ba_epoch_stats *stats, int best, const ba
 
 /* Train m on ds->trn, validating on ds->val after each epoch. The model's preprocessing
  * constants are set from ds. Results depend on the seed only, not on the thread count.
- * Stops with an error (the model keeps its last finite parameters) if the loss becomes
- * non-finite. */
+ * A non-finite loss or parameter is caught in the batch where it appears: the
+ * parameters and the optimiser go back to the end of the last good epoch and the
+ * epoch is repeated with half the learning rate, up to max_rollbacks times; then
+ * training stops with an error, the model holding its last good parameters. */
 int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
              ba_epoch_callback cb, void *user, ba_error *err);
+
+/* A whole training set-up: the network, its inputs and the optimisation. */
+typedef struct ba_recipe {
+    ba_arch arch;           /* n_inputs follows from features */
+    ba_features features;
+    int standardize;
+    ba_train_config train;
+} ba_recipe;
+
+/* The named set-ups:
+ *  "tutorial"   the PyTorch tutorial exactly: raw momenta / mean gluon pT, log A, ReLU,
+ *               3 x 50, weight sampling, Adam 1e-3 constant, 100 epochs;
+ *  "precision"  per-mille amplitudes: log invariants, standardised inputs and target
+ *               log(A s12), SiLU, 3 x 50, local reparameterisation, Adam 3e-3 with a
+ *               warm-up and cosine decay to 3e-6, log-variance clamp and gradient
+ *               clipping against divergence.
+ * Returns -1 for an unknown name. */
+int ba_recipe_preset(const char *name, ba_recipe *out);
 
 /* The number of threads ba_train uses for threads = 0. */
 int ba_default_threads(void);

@@ -161,16 +161,16 @@ if [ -z "$leftovers" ]; then pass "no temporary files left"; else fail "temporar
 if [ "$(ls -A "$R" | wc -l)" -eq 4 ]; then pass "exactly four files written"; else fail "files written" "$(ls -A "$R")"; fi
 
 header=$(head -n 1 "$R/history.csv")
-if [ "$header" = "epoch,train_loss,train_nll,train_kl,val_loss,seconds" ]; then
+if [ "$header" = "epoch,train_loss,train_nll,train_kl,val_loss,seconds,lr" ]; then
     pass "history.csv header"
 else
     fail "history.csv header" "$header"
 fi
 if [ "$(wc -l <"$R/history.csv")" -eq 3 ]; then pass "history.csv has 2 rows"; else fail "history.csv rows" "$(cat "$R/history.csv")"; fi
 number='-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?'
-if sed -n 2,3p "$R/history.csv" | grep -Ecx "[12],$number,$number,$number,$number,$number" | grep -qx 2 &&
+if sed -n 2,3p "$R/history.csv" | grep -Ecx "[12],$number,$number,$number,$number,$number,$number" | grep -qx 2 &&
    [ "$(sed -n 2p "$R/history.csv" | cut -d, -f1)" = 1 ] && [ "$(sed -n 3p "$R/history.csv" | cut -d, -f1)" = 2 ]; then
-    pass "history.csv rows are epochs 1 and 2 with 6 numbers each"
+    pass "history.csv rows are epochs 1 and 2 with 7 numbers each"
 else
     fail "history.csv rows" "$(sed -n 2,3p "$R/history.csv")"
 fi

@@ -194,7 +194,8 @@ static void test_preprocessing(const char *dir)
 
         /* The public preprocessing function gives the same features. */
         ba_real *x = malloc(splits[1].n * NF * sizeof *x);
-        ba_preprocess_momenta(splits[1].mom, splits[1].n, &ds.pre, x);
+        ba_error perr;
+        CHECK(ba_preprocess_events(splits[1].mom, splits[1].n, &ds.pre, x, &perr) == 0);
         CHECK(memcmp(x, ds.val.x, splits[1].n * NF * sizeof *x) == 0);
         free(x);
         ba_dataset_free(&ds);
@@ -448,16 +449,19 @@ static void test_other_encodings(const char *dir)
         free_raw(&splits[s]);
 }
 
-/* ba_preprocess_momenta on its own: a plain division by the constant, nothing else. */
+/* ba_preprocess_events with the tutorial's features: a plain division by the constant,
+ * nothing else. */
 static void test_preprocess_momenta(void)
 {
     double mom[2 * NF];
     for (int i = 0; i < 2 * NF; i++)
         mom[i] = (i - 17) * 12.5;
-    ba_preprocessing pre = {.gluon_pt_mean = 40.0};
+    ba_preprocessing pre = {.features = BA_FEATURES_MOMENTA, .n_features = NF,
+                            .gluon_pt_mean = 40.0, .y_std = 1};
     ba_real x[2 * NF + 1];
     x[2 * NF] = (ba_real)12345; /* must stay: only n * 20 features are written */
-    ba_preprocess_momenta(mom, 2, &pre, x);
+    ba_error err;
+    CHECK(ba_preprocess_events(mom, 2, &pre, x, &err) == 0);
     int bad = 0;
     for (int i = 0; i < 2 * NF; i++)
         bad += x[i] != (ba_real)((i - 17) * 12.5 / 40.0);
@@ -465,7 +469,7 @@ static void test_preprocess_momenta(void)
     CHECK(x[2 * NF] == (ba_real)12345);
     CHECK(x[17] == 0);
     CHECK(x[18] == (ba_real)(12.5 / 40.0));
-    ba_preprocess_momenta(mom, 0, &pre, x); /* no events: nothing to do, no crash */
+    CHECK(ba_preprocess_events(mom, 0, &pre, x, &err) == 0); /* no events: no crash */
 }
 
 /* Remove the temporary folder (flat: only files). */

@@ -479,7 +479,7 @@ static void test_init(void)
             nonzero_bias += m1->params[L->bias + i] != 0;
         CHECK(nonzero_bias == 0);
     }
-    CHECK(ba_model_preprocessing(m1)->gluon_pt_mean == 0);
+    CHECK(ba_model_preprocessing(m1)->gluon_pt_mean == 1); /* the neutral default until a data set sets it */
 
     /* Architectures that make no network. */
     ba_error err;

@@ -116,7 +116,7 @@ static double net_loss(ba_model *m, net_noise *nz, net_block *b, const double *x
     for (int i = 0; i < rows * m->arch.n_inputs; i++)
         b->act[0][i] = (ba_real)x[i];
     net_forward(m, nz, b, rows, src, 0);
-    double nll = gaussian_nll(b->act[m->n_layers], y, rows, rows, backward ? b->dact[0] : NULL) / rows;
+    double nll = gaussian_nll(b->act[m->n_layers], y, rows, rows, backward ? b->dact[0] : NULL, 0) / rows;
     double kl = net_kl(m) / n_train;
     if (backward) {
         net_backward(m, nz, b, rows, 1);
@@ -258,8 +258,8 @@ static void test_nll(void)
     double rtol = 1e-4; /* the README's float32 tolerance: term 1 is a tiny difference */
 #endif
     for (int i = 0; i < N; i++)
-        CHECK_CLOSE(gaussian_nll(out + 2 * i, y + i, 1, 1, NULL), terms[i], rtol, 0);
-    CHECK_CLOSE(gaussian_nll(out, y, N, N, grad) / N, want, rtol, 0);
+        CHECK_CLOSE(gaussian_nll(out + 2 * i, y + i, 1, 1, NULL, 0), terms[i], rtol, 0);
+    CHECK_CLOSE(gaussian_nll(out, y, N, N, grad, 0) / N, want, rtol, 0);
 #ifdef BA_REAL_DOUBLE
     double *want_grad = fixture("nlg_grad_outputs", 2 * N);
 #else

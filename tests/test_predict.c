@@ -352,7 +352,7 @@ static void test_pieces(void)
     CHECK_MSG(strstr(err.msg, "multiple of the batch size") != NULL, "%s", err.msg);
     /* features already preprocessed give the same as momenta */
     ba_real *x = malloc((size_t)N * NF * sizeof *x);
-    ba_preprocess_momenta(mom, N, ba_model_preprocessing(m), x);
+    CHECK(ba_preprocess_events(mom, N, ba_model_preprocessing(m), x, &err) == 0);
     CHECK(ba_predict_features(p, x, N, 0, pieces, &err) == 0);
     CHECK(all && same_predictions(all, pieces, N));
     ba_predictor_free(p);

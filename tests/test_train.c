@@ -303,7 +303,7 @@ static void test_refuses(const ba_dataset *ds)
     ba_model_free(narrow);
     /* Refusals change nothing. */
     CHECK(same_params(m, fresh));
-    CHECK(ba_model_preprocessing(m)->gluon_pt_mean == 0);
+    CHECK(ba_model_preprocessing(m)->gluon_pt_mean == 1); /* still the neutral default */
 
     /* Zero epochs is a valid request that does nothing. */
     cfg.epochs = 0;

@@ -4,7 +4,8 @@
  * [g_in, g_in, photon, photon, g_out] and components (E, px, py, pz) in GeV, and
  * {trn,val,tst}_amp.npy, amplitudes of shape (N,). The network sees the 20 momentum
  * components divided by the mean transverse momentum of the outgoing gluon over the
- * training set, and learns log(amplitude).
+ * training set, and learns log(amplitude); or the Lorentz invariants and log(A s_12)
+ * (data/features.h), optionally standardised.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,26 +14,42 @@
 
 #include "bayesamp.h"
 #include "common/error.h"
+#include "data/features.h"
 #include "data/npy.h"
 
-#define N_PARTICLES 5
-#define N_COMPONENTS 4
-#define N_FEATURES (N_PARTICLES * N_COMPONENTS)
-#define GLUON_OUT 4
+/* Standardised value of x with the constants (mean, std). */
+static double standardise(double x, double mean, double std) { return (x - mean) / std; }
 
-/* pT of the outgoing gluon as the tutorial computes it: sqrt(round(px^2 + py^2, 5)),
- * with numpy's rounding (scale, round half to even, scale back). */
-static double gluon_pt(const double *event)
+/* The network's inputs of one event: raw features, standardised if asked; -1 if the
+ * event has no valid features. */
+static int event_inputs(const double *event, const ba_preprocessing *pre, ba_real *out)
 {
-    double px = event[GLUON_OUT * N_COMPONENTS + 1], py = event[GLUON_OUT * N_COMPONENTS + 2];
-    return sqrt(nearbyint((px * px + py * py) * 1e5) / 1e5);
+    double f[BA_MAX_FEATURES];
+    if (event_features(pre->features, event, pre->gluon_pt_mean, f))
+        return -1;
+    for (int k = 0; k < pre->n_features; k++)
+        out[k] = (ba_real)(pre->standardize ? standardise(f[k], pre->x_mean[k], pre->x_std[k])
+                                            : f[k]);
+    return 0;
 }
 
-void ba_preprocess_momenta(const double *momenta, size_t n, const ba_preprocessing *pre,
-                           ba_real *features)
+int ba_preprocess_events(const double *momenta, size_t n, const ba_preprocessing *pre,
+                         ba_real *features, ba_error *err)
 {
-    for (size_t i = 0; i < n * N_FEATURES; i++)
-        features[i] = (ba_real)(momenta[i] / pre->gluon_pt_mean);
+    for (size_t i = 0; i < n; i++)
+        if (event_inputs(momenta + i * N_MOMENTUM_FEATURES, pre,
+                         features + i * (size_t)pre->n_features))
+            return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
+                           "invariant features do not exist", i);
+    return 0;
+}
+
+void ba_target_to_log_amplitude(const double *event, const ba_preprocessing *pre, double *a,
+                                double *b)
+{
+    /* y_net = (t - y_mean) / y_std with the raw target t; log A from t */
+    *a = pre->y_std;
+    *b = target_to_log_amplitude(pre->features, event, pre->y_mean);
 }
 
 /* The raw arrays of one split, checked. */
@@ -66,10 +83,10 @@ static int load_raw_split(const char *dir, const char *split, raw_split *out, ba
     else if (d->shape[0] == 0)
         rc = ba_fail(err, "%s: no events", dat_path);
     for (size_t i = 0; rc == 0 && i < d->shape[0]; i++) {
-        for (int k = 0; k < N_FEATURES; k++)
-            if (!isfinite(d->data[i * N_FEATURES + k])) {
+        for (int k = 0; k < N_MOMENTUM_FEATURES; k++)
+            if (!isfinite(d->data[i * N_MOMENTUM_FEATURES + k])) {
                 rc = ba_fail(err, "%s: row %zu: non-finite momentum component %g", dat_path, i,
-                             d->data[i * N_FEATURES + k]);
+                             d->data[i * N_MOMENTUM_FEATURES + k]);
                 break;
             }
         double amp = a->data[i];
@@ -84,47 +101,116 @@ static int load_raw_split(const char *dir, const char *split, raw_split *out, ba
     return rc;
 }
 
-static int make_split(const raw_split *raw, const ba_preprocessing *pre, ba_split *out,
-                      ba_error *err)
+/* The constants of the preprocessing from the training split: the mean gluon pT and,
+ * with standardisation, the mean and standard deviation of every raw feature and of the
+ * raw target (in double, two passes). */
+static int fit_preprocessing(const raw_split *trn, const char *path, ba_preprocessing *pre,
+                             ba_error *err)
+{
+    size_t n = trn->dat.shape[0];
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += gluon_pt(trn->dat.data + i * N_MOMENTUM_FEATURES);
+    pre->gluon_pt_mean = sum / (double)n;
+    if (!(pre->gluon_pt_mean > 0))
+        return ba_fail(err, "%s: the outgoing gluon has no transverse momentum in any event; "
+                       "cannot normalise", path);
+    pre->n_features = pre->features == BA_FEATURES_MOMENTA ? N_MOMENTUM_FEATURES
+                                                          : N_INVARIANT_FEATURES;
+    pre->y_mean = 0;
+    pre->y_std = 1;
+    for (int k = 0; k < pre->n_features; k++)
+        pre->x_mean[k] = 0, pre->x_std[k] = 1;
+    if (!pre->standardize)
+        return 0;
+    int nf = pre->n_features;
+    double f[BA_MAX_FEATURES], sx[BA_MAX_FEATURES] = {0}, sxx[BA_MAX_FEATURES] = {0};
+    double sy = 0, syy = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const double *event = trn->dat.data + i * N_MOMENTUM_FEATURES;
+            if (event_features(pre->features, event, pre->gluon_pt_mean, f))
+                return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", path, i);
+            double y = event_target(pre->features, event, trn->amp.data[i]);
+            for (int k = 0; k < nf; k++) {
+                if (pass == 0)
+                    sx[k] += f[k];
+                else
+                    sxx[k] += (f[k] - pre->x_mean[k]) * (f[k] - pre->x_mean[k]);
+            }
+            if (pass == 0)
+                sy += y;
+            else
+                syy += (y - pre->y_mean) * (y - pre->y_mean);
+        }
+        if (pass == 0) {
+            for (int k = 0; k < nf; k++)
+                pre->x_mean[k] = sx[k] / (double)n;
+            pre->y_mean = sy / (double)n;
+        }
+    }
+    for (int k = 0; k < nf; k++) {
+        pre->x_std[k] = sqrt(sxx[k] / (double)n);
+        /* a constant input (the incoming gluons' zero px, say) carries no information:
+         * keep it at 0 rather than divide by 0 */
+        if (!(pre->x_std[k] > 0))
+            pre->x_std[k] = 1;
+    }
+    pre->y_std = sqrt(syy / (double)n);
+    if (!(pre->y_std > 0))
+        pre->y_std = 1;
+    return 0;
+}
+
+static int make_split(const raw_split *raw, const char *path, const ba_preprocessing *pre,
+                      ba_split *out, ba_error *err)
 {
     size_t n = raw->dat.shape[0];
+    size_t nf = (size_t)pre->n_features;
     out->n = n;
-    out->n_features = N_FEATURES;
-    out->x = malloc(n * N_FEATURES * sizeof *out->x);
+    out->n_features = nf;
+    out->x = malloc(n * nf * sizeof *out->x);
     out->y = malloc(n * sizeof *out->y);
     if (!out->x || !out->y) {
         free(out->x), free(out->y);
         memset(out, 0, sizeof *out);
         return ba_fail(err, "out of memory for %zu events", n);
     }
-    ba_preprocess_momenta(raw->dat.data, n, pre, out->x);
-    for (size_t i = 0; i < n; i++)
-        out->y[i] = (ba_real)log(raw->amp.data[i]);
+    for (size_t i = 0; i < n; i++) {
+        const double *event = raw->dat.data + i * N_MOMENTUM_FEATURES;
+        if (event_inputs(event, pre, out->x + i * nf))
+            return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", path, i);
+        double y = event_target(pre->features, event, raw->amp.data[i]);
+        out->y[i] = (ba_real)(pre->standardize ? standardise(y, pre->y_mean, pre->y_std) : y);
+    }
     return 0;
 }
 
 int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err)
 {
+    return ba_dataset_load_as(dir, BA_FEATURES_MOMENTA, 0, out, err);
+}
+
+int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
+                       ba_dataset *out, ba_error *err)
+{
     static const char *names[3] = {"trn", "val", "tst"};
     raw_split raw[3];
+    char paths[3][4096];
     memset(out, 0, sizeof *out);
     memset(raw, 0, sizeof raw);
-    int rc = 0, loaded = 0;
-    for (; loaded < 3 && rc == 0; loaded++)
-        rc = load_raw_split(dir, names[loaded], &raw[loaded], err);
-    if (rc == 0) {
-        double sum = 0;
-        size_t n = raw[0].dat.shape[0];
-        for (size_t i = 0; i < n; i++)
-            sum += gluon_pt(raw[0].dat.data + i * N_FEATURES);
-        out->pre.gluon_pt_mean = sum / (double)n;
-        if (!(out->pre.gluon_pt_mean > 0))
-            rc = ba_fail(err, "%s/trn_dat.npy: the outgoing gluon has no transverse momentum "
-                         "in any event; cannot normalise", dir);
+    int rc = 0;
+    for (int s = 0; s < 3 && rc == 0; s++) {
+        snprintf(paths[s], sizeof paths[s], "%s/%s_dat.npy", dir, names[s]);
+        rc = load_raw_split(dir, names[s], &raw[s], err);
     }
+    out->pre.features = features;
+    out->pre.standardize = standardize;
+    if (rc == 0)
+        rc = fit_preprocessing(&raw[0], paths[0], &out->pre, err);
     ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
     for (int s = 0; s < 3 && rc == 0; s++)
-        rc = make_split(&raw[s], &out->pre, splits[s], err);
+        rc = make_split(&raw[s], paths[s], &out->pre, splits[s], err);
     for (int s = 0; s < 3; s++) {
         npy_free(&raw[s].dat);
         npy_free(&raw[s].amp);

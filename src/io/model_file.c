@@ -14,6 +14,7 @@
 #include "bayesamp.h"
 #include "common/error.h"
 #include "io/safetensors.h"
+#include "nn/activation.h"
 #include "nn/model.h"
 
 #ifdef BA_REAL_DOUBLE
@@ -36,6 +37,18 @@ static void format_hidden(char *out, size_t size, const ba_arch *a)
     for (int i = 0; i < a->n_hidden && used < size; i++)
         used += (size_t)snprintf(out + used, size - used, i ? ",%d" : "%d", a->hidden[i]);
 }
+
+/* n numbers, comma-separated, each with all 17 digits so that they read back exactly. */
+static void format_numbers(char *out, size_t size, const double *x, int n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, i ? ",%.17g" : "%.17g", x[i]);
+}
+
+static const char *FEATURE_NAMES[] = {"momenta/gluon_pt_mean", "log_invariants"};
+static const char *TARGET_NAMES[] = {"log_amplitude", "log_amplitude_times_s12"};
 
 int ba_model_save(const ba_model *m, const char *path, ba_error *err)
 {
@@ -69,22 +82,37 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
             x->data = values + offsets[p];
         }
     }
-    char hidden[512], n_inputs[32], prior[64], gpt[64];
+    const ba_preprocessing *pre = &m->pre;
+    char hidden[512], n_inputs[32], prior[64], gpt[64], x_mean[1024], x_std[1024], y_mean[64],
+        y_std[64];
     format_hidden(hidden, sizeof hidden, &m->arch);
     snprintf(n_inputs, sizeof n_inputs, "%d", m->arch.n_inputs);
     snprintf(prior, sizeof prior, "%.17g", m->arch.prior_sigma);
-    snprintf(gpt, sizeof gpt, "%.17g", m->pre.gluon_pt_mean);
+    snprintf(gpt, sizeof gpt, "%.17g", pre->gluon_pt_mean);
+    format_numbers(x_mean, sizeof x_mean, pre->x_mean, pre->n_features);
+    format_numbers(x_std, sizeof x_std, pre->x_std, pre->n_features);
+    snprintf(y_mean, sizeof y_mean, "%.17g", pre->y_mean);
+    snprintf(y_std, sizeof y_std, "%.17g", pre->y_std);
+    /* The network's output is (mu, logsig2) of the target y' = (t - y_mean) / y_std with
+     * t = log A (momenta) or log(A s12) (invariants); the inputs are x' = (x - x_mean) /
+     * x_std of the features named. Without standardisation the means are 0 and the
+     * standard deviations 1. */
     st_meta meta[] = {
         {"format", "pt"},
         {"bayesamp_version", BAYESAMP_VERSION},
         {"n_inputs", n_inputs},
         {"hidden", hidden},
-        {"activation", "relu"},
+        {"activation", (char *)activation_name(m->arch.activation)},
         {"outputs", "mu,logsig2"},
         {"prior_sigma", prior},
-        {"features", "momenta/gluon_pt_mean"},
-        {"target", "log_amplitude"},
+        {"features", (char *)FEATURE_NAMES[pre->features]},
+        {"target", (char *)TARGET_NAMES[pre->features]},
+        {"standardize", pre->standardize ? "1" : "0"},
         {"gluon_pt_mean", gpt},
+        {"x_mean", x_mean},
+        {"x_std", x_std},
+        {"y_mean", y_mean},
+        {"y_std", y_std},
     };
     int rc = st_write(path, t, n, meta, (int)(sizeof meta / sizeof *meta), err);
     free(t);
@@ -144,8 +172,67 @@ static int parse_arch(const st_file *f, const char *path, ba_arch *a, double *gp
     if (parse_double(st_find_meta(f, "gluon_pt_mean"), gpt) || !(*gpt > 0))
         return ba_fail(err, "%s: metadata gluon_pt_mean is not a positive number", path);
     const char *act = st_find_meta(f, "activation");
-    if (act && strcmp(act, "relu") != 0)
+    if (act && activation_parse(act, &a->activation))
         return ba_fail(err, "%s: activation \"%s\" not supported", path, act);
+    return 0;
+}
+
+/* Parse n comma-separated numbers; -1 unless exactly n finite ones. */
+static int parse_numbers(const char *s, double *x, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        x[i] = strtod(s, &end);
+        if (errno || end == s || !isfinite(x[i]))
+            return -1;
+        s = end;
+        if (i + 1 < n && *s++ != ',')
+            return -1;
+    }
+    return *s ? -1 : 0;
+}
+
+/* The preprocessing from the metadata; files from before the invariant features lack
+ * the keys and get the tutorial's (momenta, no standardisation). */
+static int parse_preprocessing(const st_file *f, const char *path, int n_inputs,
+                               ba_preprocessing *pre, ba_error *err)
+{
+    const char *features = st_find_meta(f, "features");
+    pre->features = BA_FEATURES_MOMENTA;
+    if (features && !strcmp(features, FEATURE_NAMES[BA_FEATURES_INVARIANTS]))
+        pre->features = BA_FEATURES_INVARIANTS;
+    else if (features && strcmp(features, FEATURE_NAMES[BA_FEATURES_MOMENTA]))
+        return ba_fail(err, "%s: features \"%s\" not supported", path, features);
+    pre->n_features = pre->features == BA_FEATURES_MOMENTA ? 20 : 10;
+    if (n_inputs != pre->n_features)
+        return ba_fail(err, "%s: %d inputs, but the features \"%s\" are %d", path, n_inputs,
+                       FEATURE_NAMES[pre->features], pre->n_features);
+    const char *standardize = st_find_meta(f, "standardize");
+    pre->standardize = standardize && !strcmp(standardize, "1");
+    pre->y_mean = 0;
+    pre->y_std = 1;
+    for (int k = 0; k < pre->n_features; k++)
+        pre->x_mean[k] = 0, pre->x_std[k] = 1;
+    const char *keys[4] = {"x_mean", "x_std", "y_mean", "y_std"};
+    double *dest[4] = {pre->x_mean, pre->x_std, &pre->y_mean, &pre->y_std};
+    int counts[4] = {pre->n_features, pre->n_features, 1, 1};
+    for (int k = 0; k < 4; k++) {
+        const char *v = st_find_meta(f, keys[k]);
+        if (!v) {
+            if (pre->standardize)
+                return ba_fail(err, "%s: standardised model without \"%s\"", path, keys[k]);
+            continue;
+        }
+        if (parse_numbers(v, dest[k], counts[k]))
+            return ba_fail(err, "%s: metadata %s is not %d finite numbers", path, keys[k],
+                           counts[k]);
+    }
+    for (int k = 0; k < pre->n_features; k++)
+        if (!(pre->x_std[k] > 0))
+            return ba_fail(err, "%s: metadata x_std has a non-positive entry", path);
+    if (!(pre->y_std > 0))
+        return ba_fail(err, "%s: metadata y_std is not positive", path);
     return 0;
 }
 
@@ -165,6 +252,8 @@ ba_model *ba_model_load(const char *path, ba_error *err)
         goto fail;
     }
     m->pre.gluon_pt_mean = gpt;
+    if (parse_preprocessing(&f, path, arch.n_inputs, &m->pre, err))
+        goto fail;
     if (f.n_tensors != 3 * m->n_layers) {
         ba_fail(err, "%s: %d tensors, the architecture needs %d", path, f.n_tensors,
                 3 * m->n_layers);

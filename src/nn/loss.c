@@ -3,11 +3,17 @@
 #include "nn/real.h"
 
 double gaussian_nll(const ba_real *outputs, const ba_real *y, int rows, int batch_rows,
-                    ba_real *grad)
+                    ba_real *grad, double clamp)
 {
     double sum = 0;
+    const ba_real lo = (ba_real)-clamp, hi = (ba_real)clamp;
     for (int r = 0; r < rows; r++) {
         ba_real mu = outputs[2 * r], logsig2 = outputs[2 * r + 1];
+        int clamped = 0;
+        if (clamp > 0 && (logsig2 < lo || logsig2 > hi)) {
+            logsig2 = logsig2 < lo ? lo : hi;
+            clamped = 1;
+        }
         ba_real resid = mu - y[r];
         /* exp(-logsig2) rather than a division by exp(logsig2): the same value, and finite
          * for every logsig2 where the term itself is finite. */
@@ -16,7 +22,8 @@ double gaussian_nll(const ba_real *outputs, const ba_real *y, int rows, int batc
         sum += term;
         if (grad) {
             grad[2 * r] = resid * inv_var / (ba_real)batch_rows;
-            grad[2 * r + 1] = (1 - resid * resid * inv_var) / (ba_real)(2 * batch_rows);
+            grad[2 * r + 1] =
+                clamped ? 0 : (1 - resid * resid * inv_var) / (ba_real)(2 * batch_rows);
         }
     }
     return sum;

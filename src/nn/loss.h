@@ -10,8 +10,11 @@
 /* For rows outputs (rows, 2) and targets y: returns the sum of the terms (double) and,
  * if grad is not NULL, writes dloss/doutputs for a loss that divides by batch_rows:
  * d/dmu = (mu - y) / (batch_rows exp(logsig2)),
- * d/dlogsig2 = (1 - (mu - y)^2 / exp(logsig2)) / (2 batch_rows). */
+ * d/dlogsig2 = (1 - (mu - y)^2 / exp(logsig2)) / (2 batch_rows).
+ * With clamp > 0 the log-variance is first clamped to [-clamp, clamp] (gradient 0
+ * outside): a network that drives logsig2 towards -inf to fit one event exactly makes
+ * exp(-logsig2) overflow, and training diverges (issue 5's runs that ended in NaN). */
 double gaussian_nll(const ba_real *outputs, const ba_real *y, int rows, int batch_rows,
-                    ba_real *grad);
+                    ba_real *grad, double clamp);
 
 #endif

@@ -33,6 +33,13 @@ ba_model *model_alloc(const ba_arch *arch, ba_error *err)
         return NULL;
     }
     m->arch = *arch;
+    /* Until a data set sets them: the tutorial's features, no standardisation. */
+    m->pre.features = BA_FEATURES_MOMENTA;
+    m->pre.n_features = 20;
+    m->pre.gluon_pt_mean = 1;
+    for (int k = 0; k < BA_MAX_FEATURES; k++)
+        m->pre.x_std[k] = 1;
+    m->pre.y_std = 1;
     m->n_layers = arch->n_hidden + 1;
     int dims[BA_MAX_LAYERS + 2];
     dims[0] = arch->n_inputs;

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "nn/activation.h"
 
 #ifdef BA_REAL_DOUBLE
 #define normals ba_rng_normals_f64
@@ -76,6 +77,8 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int l = 0; l <= m->n_layers; l++)
         total += rows * (size_t)(l < m->n_layers ? m->layers[l].n_in : 2);
     total += 2 * rows * (size_t)m->max_width;
+    for (int l = 0; l + 1 < m->n_layers; l++)
+        total += rows * (size_t)m->layers[l].n_out;
     for (int l = 0; l < m->n_layers; l++)
         total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
     total += m->n_params + rows * (size_t)m->arch.n_inputs;
@@ -90,6 +93,10 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int k = 0; k < 2; k++) {
         b->dact[k] = p;
         p += rows * (size_t)m->max_width;
+    }
+    for (int l = 0; l + 1 < m->n_layers; l++) {
+        b->pre[l] = p;
+        p += rows * (size_t)m->layers[l].n_out;
     }
     for (int l = 0; l < m->n_layers; l++) {
         size_t n_in = rows * (size_t)m->layers[l].n_in, n_out = rows * (size_t)m->layers[l].n_out;
@@ -113,38 +120,29 @@ void net_block_free(net_block *b)
 
 /* ---- forward and backward ---- */
 
-static void relu_forward(ba_real *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = x[i] > 0 ? x[i] : 0;
-}
-
-/* The ReLU's derivative from its output: 1 where the output is positive. */
-static void relu_backward(ba_real *dx, const ba_real *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        dx[i] = out[i] > 0 ? dx[i] : 0;
-}
-
 void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                  const noise_source *src, uint64_t first_row)
 {
     int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
+    ba_activation act = m->arch.activation;
     for (int l = 0; l < m->n_layers; l++) {
         const layer_layout *L = &m->layers[l];
         const ba_real *bias = m->params + L->bias;
+        int hidden = l + 1 < m->n_layers;
+        /* ReLU works in place; smooth activations keep their input for the backward pass */
+        ba_real *out = hidden && activation_needs_pre(act) ? b->pre[l] : b->act[l + 1];
         if (local) {
             vblinear_local_cache *c = &b->local[l];
             normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
                     first_row * (uint64_t)L->n_out, c->z, (size_t)rows * L->n_out);
-            vblinear_forward_local(b->act[l + 1], b->act[l], m->params + L->mu_w,
-                                   nz->var + L->mu_w, bias, c, rows, L->n_in, L->n_out);
+            vblinear_forward_local(out, b->act[l], m->params + L->mu_w, nz->var + L->mu_w,
+                                   bias, c, rows, L->n_in, L->n_out);
         } else {
-            vblinear_forward(b->act[l + 1], b->act[l], nz->weight + L->mu_w, bias, rows,
-                             L->n_in, L->n_out);
+            vblinear_forward(out, b->act[l], nz->weight + L->mu_w, bias, rows, L->n_in,
+                             L->n_out);
         }
-        if (l + 1 < m->n_layers)
-            relu_forward(b->act[l + 1], (size_t)rows * L->n_out);
+        if (hidden)
+            activation_forward(act, out, b->act[l + 1], (size_t)rows * L->n_out);
     }
 }
 
@@ -167,7 +165,8 @@ void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows
                               b->act[l], nz->weight + L->mu_w, nz->eps + L->mu_w,
                               nz->sigma + L->mu_w, rows, L->n_in, L->n_out);
         if (l > 0) {
-            relu_backward(dx, b->act[l], (size_t)rows * L->n_in);
+            activation_backward(m->arch.activation, b->pre[l - 1], b->act[l], dx,
+                                (size_t)rows * L->n_in);
             cur = 1 - cur;
         }
     }

@@ -54,7 +54,9 @@ double net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
 typedef struct net_block {
     int max_rows;
     ba_real *act[BA_MAX_LAYERS + 2];  /* act[0] = inputs, act[l+1] = output of layer l
-                                         (after ReLU for hidden layers) */
+                                         (after the activation for hidden layers) */
+    ba_real *pre[BA_MAX_LAYERS + 1];  /* hidden layer l before the activation (kept for
+                                         the backward pass of smooth activations) */
     ba_real *dact[2];                 /* gradient ping-pong buffers */
     vblinear_local_cache local[BA_MAX_LAYERS + 1];
     ba_real *grad;                    /* n_params: this block's parameter gradients */

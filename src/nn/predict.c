@@ -204,8 +204,8 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
     net_block *blk = &w->block;
     if (features)
         memcpy(blk->act[0], features, (size_t)rows * m->arch.n_inputs * sizeof *features);
-    else
-        ba_preprocess_momenta(momenta, (size_t)rows, &m->pre, blk->act[0]);
+    else /* the events were checked in predict_events, so this cannot fail */
+        ba_preprocess_events(momenta, (size_t)rows, &m->pre, blk->act[0], NULL);
     memset(w->acc, 0, (size_t)rows * sizeof *w->acc);
     for (int k = 0; k < p->passes; k++) {
         net_noise view;
@@ -214,6 +214,14 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
         mc_moments_add(w->acc, blk->act[m->n_layers], rows, k + 1);
     }
     mc_moments_finish(w->acc, rows, p->passes, out);
+    if (momenta) /* from the network's target scale back to log A */
+        for (int r = 0; r < rows; r++) {
+            double a, b;
+            ba_target_to_log_amplitude(momenta + (size_t)r * N_MOMENTA, &m->pre, &a, &b);
+            out[r].mean = a * out[r].mean + b;
+            out[r].var_aleatoric *= a * a;
+            out[r].var_epistemic *= a * a;
+        }
 }
 
 static int predict_events(ba_predictor *p, const ba_real *features, const double *momenta,
@@ -225,6 +233,13 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
                        "multiple of the batch size %zu", first_event, bs);
     size_t n_in = (size_t)p->m->arch.n_inputs;
     size_t n_batches = (n + bs - 1) / bs;
+    if (momenta) { /* every event must have features before the threads start */
+        ba_real x[BA_MAX_FEATURES];
+        for (size_t i = 0; i < n; i++)
+            if (ba_preprocess_events(momenta + i * N_MOMENTA, 1, &p->m->pre, x, NULL))
+                return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
+                               "model's invariant features do not exist", first_event + i);
+    }
     uint64_t batch0 = first_event / bs;
     /* Our threads split the events; BLAS must not start threads of its own inside. */
     openblas_set_num_threads(1);
@@ -252,8 +267,8 @@ int ba_predict_features(ba_predictor *p, const ba_real *features, size_t n,
 int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n, size_t first_event,
                        ba_prediction *out, ba_error *err)
 {
-    if (p->m->arch.n_inputs != N_MOMENTA)
-        return ba_fail(err, "the network takes %d inputs, not the %d momentum components "
-                       "of an event", p->m->arch.n_inputs, N_MOMENTA);
+    if (p->m->arch.n_inputs != p->m->pre.n_features)
+        return ba_fail(err, "the network takes %d inputs, but its preprocessing makes %d "
+                       "features of an event", p->m->arch.n_inputs, p->m->pre.n_features);
     return predict_events(p, NULL, momenta, n, first_event, out, err);
 }

@@ -62,9 +62,10 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
                          const ba_predict_config *cfg, size_t chunk_events,
                          size_t *n_events, ba_error *err)
 {
-    if (ba_model_arch(m)->n_inputs != N_MOMENTA)
-        return ba_fail(err, "the network takes %d inputs, not the %d momentum components "
-                       "of an event", ba_model_arch(m)->n_inputs, N_MOMENTA);
+    const ba_preprocessing *pre = ba_model_preprocessing((ba_model *)m);
+    if (ba_model_arch(m)->n_inputs != pre->n_features)
+        return ba_fail(err, "the network takes %d inputs, but its preprocessing makes %d "
+                       "features of an event", ba_model_arch(m)->n_inputs, pre->n_features);
     npy_reader r;
     if (npy_reader_open(&r, momenta_path, err))
         return -1;

@@ -10,10 +10,14 @@
 #ifdef BA_REAL_DOUBLE
 #define ba_sqrt sqrt
 #define ba_exp exp
+#define ba_erf erf
+#define ba_tanh tanh
 #define BA_REAL_NAME "float64"
 #else
 #define ba_sqrt sqrtf
 #define ba_exp expf
+#define ba_erf erff
+#define ba_tanh tanhf
 #define BA_REAL_NAME "float32"
 #endif
 

@@ -21,6 +21,7 @@
 #include "nn/blas.h"
 #include "nn/loss.h"
 #include "nn/network.h"
+#include "nn/schedule.h"
 
 /* Rows per block: at least 64 (OpenBLAS is 12 % faster per epoch than with 32-row
  * blocks, and a batch of 128 still splits evenly over two cores), and at most 16
@@ -59,6 +60,10 @@ typedef struct trainer {
                                the batch being trained and the next one */
     size_t first_weight[BA_MAX_LAYERS + 2]; /* where each layer starts in the weight order */
     long step;              /* Adam steps taken */
+    double *task_sumsq;     /* squared gradient norm of each task (gradient clipping) */
+    ba_real *good;          /* the last good state: parameters, Adam m and v */
+    long good_step;
+    int nan_injected;       /* tests: the one poisoned step has happened */
     /* Validation runs whole batches in parallel, each thread with its own workspace:
      * no barrier inside a batch. */
     net_noise *val_noise;   /* one per thread */
@@ -83,6 +88,8 @@ static void trainer_free(trainer *t)
     free(t->val_noise);
     free(t->val_blocks);
     free(t->val_nll);
+    free(t->task_sumsq);
+    free(t->good);
     free(t->tasks);
     free(t->task_kl);
     net_noise_free(&t->noise);
@@ -139,7 +146,9 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
     t->n_tasks = (int)((n_weights + WEIGHTS_PER_TASK - 1) / WEIGHTS_PER_TASK);
     t->tasks = malloc((size_t)t->n_tasks * sizeof *t->tasks);
     t->task_kl = malloc(2 * (size_t)t->n_tasks * sizeof *t->task_kl);
-    if (!t->tasks || !t->task_kl) {
+    t->task_sumsq = malloc((size_t)t->n_tasks * sizeof *t->task_sumsq);
+    t->good = malloc(3 * m->n_params * sizeof *t->good);
+    if (!t->tasks || !t->task_kl || !t->task_sumsq || !t->good) {
         trainer_free(t);
         return ba_fail(err, "out of memory");
     }
@@ -177,10 +186,10 @@ static int layer_piece(const trainer *t, int l, const weight_task *task, size_t 
     return 1;
 }
 
-/* Sum the blocks' gradients of parameters [begin, end), add the KL's, take the Adam
- * step. */
-static void update_range(trainer *t, const adam_step *as, int n_blocks, size_t begin,
-                         size_t end, double kl_scale)
+/* The gradient of parameters [begin, end) into t->grad: the blocks' likelihood parts
+ * summed in block order, plus the KL's. Returns its squared norm. */
+static double gradient_range(trainer *t, int n_blocks, size_t begin, size_t end,
+                             double kl_scale)
 {
     ba_real *g = t->grad;
     memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
@@ -188,8 +197,59 @@ static void update_range(trainer *t, const adam_step *as, int n_blocks, size_t b
         for (size_t i = begin; i < end; i++)
             g[i] += t->blocks[b].grad[i];
     net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
-    adam_update(as, t->m->params + begin, g + begin, t->adam_m + begin, t->adam_v + begin,
-                end - begin);
+    double sumsq = 0;
+    for (size_t i = begin; i < end; i++)
+        sumsq += (double)g[i] * (double)g[i];
+    return sumsq;
+}
+
+/* The parameter ranges of task k: for every layer it touches, its mu_w and logsig2_w
+ * entries, and the layer's biases with the piece that holds the layer's last weight.
+ * Calls fn(t, begin, end, arg) on each; returns the sum of what fn returns. */
+typedef double (*range_fn)(trainer *t, size_t begin, size_t end, void *arg);
+
+static double for_task_ranges(trainer *t, int k, range_fn fn, void *arg)
+{
+    double total = 0;
+    for (int l = 0; l < t->m->n_layers; l++) {
+        const layer_layout *L = &t->m->layers[l];
+        size_t lo, hi;
+        if (!layer_piece(t, l, &t->tasks[k], &lo, &hi))
+            continue;
+        total += fn(t, L->mu_w + lo, L->mu_w + hi, arg);
+        total += fn(t, L->logsig2_w + lo, L->logsig2_w + hi, arg);
+        if (hi == L->n_weights)
+            total += fn(t, L->bias, L->bias + (size_t)L->n_out, arg);
+    }
+    return total;
+}
+
+typedef struct step_args {
+    int n_blocks;
+    double kl_scale;
+    const adam_step *adam;
+    ba_real grad_scale;  /* gradient clipping: 1, or clip / norm */
+    int with_gradient;   /* compute the gradient first (not done in an earlier pass) */
+} step_args;
+
+static double gradient_piece(trainer *t, size_t begin, size_t end, void *arg)
+{
+    const step_args *a = arg;
+    return gradient_range(t, a->n_blocks, begin, end, a->kl_scale);
+}
+
+static double update_piece(trainer *t, size_t begin, size_t end, void *arg)
+{
+    const step_args *a = arg;
+    if (a->with_gradient)
+        gradient_range(t, a->n_blocks, begin, end, a->kl_scale);
+    ba_real *g = t->grad;
+    if (a->grad_scale != 1)
+        for (size_t i = begin; i < end; i++)
+            g[i] *= a->grad_scale;
+    adam_update(a->adam, t->m->params + begin, g + begin, t->adam_m + begin,
+                t->adam_v + begin, end - begin);
+    return 0;
 }
 
 /* What one training batch gave: the batch mean of the NLL and the KL / N of the
@@ -219,7 +279,7 @@ static double prepare_task_noise(trainer *t, int k, const noise_source *src)
  * region: every thread calls it and gets the same result. Two barriers per batch. */
 static batch_result train_step(trainer *t, const ba_split *split, const size_t *idx, int rows,
                                const noise_source *src, const noise_source *next,
-                               double kl_scale, long step, int parity)
+                               double kl_scale, long step, double lr, int parity)
 {
     ba_model *m = t->m;
     int n_blocks = (rows + t->block_rows - 1) / t->block_rows;
@@ -237,7 +297,8 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
             y[r] = split->y[e];
         }
         net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
-        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, nr, rows, blk->dact[0]);
+        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, nr, rows, blk->dact[0],
+                                       t->cfg->logsig2_clamp);
         net_backward(m, &t->noise, blk, nr, 0);
     }
 
@@ -253,28 +314,54 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
     for (int k = 0; k < t->n_tasks; k++)
         res.kl += kl_now[k];
     res.kl *= kl_scale;
+    if (t->cfg->inject_nan_step == step && !t->nan_injected)
+        res.nll = NAN; /* tests of the divergence guard */
     if (!isfinite(res.nll + res.kl))
         return res;
 
-    adam_step as = adam_prepare(t->cfg->lr, step);
+    adam_step as = adam_prepare(lr, step);
+    step_args args = {n_blocks, kl_scale, &as, 1, 1};
+    if (t->cfg->clip_grad_norm > 0) {
+        /* The global norm needs every task's gradient first: one more pass and barrier. */
+#pragma omp for schedule(static)
+        for (int k = 0; k < t->n_tasks; k++)
+            t->task_sumsq[k] = for_task_ranges(t, k, gradient_piece, &args);
+        double sumsq = 0;
+        for (int k = 0; k < t->n_tasks; k++)
+            sumsq += t->task_sumsq[k];
+        double norm = sqrt(sumsq);
+        if (!isfinite(norm)) {
+            res.nll = NAN; /* a non-finite gradient: no step, the caller rolls back */
+            return res;
+        }
+        if (norm > t->cfg->clip_grad_norm)
+            args.grad_scale = (ba_real)(t->cfg->clip_grad_norm / norm);
+        args.with_gradient = 0;
+    }
 #pragma omp for schedule(static)
     for (int k = 0; k < t->n_tasks; k++) {
-        for (int l = 0; l < m->n_layers; l++) {
-            const layer_layout *L = &m->layers[l];
-            size_t lo, hi;
-            if (!layer_piece(t, l, &t->tasks[k], &lo, &hi))
-                continue;
-            /* this piece's mu_w and logsig2_w entries, and the layer's biases with the
-             * piece that holds its last weight */
-            update_range(t, &as, n_blocks, L->mu_w + lo, L->mu_w + hi, kl_scale);
-            update_range(t, &as, n_blocks, L->logsig2_w + lo, L->logsig2_w + hi, kl_scale);
-            if (hi == L->n_weights)
-                update_range(t, &as, n_blocks, L->bias, L->bias + (size_t)L->n_out, kl_scale);
-        }
+        for_task_ranges(t, k, update_piece, &args);
         if (next)
             kl_next[k] = prepare_task_noise(t, k, next);
     }
     return res;
+}
+
+/* The state a failed epoch goes back to: parameters, Adam moments, step count. */
+static void save_good_state(trainer *t)
+{
+    size_t n = t->m->n_params;
+    memcpy(t->good, t->m->params, n * sizeof *t->good);
+    memcpy(t->good + n, t->adam_m, 2 * n * sizeof *t->good); /* m and v, contiguous */
+    t->good_step = t->step;
+}
+
+static void restore_good_state(trainer *t)
+{
+    size_t n = t->m->n_params;
+    memcpy(t->m->params, t->good, n * sizeof *t->good);
+    memcpy(t->adam_m, t->good + n, 2 * n * sizeof *t->good);
+    t->step = t->good_step;
 }
 
 /* The mean NLL of one validation batch, on one thread: the batch's weights are drawn
@@ -292,7 +379,8 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
         const ba_real *x = split->x + (first + (size_t)r0) * n_in;
         memcpy(blk->act[0], x, (size_t)nr * n_in * sizeof *x);
         net_forward(m, nz, blk, nr, src, (uint64_t)r0);
-        nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0, nr, rows, NULL);
+        nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0, nr, rows, NULL,
+                            t->cfg->logsig2_clamp);
     }
     return nll / rows;
 }
@@ -300,7 +388,10 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
 ba_train_config ba_train_defaults(void)
 {
     ba_train_config c = {.epochs = 100, .batch_size = 128, .lr = 1e-3,
-                         .sampler = BA_SAMPLER_WEIGHT, .seed = 1, .threads = 0, .patience = 0};
+                         .lr_schedule = BA_LR_CONSTANT, .lr_final_ratio = 1e-3,
+                         .warmup_epochs = 0, .clip_grad_norm = 0, .logsig2_clamp = 0,
+                         .max_rollbacks = 3, .sampler = BA_SAMPLER_WEIGHT, .seed = 1,
+                         .threads = 0, .patience = 0};
     return c;
 }
 
@@ -309,9 +400,13 @@ int ba_default_threads(void) { return omp_get_num_procs(); }
 int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
              ba_epoch_callback cb, void *user, ba_error *err)
 {
-    if (cfg->epochs < 0 || cfg->batch_size < 1 || !(cfg->lr > 0) || cfg->patience < 0)
-        return ba_fail(err, "invalid training settings (epochs %d, batch size %d, lr %g)",
-                       cfg->epochs, cfg->batch_size, cfg->lr);
+    if (cfg->epochs < 0 || cfg->batch_size < 1 || !(cfg->lr > 0) || cfg->patience < 0 ||
+        !(cfg->lr_final_ratio > 0) || !(cfg->warmup_epochs >= 0) || !(cfg->clip_grad_norm >= 0) ||
+        !(cfg->logsig2_clamp >= 0) || cfg->max_rollbacks < 0)
+        return ba_fail(err, "invalid training settings (epochs %d, batch size %d, lr %g, final "
+                       "ratio %g, warm-up %g, clip %g, clamp %g, rollbacks %d)", cfg->epochs,
+                       cfg->batch_size, cfg->lr, cfg->lr_final_ratio, cfg->warmup_epochs,
+                       cfg->clip_grad_norm, cfg->logsig2_clamp, cfg->max_rollbacks);
     if (ds->trn.n_features != (size_t)m->arch.n_inputs)
         return ba_fail(err, "the data have %zu features but the network takes %d",
                        ds->trn.n_features, m->arch.n_inputs);
@@ -323,13 +418,17 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
     openblas_set_num_threads(1);
 
     const double n_train = (double)ds->trn.n;
-    double best = INFINITY;
-    int since_best = 0, rc = 0;
+    const size_t n_batches = (ds->trn.n + cfg->batch_size - 1) / cfg->batch_size;
+    const ba_lr_config lc = {cfg->lr_schedule, cfg->lr, cfg->lr_final_ratio,
+                             (long)(cfg->warmup_epochs * (double)n_batches)};
+    const long total_steps = (long)cfg->epochs * (long)n_batches;
+    double best = INFINITY, lr_scale = 1, lr = cfg->lr;
+    int since_best = 0, rc = 0, rollbacks = 0;
+    save_good_state(&t);
     for (int epoch = 1; epoch <= cfg->epochs && rc == 0; epoch++) {
         double t0 = wall_seconds();
         shuffle(t.order, ds->trn.n, cfg->seed, epoch);
         double sum_loss = 0, sum_nll = 0, sum_kl = 0;
-        size_t n_batches = (ds->trn.n + cfg->batch_size - 1) / cfg->batch_size;
         size_t failed_batch = 0;
         /* One parallel region per pass, not per batch: the threads go through the batches
          * together and meet only at the barriers inside run_batch. */
@@ -347,9 +446,10 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
                 src.batch = bi;
                 noise_source next = src;
                 next.batch = bi + 1;
+                double step_lr = lr_at_step(&lc, step, total_steps) * lr_scale;
                 batch_result r = train_step(&t, &ds->trn, t.order + first, rows, &src,
                                             bi + 1 < n_batches ? &next : NULL, 1.0 / n_train,
-                                            ++step, (int)(bi % 2));
+                                            ++step, step_lr, (int)(bi % 2));
                 if (!isfinite(r.nll + r.kl)) { /* every thread sees the same value */
 #pragma omp master
                     failed_batch = bi + 1;
@@ -357,6 +457,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
                 }
 #pragma omp master
                 {
+                    lr = step_lr;
                     sum_loss += r.nll + r.kl;
                     sum_nll += r.nll;
                     sum_kl += r.kl;
@@ -367,15 +468,12 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
 #pragma omp master
             t.step = step;
         }
-        if (failed_batch) {
-            rc = ba_fail(err, "training diverged in epoch %d, batch %zu: the loss is not "
-                         "finite (lower --lr?)", epoch, failed_batch);
-            break;
-        }
-        if (!model_params_finite(m)) {
-            rc = ba_fail(err, "training diverged in epoch %d: non-finite parameters", epoch);
-            break;
-        }
+        char what[128] = "";
+        if (failed_batch)
+            snprintf(what, sizeof what, "the loss or gradient is not finite in batch %zu",
+                     failed_batch);
+        else if (!model_params_finite(m))
+            snprintf(what, sizeof what, "non-finite parameters");
 
         /* Validation: the tutorial's pass, new weights for every batch. */
         double kl = net_kl(m) / n_train, sum_val = 0;
@@ -392,17 +490,36 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         }
         for (size_t bi = 0; bi < n_val_batches; bi++)
             sum_val += t.val_nll[bi] + kl;
-        if (!isfinite(sum_val)) {
-            rc = ba_fail(err, "training diverged in epoch %d: the validation loss is not finite",
-                         epoch);
-            break;
+        if (!what[0] && !isfinite(sum_val))
+            snprintf(what, sizeof what, "the validation loss is not finite");
+        if (what[0]) {
+            /* Never go on from a broken state: back to the end of the last good epoch,
+             * and this epoch again with half the learning rate. */
+            restore_good_state(&t);
+            t.nan_injected = cfg->inject_nan_step > 0;
+            if (rollbacks == cfg->max_rollbacks) {
+                rc = ba_fail(err, "training diverged in epoch %d (%s) after %d rollback%s to "
+                             "half the learning rate; the model keeps the parameters of "
+                             "epoch %d (lower --lr, or --clip-grad-norm)", epoch, what,
+                             rollbacks, rollbacks == 1 ? "" : "s", epoch - 1);
+                break;
+            }
+            rollbacks++;
+            lr_scale *= 0.5;
+            if (cfg->on_rollback)
+                cfg->on_rollback(epoch, what, lr_scale, user);
+            epoch--;
+            continue;
         }
+        save_good_state(&t);
         ba_epoch_stats st = {.epoch = epoch,
                              .train_loss = sum_loss / n_batches,
                              .train_nll = sum_nll / n_batches,
                              .train_kl = sum_kl / n_batches,
                              .val_loss = n_val_batches ? sum_val / n_val_batches : NAN,
-                             .seconds = wall_seconds() - t0};
+                             .seconds = wall_seconds() - t0,
+                             .lr = lr,
+                             .rollbacks = rollbacks};
         int improved = st.val_loss < best;
         if (improved) {
             best = st.val_loss;
