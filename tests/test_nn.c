@@ -7,9 +7,11 @@
 
 #include "check.h"
 #include "fixtures.h"
+#include "nn/activation.h"
 #include "nn/adam.h"
 #include "nn/loss.h"
 #include "nn/network.h"
+#include "nn/schedule.h"
 #include "nn/real.h"
 
 #ifdef BA_REAL_DOUBLE
@@ -80,9 +82,10 @@ static void test_single_layer(void)
 enum { NB = 6, NH = 7 };
 static const int layer_index[4] = {0, 2, 4, 6}; /* PyTorch's model.K */
 
-static ba_model *fixture_model(net_noise *nz, ba_sampler sampler)
+static ba_model *fixture_model(net_noise *nz, ba_sampler sampler, ba_activation activation)
 {
-    ba_arch arch = {.n_inputs = 20, .n_hidden = 3, .hidden = {NH, NH, NH}, .prior_sigma = 1};
+    ba_arch arch = {.n_inputs = 20, .n_hidden = 3, .hidden = {NH, NH, NH}, .prior_sigma = 1,
+                    .activation = activation};
     ba_error err;
     ba_model *m = model_alloc(&arch, &err);
     CHECK(m != NULL);
@@ -128,7 +131,7 @@ static double net_loss(ba_model *m, net_noise *nz, net_block *b, const double *x
 static void test_network(void)
 {
     net_noise nz;
-    ba_model *m = fixture_model(&nz, BA_SAMPLER_WEIGHT);
+    ba_model *m = fixture_model(&nz, BA_SAMPLER_WEIGHT, BA_ACTIVATION_RELU);
     net_block b;
     ba_error err;
     CHECK(net_block_alloc(&b, m, NB, &err) == 0);
@@ -171,11 +174,11 @@ static void test_network(void)
 #ifdef BA_REAL_DOUBLE
 /* Central finite differences of the total loss, for every parameter and input, under
  * both samplers (the local sampler's noise z is a fixed function of the noise source,
- * so the loss is a deterministic function of the parameters). */
-static void test_finite_differences(ba_sampler sampler)
+ * so the loss is a deterministic function of the parameters) and every activation. */
+static void test_finite_differences(ba_sampler sampler, ba_activation activation)
 {
     net_noise nz;
-    ba_model *m = fixture_model(&nz, sampler);
+    ba_model *m = fixture_model(&nz, sampler, activation);
     net_block b;
     ba_error err;
     CHECK(net_block_alloc(&b, m, NB, &err) == 0);
@@ -185,39 +188,85 @@ static void test_finite_differences(ba_sampler sampler)
     net_loss(m, &nz, &b, x, y, NB, 1000, 1, &src);
     double *grad = to_double(b.grad, m->n_params);
     double *grad_x = to_double(b.grad_input, NB * 20);
-    const double h = 1e-6;
+    /* The five-point stencil, error O(h^4): the smooth activations put enough curvature
+     * into the loss that the three-point one (O(h^2)) misses by 2e-6. */
+    const double h = 1e-5, steps[4] = {-2 * h, -h, h, 2 * h}, weights[4] = {1, -8, 8, -1};
     int bad = 0;
     for (size_t i = 0; i < m->n_params; i++) {
-        double saved = m->params[i];
-        m->params[i] = saved + h;
-        double up = net_loss(m, &nz, &b, x, y, NB, 1000, 0, &src);
-        m->params[i] = saved - h;
-        double down = net_loss(m, &nz, &b, x, y, NB, 1000, 0, &src);
+        double saved = m->params[i], fd = 0;
+        for (int k = 0; k < 4; k++) {
+            m->params[i] = saved + steps[k];
+            fd += weights[k] * net_loss(m, &nz, &b, x, y, NB, 1000, 0, &src) / (12 * h);
+        }
         m->params[i] = saved;
-        double fd = (up - down) / (2 * h);
         if (!check_close(grad[i], fd, 1e-6, 1e-8)) {
             if (bad++ < 5)
-                fprintf(stderr, "  sampler %d param %zu: analytic %.12g, finite difference %.12g\n",
-                        sampler, i, grad[i], fd);
+                fprintf(stderr, "  sampler %d activation %d param %zu: analytic %.12g, finite "
+                        "difference %.12g\n", sampler, activation, i, grad[i], fd);
         }
     }
     for (int i = 0; i < NB * 20; i++) {
-        double saved = x[i];
-        x[i] = saved + h;
-        double up = net_loss(m, &nz, &b, x, y, NB, 1000, 0, &src);
-        x[i] = saved - h;
-        double down = net_loss(m, &nz, &b, x, y, NB, 1000, 0, &src);
+        double saved = x[i], fd = 0;
+        for (int k = 0; k < 4; k++) {
+            x[i] = saved + steps[k];
+            fd += weights[k] * net_loss(m, &nz, &b, x, y, NB, 1000, 0, &src) / (12 * h);
+        }
         x[i] = saved;
-        if (!check_close(grad_x[i], (up - down) / (2 * h), 1e-6, 1e-8))
+        if (!check_close(grad_x[i], fd, 1e-6, 1e-8))
             bad++;
     }
-    CHECK_MSG(bad == 0, "sampler %d: %d gradients disagree with finite differences", sampler, bad);
+    CHECK_MSG(bad == 0, "sampler %d, activation %d: %d gradients disagree with finite "
+              "differences", sampler, activation, bad);
     free(grad), free(grad_x), free(y);
     net_block_free(&b);
     net_noise_free(&nz);
     ba_model_free(m);
 }
 #endif
+
+/* The activations' values at a few points against their definitions in double. */
+static void test_activation_values(void)
+{
+    const double xs[5] = {-3, -0.5, 0, 0.7, 4};
+    for (int i = 0; i < 5; i++) {
+        double x = xs[i];
+        double want[4] = {x > 0 ? x : 0, x / (1 + exp(-x)), 0.5 * x * (1 + erf(x / sqrt(2.0))),
+                          tanh(x)};
+        for (int a = 0; a < 4; a++) {
+            ba_real in = (ba_real)x, out;
+            activation_forward((ba_activation)a, &in, &out, 1);
+            CHECK_CLOSE(out, want[a], 1e-6, 1e-7);
+        }
+    }
+}
+
+/* The learning-rate schedules at their defining points. */
+static void test_schedules(void)
+{
+    const long total = 1000;
+    ba_lr_config c = {BA_LR_CONSTANT, 2e-3, 1e-3, 0};
+    CHECK(lr_at_step(&c, 0, total) == 2e-3 && lr_at_step(&c, 999, total) == 2e-3);
+    c.warmup_steps = 9; /* linear ramp: step k has (k + 1) / 10 of the rate */
+    CHECK_CLOSE(lr_at_step(&c, 0, total), 2e-4, 1e-12, 0);
+    CHECK_CLOSE(lr_at_step(&c, 4, total), 1e-3, 1e-12, 0);
+    CHECK(lr_at_step(&c, 9, total) == 2e-3);
+    c.schedule = BA_LR_COSINE;
+    CHECK_CLOSE(lr_at_step(&c, 9, total), 2e-3, 1e-12, 0);      /* end of warm-up: peak */
+    CHECK_CLOSE(lr_at_step(&c, 999, total), 2e-6, 1e-9, 0);     /* last step: final */
+    /* half way through the decay: the mean of peak and final */
+    CHECK_CLOSE(lr_at_step(&c, 9 + 495, total), 0.5 * (2e-3 + 2e-6), 1e-9, 0);
+    c.schedule = BA_LR_ONECYCLE;
+    CHECK_CLOSE(lr_at_step(&c, 0, total), 2e-3 / 25, 1e-12, 0);  /* starts at lr / 25 */
+    CHECK_CLOSE(lr_at_step(&c, 9, total), 2e-3, 1e-12, 0);
+    CHECK_CLOSE(lr_at_step(&c, 999, total), 2e-6, 1e-9, 0);
+    int monotone = 1;
+    for (long s = 10; s < total; s++)
+        monotone &= lr_at_step(&c, s, total) <= lr_at_step(&c, s - 1, total);
+    CHECK(monotone);
+    ba_lr_schedule parsed;
+    CHECK(lr_schedule_parse("cosine", &parsed) == 0 && parsed == BA_LR_COSINE);
+    CHECK(lr_schedule_parse("linear", &parsed) != 0);
+}
 
 /* (c) three Adam steps */
 static void test_adam(void)
@@ -277,6 +326,15 @@ static void test_nll(void)
 #endif
     for (int i = 0; i < 2 * N; i++)
         CHECK_CLOSE(grad[i], want_grad[i], rtol, 1e-30);
+
+    /* With a clamp of 20, rows 0-4 (logsig2 = +-30) use +-20 and get no logsig2
+     * gradient; row 5 (logsig2 = 0) is untouched. */
+    ba_real cgrad[2 * N];
+    gaussian_nll(out, y, N, N, cgrad, 20);
+    CHECK(cgrad[1] == 0 && cgrad[7] == 0 && cgrad[9] == 0 && cgrad[11] != 0);
+    double clamped = gaussian_nll(out + 4, y + 2, 1, 1, NULL, 20); /* row 2: residual 1 */
+    ba_real row2[2] = {out[4], -20};
+    CHECK_CLOSE(clamped, gaussian_nll(row2, y + 2, 1, 1, NULL, 0), 1e-6, 0);
     free(out), free(y);
 }
 
@@ -285,9 +343,13 @@ int main(void)
     test_single_layer();
     test_network();
 #ifdef BA_REAL_DOUBLE
-    test_finite_differences(BA_SAMPLER_WEIGHT);
-    test_finite_differences(BA_SAMPLER_LOCAL);
+    for (int a = BA_ACTIVATION_RELU; a <= BA_ACTIVATION_TANH; a++) {
+        test_finite_differences(BA_SAMPLER_WEIGHT, (ba_activation)a);
+        test_finite_differences(BA_SAMPLER_LOCAL, (ba_activation)a);
+    }
 #endif
+    test_activation_values();
+    test_schedules();
     test_adam();
     test_nll();
     fixtures_free();

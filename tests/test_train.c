@@ -315,6 +315,84 @@ static void test_refuses(const ba_dataset *ds)
     ba_model_free(fresh);
 }
 
+/* The divergence guard: a loss poisoned in the middle of epoch 3 is caught in its batch;
+ * the epoch is repeated from the end of epoch 2 with half the learning rate, and training
+ * ends with finite parameters. Without rollbacks allowed, training stops with an error
+ * and the model holds exactly the parameters of the last good epoch. */
+static void test_divergence_guard(const ba_dataset *ds)
+{
+    ba_train_config cfg = config(BA_SAMPLER_WEIGHT, 2);
+    size_t n_batches = (ds->trn.n + (size_t)cfg.batch_size - 1) / (size_t)cfg.batch_size;
+    cfg.epochs = 5;
+    cfg.inject_nan_step = (long)(2 * n_batches + n_batches / 2); /* in epoch 3 */
+    run_log log;
+    ba_model *m = train(ds, &cfg, &log);
+    CHECK(log.n == 5 && model_params_finite(m));
+    CHECK(log.stats[1].rollbacks == 0 && log.stats[2].rollbacks == 1 &&
+          log.stats[4].rollbacks == 1);
+    /* the repeated epoch and those after it run at half the rate */
+    CHECK(log.stats[1].lr == cfg.lr && log.stats[2].lr == 0.5 * cfg.lr);
+    CHECK(log.stats[4].val_loss < log.stats[0].val_loss);
+
+    cfg.max_rollbacks = 0;
+    ba_model *stopped = new_model(5);
+    ba_error err;
+    memset(&log, 0, sizeof log);
+    CHECK(ba_train(stopped, ds, &cfg, on_epoch, &log, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "epoch 3") && strstr(err.msg, "parameters of epoch 2"), "%s",
+              err.msg);
+    CHECK(log.n == 2);
+    ba_train_config two = config(BA_SAMPLER_WEIGHT, 2);
+    two.epochs = 2;
+    run_log log2;
+    ba_model *reference = train(ds, &two, &log2);
+    CHECK(same_params(stopped, reference));
+    ba_model_free(m);
+    ba_model_free(stopped);
+    ba_model_free(reference);
+}
+
+/* The schedules and the clipping change the run, and stay reproducible. */
+static void test_schedules_and_clipping(const ba_dataset *ds)
+{
+    ba_train_config cfg = config(BA_SAMPLER_LOCAL, 2);
+    cfg.epochs = 6;
+    cfg.lr_schedule = BA_LR_COSINE;
+    cfg.warmup_epochs = 1;
+    cfg.lr_final_ratio = 1e-2;
+    cfg.clip_grad_norm = 0.5;
+    cfg.logsig2_clamp = 20;
+    run_log a, b;
+    ba_model *ma = train(ds, &cfg, &a);
+    cfg.threads = 1;
+    ba_model *mb = train(ds, &cfg, &b);
+    CHECK(same_params(ma, mb) && same_logs(&a, &b));
+    /* the rate of the last step is the final one */
+    CHECK_CLOSE(a.stats[5].lr, cfg.lr * cfg.lr_final_ratio, 1e-12, 0);
+    CHECK(a.stats[5].val_loss < a.stats[0].val_loss);
+    ba_model_free(ma);
+    ba_model_free(mb);
+}
+
+static void test_presets(void)
+{
+    ba_recipe t, p, x;
+    CHECK(ba_recipe_preset("tutorial", &t) == 0);
+    CHECK(t.features == BA_FEATURES_MOMENTA && !t.standardize && t.arch.n_inputs == 20 &&
+          t.arch.n_hidden == 3 && t.arch.hidden[0] == 50 && t.arch.hidden[2] == 50 &&
+          t.arch.activation == BA_ACTIVATION_RELU && t.arch.prior_sigma == 1);
+    CHECK(t.train.sampler == BA_SAMPLER_WEIGHT && t.train.lr == 1e-3 &&
+          t.train.lr_schedule == BA_LR_CONSTANT && t.train.batch_size == 128 &&
+          t.train.epochs == 100 && t.train.clip_grad_norm == 0 && t.train.logsig2_clamp == 0);
+    CHECK(ba_recipe_preset("precision", &p) == 0);
+    CHECK(p.features == BA_FEATURES_INVARIANTS && p.standardize && p.arch.n_inputs == 10 &&
+          p.arch.activation == BA_ACTIVATION_SILU && p.train.sampler == BA_SAMPLER_LOCAL &&
+          p.train.lr == 3e-3 && p.train.lr_schedule == BA_LR_COSINE &&
+          p.train.lr_final_ratio == 1e-3 && p.train.logsig2_clamp > 0 &&
+          p.train.clip_grad_norm > 0);
+    CHECK(ba_recipe_preset("fast", &x) == -1);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/bayesamp-test-train-XXXXXX";
@@ -343,6 +421,9 @@ int main(void)
     test_reproducible(&ds);
     test_early_stopping(&ds);
     test_refuses(&ds);
+    test_divergence_guard(&ds);
+    test_schedules_and_clipping(&ds);
+    test_presets();
     ba_dataset_free(&ds);
     return test_summary("test_train");
 }
