@@ -110,6 +110,8 @@ static int write_metrics(const char *path, const eval_metrics *mt, const evaluat
     cJSON_AddNumberToObject(set, "seed", (double)o->predict.seed);
     cJSON_AddNumberToObject(set, "batch_size", o->predict.batch_size);
     cJSON_AddNumberToObject(set, "threads", threads);
+    cJSON_AddStringToObject(set, "uncertainty", eval_total_name(o->uncertainty));
+    cJSON_AddBoolToObject(set, "rescale_on_val", o->rescale_on_val != 0);
     cJSON *ver = cJSON_AddObjectToObject(root, "versions");
     cJSON_AddStringToObject(ver, "bayesamp", BAYESAMP_VERSION);
     cJSON_AddStringToObject(ver, "git_commit", ba_git_commit());
@@ -161,6 +163,95 @@ static int make_plots(const evaluate_options *o, const ba_prediction *pred,
     return 0;
 }
 
+/* log A_true of every event. */
+static double *log_amplitudes(const ba_events *ev)
+{
+    double *y = malloc((ev->n ? ev->n : 1) * sizeof *y);
+    if (y)
+        for (size_t i = 0; i < ev->n; i++)
+            y[i] = log(ev->amp[i]);
+    return y;
+}
+
+/* The post-hoc rescaling: k from the pulls on the val split (predicted again with the
+ * same predictor unless the evaluated split is val), applied to the evaluated events. */
+static int rescale_on_val(const evaluate_options *o, ba_predictor *p, const ba_events *val,
+                          const ba_prediction *pred, const double *log_true, size_t n,
+                          eval_metrics *mt, ba_error *err)
+{
+    const ba_prediction *vp = pred;
+    const double *vy = log_true;
+    ba_prediction *own_pred = NULL;
+    double *own_y = NULL;
+    int rc = -1;
+    if (val) {
+        own_pred = malloc((val->n ? val->n : 1) * sizeof *own_pred);
+        own_y = log_amplitudes(val);
+        if (!own_pred || !own_y) {
+            ba_fail(err, "out of memory for %zu val events", val->n);
+            goto done;
+        }
+        if (ba_predict_momenta(p, val->momenta, val->n, 0, own_pred, err))
+            goto done;
+        vp = own_pred, vy = own_y;
+    }
+    size_t n_fit = val ? val->n : n;
+    double k;
+    if (eval_rescale_fit(vp, vy, n_fit, o->uncertainty, &k, err) ||
+        eval_pulls_compute(pred, log_true, n, o->uncertainty, k, &mt->rescaled, err))
+        goto done;
+    mt->has_rescaled = 1;
+    mt->rescale_k = k;
+    mt->rescale_n_fit = n_fit;
+    mt->rescale_split = "val";
+    rc = 0;
+done:
+    free(own_pred);
+    free(own_y);
+    return rc;
+}
+
+static void print_summary(const evaluate_options *o, const eval_metrics *mt, size_t n,
+                          int threads, double seconds)
+{
+    const eval_group *a = &mt->all;
+    const eval_pulls *c = eval_chosen(mt);
+    eval_total other_u = mt->uncertainty == EVAL_TOTAL_BAYES ? EVAL_TOTAL_CORRECTED
+                                                             : EVAL_TOTAL_BAYES;
+    const eval_pulls *other = &a->total[other_u];
+    int passes = o->predict.mode == BA_PREDICT_MAP ? 1 : o->predict.n_monte;
+    printf("evaluated %zu %s events: %d pass%s (%s mode), %d threads, %.2f s "
+           "(%.0f events/s)\n",
+           n, o->split, passes, passes == 1 ? "" : "es", evaluate_mode_name(o->predict.mode),
+           threads, seconds, seconds > 0 ? (double)n / seconds : 0.0);
+    printf("  |A_pred/A_true - 1| < 0.1 %%: %.1f %% of events, < 1 %%: %.1f %%, "
+           "< 10 %%: %.1f %%\n",
+           100 * a->frac_below[0], 100 * a->frac_below[1], 100 * a->frac_below[2]);
+    printf("  A_pred/A_true - 1 at 16/50/84 %%: %+.4f / %+.4f / %+.4f\n", a->rel_q[1],
+           a->rel_q[2], a->rel_q[3]);
+    printf("  %s total: pull mean %+.3f, std %.3f, robust width %.3f; coverage %.3f "
+           "within 1 sigma (0.683), %.3f within 1.96 (0.950)\n",
+           eval_total_name(mt->uncertainty), c->mean, c->std, c->robust_width,
+           c->coverage_68, c->coverage_95);
+    printf("  %s total: robust width %.3f, coverage %.3f / %.3f%s\n", eval_total_name(other_u),
+           other->robust_width, other->coverage_68, other->coverage_95,
+           other_u == EVAL_TOTAL_BAYES ? " (the tutorial's, counts Var(mu) twice)" : "");
+    if (mt->has_regions)
+        printf("  within 1 %%: bulk %.1f %% vs near-singular %.1f %% (%zu events, min "
+               "s_ij/s12 <= %.3g); pull width bulk %.3f, near-singular %.3f\n",
+               100 * mt->bulk.frac_below[1], 100 * mt->near_singular.frac_below[1],
+               mt->near_singular.n_events, mt->singular_threshold,
+               mt->bulk.total[mt->uncertainty].robust_width,
+               mt->near_singular.total[mt->uncertainty].robust_width);
+    printf("  NLL %.4f; median sigma of log A: aleatoric %.4g, epistemic %.4g, total %.4g\n",
+           c->nll, a->sigma_aleatoric_median, a->sigma_epistemic_median,
+           c->sigma_total_median);
+    if (mt->has_rescaled)
+        printf("  rescaled (k = %.4f fitted on val): robust width %.3f, coverage %.3f / "
+               "%.3f\n", mt->rescale_k, mt->rescaled.robust_width, mt->rescaled.coverage_68,
+               mt->rescaled.coverage_95);
+}
+
 int evaluate_run(const evaluate_options *o)
 {
     ba_error err;
@@ -169,17 +260,29 @@ int evaluate_run(const evaluate_options *o)
         cli_error("%s", err.msg);
         return 1;
     }
-    ba_events ev;
+    ba_events ev, val;
+    int have_val = 0;
     if (ba_events_load(o->data_dir, o->split, &ev, &err)) {
         cli_error("%s", err.msg);
         ba_model_free(m);
         return 1;
     }
+    /* the val split for the rescaling, unless it is the evaluated split */
+    int separate_val = o->rescale_on_val && strcmp(o->split, "val") != 0;
+    if (separate_val) {
+        if (ba_events_load(o->data_dir, "val", &val, &err)) {
+            cli_error("--rescale-on-val: %s", err.msg);
+            ba_events_free(&ev);
+            ba_model_free(m);
+            return 1;
+        }
+        have_val = 1;
+    }
     int status = 1;
     size_t n = ev.n;
     int threads = o->predict.threads > 0 ? o->predict.threads : ba_default_threads();
-    ba_prediction *pred = malloc(n * sizeof *pred);
-    double *log_true = malloc(n * sizeof *log_true);
+    ba_prediction *pred = malloc((n ? n : 1) * sizeof *pred);
+    double *log_true = log_amplitudes(&ev);
     ba_predictor *p = NULL;
     char pred_path[4096], metrics_path[4096];
     eval_metrics mt;
@@ -202,13 +305,20 @@ int evaluate_run(const evaluate_options *o)
         goto done;
     }
     double seconds = wall_seconds() - t0;
-    for (size_t i = 0; i < n; i++)
-        log_true[i] = log(ev.amp[i]);
-    if (eval_metrics_compute(pred, log_true, n, &mt, &err)) {
+    if (eval_metrics_compute(pred, log_true, ev.momenta, n, o->uncertainty, &mt, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }
     mt.seconds = seconds;
+    if (o->rescale_on_val) {
+        if (!separate_val)
+            cli_error("notice: --rescale-on-val with --split val: k is fitted on the "
+                      "evaluated events themselves");
+        if (rescale_on_val(o, p, have_val ? &val : NULL, pred, log_true, n, &mt, &err)) {
+            cli_error("--rescale-on-val: %s", err.msg);
+            goto done;
+        }
+    }
     if (write_pred(pred_path, pred, n, &err) ||
         write_metrics(metrics_path, &mt, o, threads, &err)) {
         cli_error("%s", err.msg);
@@ -218,19 +328,7 @@ int evaluate_run(const evaluate_options *o)
     if (make_plots(o, pred, log_true, n, &mt, &n_plots, &n_rendered))
         goto done;
 
-    int passes = o->predict.mode == BA_PREDICT_MAP ? 1 : o->predict.n_monte;
-    printf("evaluated %zu %s events: %d pass%s (%s mode), %d threads, %.2f s "
-           "(%.0f events/s)\n",
-           n, o->split, passes, passes == 1 ? "" : "es", evaluate_mode_name(o->predict.mode),
-           threads, seconds, seconds > 0 ? (double)n / seconds : 0.0);
-    printf("  |A_pred/A_true - 1| < 1 %%: %.1f %% of events, < 10 %%: %.1f %%\n",
-           100 * mt.frac_below_1pc, 100 * mt.frac_below_10pc);
-    printf("  A_pred/A_true - 1 at 16/50/84 %%: %+.4f / %+.4f / %+.4f\n", mt.rel_q[1],
-           mt.rel_q[2], mt.rel_q[3]);
-    printf("  pull mean %+.3f, std %.3f; coverage %.3f within 1 sigma (0.683), %.3f within "
-           "1.96 (0.950)\n", mt.pull_mean, mt.pull_std, mt.coverage_68, mt.coverage_95);
-    printf("  NLL %.4f; median sigma of log A: aleatoric %.4g, epistemic %.4g\n", mt.nll,
-           mt.sigma_aleatoric_median, mt.sigma_epistemic_median);
+    print_summary(o, &mt, n, threads, seconds);
     printf("wrote %s: pred.npy, metrics.json, %d plots (%d drawn as PNG and PDF)\n",
            o->out_dir, n_plots, n_rendered);
     fflush(stdout);
@@ -239,6 +337,8 @@ done:
     ba_predictor_free(p);
     free(pred);
     free(log_true);
+    if (have_val)
+        ba_events_free(&val);
     ba_events_free(&ev);
     ba_model_free(m);
     return status;

@@ -1,11 +1,14 @@
 /* The evaluation of a trained model on one split of a data folder, shared by
  * `bayesamp evaluate` and the end of `bayesamp train`: Monte-Carlo prediction, then
  * OUT/pred.npy, OUT/metrics.json and the plots (data, gnuplot scripts and, with gnuplot
- * on PATH, PNG and PDF), and a short summary on standard output. */
+ * on PATH, PNG and PDF), and a short summary on standard output. With rescale_on_val a
+ * second prediction of the val split (same model and settings) fits the factor k of a
+ * post-hoc rescaling, reported beside the unrescaled metrics. */
 #ifndef BA_EVALUATE_RUN_H
 #define BA_EVALUATE_RUN_H
 
 #include "bayesamp.h"
+#include "eval/metrics.h"
 
 typedef struct evaluate_options {
     const char *model_path;   /* RUN/model.safetensors */
@@ -13,6 +16,8 @@ typedef struct evaluate_options {
     const char *split;        /* "tst", "val" or "trn" */
     const char *out_dir;      /* created if missing */
     ba_predict_config predict;
+    eval_total uncertainty;   /* the total behind pull, coverage, NLL, plots (0: corrected) */
+    int rescale_on_val;       /* also fit total *= k on the val split, report "rescaled" */
 } evaluate_options;
 
 /* Returns the exit status: 0, or 1 after printing the error. The loss plot reads

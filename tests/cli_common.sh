@@ -142,3 +142,23 @@ npy_header() {
 npy_data() {
     tail -c +$(($(npy_data_offset "$1") + 1)) "$1"
 }
+
+# json_value FILE PATH: the value at PATH in the JSON file, as canonical compact JSON
+# (keys sorted), or "missing". PATH names the keys from the top, separated by '/' (keys
+# may contain dots, e.g. "frac_abs_rel_dev_below/0.01"); array items by index. Uses perl's
+# core JSON::PP.
+json_value() {
+    perl -MJSON::PP -e '
+        use strict;
+        my ($path, $keys) = @ARGV;
+        open(my $fh, "<", $path) or do { print "missing\n"; exit 0 };
+        local $/;
+        my $v = eval { JSON::PP->new->decode(<$fh>) };
+        for my $k (split m{/}, $keys) {
+            if (ref $v eq "HASH" && exists $v->{$k}) { $v = $v->{$k} }
+            elsif (ref $v eq "ARRAY" && $k =~ /^\d+$/ && $k < @$v) { $v = $v->[$k] }
+            else { print "missing\n"; exit 0 }
+        }
+        print JSON::PP->new->canonical->allow_nonref->encode($v), "\n";
+    ' "$1" "$2"
+}

@@ -87,7 +87,7 @@ for want in "--n-monte N" "default 30" "--mode" "default sample" "--seed" "--thr
     if grep -q -- "$want" "$T/stdout"; then pass "predict --help mentions '$want'"; else fail "predict --help" "no '$want'"; fi
 done
 help_defaults evaluate
-for want in "--split S" "default tst" "--n-monte" "default 30" "--seed"; do
+for want in "--split S" "default tst" "--n-monte" "default 30" "--seed" "--uncertainty U" "default corrected" "--rescale-on-val" "counts Var(mu)"; do
     if grep -q -- "$want" "$T/stdout"; then pass "evaluate --help mentions '$want'"; else fail "evaluate --help" "no '$want'"; fi
 done
 run train --help
@@ -154,7 +154,7 @@ run evaluate --model "$M" --data "$D" --out "$V" --n-monte 4
 if [ "$rc" -eq 0 ] && grep -q "evaluated $N tst events" "$T/stdout"; then pass "evaluate exits 0"; else fail "evaluate" "exit $rc: $(head -c 400 "$T/stderr")"; fi
 info=$(npy_info "$V/pred.npy")
 if [ "$info" = "($N, 4) 0 0 $N" ]; then pass "evaluate: pred.npy ($N, 4)"; else fail "evaluate: pred.npy" "$info"; fi
-for key in n_events rel_dev mean std q05 q16 q50 q84 q95 frac_abs_rel_dev_below '0.01' '0.1' pull coverage '68' '95' nll sigma_aleatoric sigma_epistemic seconds calibration; do
+for key in n_events rel_dev mean std q05 q16 q50 q84 q95 frac_abs_rel_dev_below '0.001' '0.01' '0.1' pull robust_width coverage '68' '95' nll sigma_aleatoric sigma_epistemic seconds calibration uncertainty bayes_total corrected_total near_singular bulk singular_selection; do
     if grep -q "\"$key\":" "$V/metrics.json"; then pass "metrics.json has \"$key\""; else fail "metrics.json" "no \"$key\""; fi
 done
 if grep -Eq "\"n_events\":[[:space:]]*$N," "$V/metrics.json"; then pass "metrics.json: n_events $N"; else fail "metrics.json" "n_events"; fi
@@ -166,6 +166,93 @@ for plot in loss amplitudes rel_dev uncertainties pull rel_dev_vs_amp calibratio
 done
 if [ "$have_gnuplot" -eq 1 ] && [ ! -s "$T/stderr" ]; then pass "evaluate with gnuplot: nothing on stderr"; fi
 if [ -z "$(find "$V" -name '*.tmp*')" ]; then pass "evaluate: no temporary files"; else fail "evaluate" "temporary files left"; fi
+
+# the two definitions of the total uncertainty: corrected on top by default, both objects
+# always; near_singular (2 of 150 events) and bulk (148); no "rescaled" unless asked
+if grep -Eq '"uncertainty":[[:space:]]*"corrected"' "$V/metrics.json"; then pass "metrics.json: uncertainty corrected by default"; else fail "metrics.json" "uncertainty is not corrected"; fi
+if [ "$(json_value "$V/metrics.json" bayes_total/coverage/68)" != missing ] && [ "$(json_value "$V/metrics.json" corrected_total/nll)" != missing ] &&
+   [ "$(grep -c '"bayes_total":' "$V/metrics.json")" -eq 3 ] && [ "$(grep -c '"corrected_total":' "$V/metrics.json")" -eq 3 ]; then
+    pass "metrics.json: bayes_total and corrected_total at the top and in both regions"
+else
+    fail "metrics.json" "bayes_total or corrected_total missing"
+fi
+if [ "$(json_value "$V/metrics.json" near_singular/n_events)" = 2 ] && [ "$(json_value "$V/metrics.json" bulk/n_events)" = 148 ]; then
+    pass "metrics.json: near_singular 2 events, bulk 148"
+else
+    fail "metrics.json" "near_singular / bulk sizes"
+fi
+if ! grep -q '"rescaled":' "$V/metrics.json"; then pass "metrics.json: no rescaled without --rescale-on-val"; else fail "metrics.json" "rescaled without asking"; fi
+if grep -q "corrected total: pull mean" "$T/stdout" && grep -q "bayes total: robust width" "$T/stdout" &&
+   grep -q "within 1 %: bulk .* vs near-singular .*pull width bulk" "$T/stdout"; then
+    pass "evaluate: the summary has both totals and bulk vs near-singular"
+else
+    fail "evaluate summary" "$(cat "$T/stdout")"
+fi
+if grep -q "corrected: " "$V/pull.gp" && grep -q "using 1:3" "$V/calibration.gp" && grep -q "bayes: " "$V/calibration.gp"; then
+    pass "evaluate: pull plot of the corrected total, calibration plot of both"
+else
+    fail "evaluate plots" "pull.gp or calibration.gp"
+fi
+PATH=/nonexistent run evaluate --model "$M" --data "$D" --out "$T/eval-bayes" --n-monte 4 --uncertainty bayes
+if [ "$rc" -eq 0 ] && grep -Eq '"uncertainty":[[:space:]]*"bayes"' "$T/eval-bayes/metrics.json" &&
+   cmp -s "$V/pred.npy" "$T/eval-bayes/pred.npy" && grep -q "bayes total: pull mean" "$T/stdout"; then
+    pass "evaluate --uncertainty bayes: bayes on top, the same pred.npy"
+else
+    fail "evaluate --uncertainty bayes" "exit $rc: $(cat "$T/stderr")"
+fi
+# the top-level pull of each run is the corrected_total / bayes_total one of the other
+c_top=$(json_value "$V/metrics.json" pull)
+b_top=$(json_value "$T/eval-bayes/metrics.json" pull)
+if [ "$c_top" != missing ] && [ "$c_top" = "$(json_value "$T/eval-bayes/metrics.json" corrected_total/pull)" ] &&
+   [ "$c_top" = "$(json_value "$V/metrics.json" corrected_total/pull)" ] &&
+   [ "$b_top" = "$(json_value "$V/metrics.json" bayes_total/pull)" ] && [ "$b_top" != "$c_top" ]; then
+    pass "top-level pull = corrected_total's by default, bayes_total's with --uncertainty bayes"
+else
+    fail "top-level pull" "'$c_top' / '$b_top'"
+fi
+for region in near_singular bulk; do
+    for key in n_events rel_dev frac_abs_rel_dev_below/0.001 pull/robust_width coverage/68 coverage/95 nll sigma_aleatoric sigma_epistemic sigma_total bayes_total/pull corrected_total/coverage; do
+        if [ "$(json_value "$V/metrics.json" "$region/$key")" != missing ]; then pass "metrics.json: $region/$key"; else fail "metrics.json" "no $region/$key"; fi
+    done
+    if [ "$(json_value "$V/metrics.json" "$region/calibration")" = missing ]; then pass "metrics.json: no $region/calibration"; else fail "metrics.json" "$region/calibration"; fi
+done
+PATH=/nonexistent run evaluate --model "$M" --data "$D" --out "$T/eval-rescale" --n-monte 4 --rescale-on-val
+R3=$T/eval-rescale/metrics.json
+if [ "$rc" -eq 0 ] && [ "$(grep -vc "gnuplot not found" "$T/stderr")" -eq 0 ] &&
+   [ "$(json_value "$R3" rescaled/fit_split)" = '"val"' ] && [ "$(json_value "$R3" rescaled/n_fit)" = 150 ] &&
+   [ "$(json_value "$R3" rescaled/uncertainty)" = '"corrected"' ] &&
+   [ "$(json_value "$R3" rescaled/pull/robust_width)" != missing ] && [ "$(json_value "$R3" rescaled/coverage/68)" != missing ] &&
+   grep -q "rescaled (k = " "$T/stdout"; then
+    pass "evaluate --rescale-on-val: rescaled with k fitted on 150 val events"
+else
+    fail "evaluate --rescale-on-val" "exit $rc: $(cat "$T/stderr") $(json_value "$R3" rescaled)"
+fi
+# k is the robust pull width on val: evaluating val gives the same number
+run evaluate --model "$M" --data "$D" --out "$T/eval-val" --n-monte 4 --split val
+k=$(json_value "$R3" rescaled/k)
+w=$(json_value "$T/eval-val/metrics.json" pull/robust_width)
+if [ "$k" != missing ] && [ "$k" = "$w" ]; then pass "rescaled/k = the robust pull width of evaluate --split val ($k)"; else fail "rescaled/k" "$k vs $w"; fi
+if [ "$(json_value "$R3" pull)" = "$c_top" ] && [ "$(json_value "$R3" coverage)" = "$(json_value "$V/metrics.json" coverage)" ] &&
+   [ "$(json_value "$R3" rel_dev)" = "$(json_value "$V/metrics.json" rel_dev)" ]; then
+    pass "evaluate --rescale-on-val: the top-level metrics stay unrescaled"
+else
+    fail "evaluate --rescale-on-val" "top-level metrics changed"
+fi
+if [ "$(json_value "$R3" settings/rescale_on_val)" = true ] && [ "$(json_value "$V/metrics.json" settings/uncertainty)" = '"corrected"' ]; then
+    pass "metrics.json settings: uncertainty and rescale_on_val"
+else
+    fail "metrics.json settings" "$(json_value "$R3" settings)"
+fi
+PATH=/nonexistent run evaluate --model "$M" --data "$D" --out "$T/eval-rescale-val" --n-monte 4 --rescale-on-val --split val
+if [ "$rc" -eq 0 ] && grep -q "k is fitted on the evaluated events" "$T/stderr" && [ "$(grep -vc "gnuplot not found" "$T/stderr")" -eq 1 ]; then
+    pass "evaluate --rescale-on-val --split val: a notice"
+else
+    fail "evaluate --rescale-on-val --split val" "exit $rc: $(cat "$T/stderr")"
+fi
+mkdir -p "$T/no-val"
+cp "$D/tst_dat.npy" "$D/tst_amp.npy" "$T/no-val/"
+expect_error "evaluate --rescale-on-val without val data" 1 "val_dat.npy" evaluate --model "$M" --data "$T/no-val" --out "$T/eval-no-val" --rescale-on-val
+if [ ! -e "$T/eval-no-val" ]; then pass "evaluate --rescale-on-val without val: no folder"; else fail "evaluate --rescale-on-val without val" "folder created"; fi
 
 # without gnuplot: the data and scripts, and one notice saying how to render them
 V2=$T/eval-nognuplot
@@ -210,6 +297,8 @@ expect_error "evaluate: model not safetensors" 1 "text.safetensors" evaluate --m
 expect_error "evaluate: data missing" 1 "tst_dat.npy" evaluate --model "$M" --data "$T/no-data" --out "$X"
 expect_error "evaluate: --split foo" 2 "--split" evaluate --model "$M" --data "$D" --out "$X" --split foo
 expect_error "evaluate: --n-monte 0" 2 "--n-monte" evaluate --model "$M" --data "$D" --out "$X" --n-monte 0
+expect_error "evaluate: --uncertainty foo" 2 "--uncertainty: 'foo' is not one of corrected, bayes" evaluate --model "$M" --data "$D" --out "$X" --uncertainty foo
+expect_error "evaluate: --uncertainty without a value" 2 "--uncertainty" evaluate --model "$M" --data "$D" --out "$X" --uncertainty
 expect_error "evaluate: no --out" 2 "--out" evaluate --model "$M" --data "$D"
 if [ ! -e "$X" ]; then pass "failed evaluations create no folder"; else fail "failed evaluations" "$X created"; fi
 : >"$T/a-file"

@@ -1,12 +1,92 @@
 #include "eval/metrics.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "data/features.h"
+
+/* ------------------------------------------------------------------ the total uncertainty
+ *
+ * Per event the prediction makes n Monte-Carlo passes with weights w_k and keeps the
+ * head's outputs mu_k and sigma_k^2:
+ *   mean            mu_bar  = (1/n) sum mu_k,
+ *   var_aleatoric   <sig2>  = (1/n) sum sigma_k^2,
+ *   var_epistemic   V_n     = (1/n) sum (mu_k - mu_bar)^2   (divides by n, as numpy).
+ *
+ * The network is trained with the NLL of the heteroscedastic BNN (Kendall & Gal, "What
+ * Uncertainties Do We Need in Bayesian Deep Learning for Computer Vision?",
+ * arXiv:1703.04977): E_w[(y - mu_w)^2 / (2 sigma_w^2) + log(sigma_w^2) / 2] + KL / N,
+ * with one weight draw w per training step. The minimum over sigma^2 is the mean squared
+ * residual of a single draw:
+ *   sigma^2 ~ E_w[(mu_w - y)^2] = noise^2 + bias^2 + Var_w(mu),
+ * bias = E_w[mu_w] - f(x). The amplitudes are computed exactly (noise = 0), so the
+ * aleatoric head learns bias^2 + Var_w(mu): it has absorbed the epistemic spread.
+ *
+ * "bayes" (Kendall & Gal's predictive variance, the tutorial's, issue 3):
+ *   s2 = <sig2> + V_n.
+ * It assumes the head holds the data noise alone; here it counts Var_w(mu) twice and
+ * over-estimates the error of mu_bar (robust pull width ~0.7 on a well-trained model).
+ *
+ * "corrected" (the default): the error variance of what is reported, the Monte-Carlo
+ * mean of n passes,
+ *   E[(mu_bar - y)^2] = bias^2 + Var_w(mu) / n = E_w[(mu_w - y)^2] - (1 - 1/n) Var_w(mu).
+ * <sig2> estimates the first term. V_n divides by n, so E[V_n] = (1 - 1/n) Var_w(mu):
+ * V_n itself is the unbiased estimate of the term to subtract (multiplying it by
+ * (1 - 1/n) once more would leave Var_w(mu) (1/n - 1/n^2) too much), hence
+ *   s2 = max(<sig2> - V_n, floor),   floor = 1e-4 <sig2>.
+ * The floor: where the head has not absorbed the whole spread, or V_n fluctuates up
+ * (its relative spread is sqrt(2 / (n - 1)), 26 % for n = 30), the difference cancels to
+ * zero or below and the pull and NLL would be infinite or undefined. The floor keeps
+ * them finite, while sigma_total >= 0.01 sigma_aleatoric is small enough that such an
+ * event shows up as a large pull instead of being hidden; n_floored counts them.
+ * In MAP mode V_n = 0 and both definitions give <sig2>.
+ */
+
+const double metrics_frac_thresholds[METRICS_N_FRAC] = {0.001, 0.01, 0.1};
 
 static const double LOG_2PI = 1.8378770664093453; /* log(2 pi) */
+
+const char *eval_total_name(eval_total u)
+{
+    return u == EVAL_TOTAL_BAYES ? "bayes" : "corrected";
+}
+
+int eval_total_parse(const char *text, eval_total *u)
+{
+    if (!strcmp(text, "corrected"))
+        *u = EVAL_TOTAL_CORRECTED;
+    else if (!strcmp(text, "bayes"))
+        *u = EVAL_TOTAL_BAYES;
+    else
+        return -1;
+    return 0;
+}
+
+/* The variance and whether the floor was taken. */
+static double total_variance(const ba_prediction *p, eval_total u, int *floored)
+{
+    *floored = 0;
+    if (u == EVAL_TOTAL_BAYES)
+        return p->var_aleatoric + p->var_epistemic;
+    double lowest = EVAL_CORRECTED_FLOOR * p->var_aleatoric;
+    double s2 = p->var_aleatoric - p->var_epistemic;
+    if (!(s2 >= lowest)) {
+        *floored = 1;
+        return lowest;
+    }
+    return s2;
+}
+
+double eval_total_variance(const ba_prediction *p, eval_total u)
+{
+    int floored;
+    return total_variance(p, u, &floored);
+}
+
+/* ------------------------------------------------------------------ helpers */
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -31,6 +111,11 @@ double quantile_sorted(const double *sorted, size_t n, double q)
     return sorted[lo] + (sorted[lo + 1] - sorted[lo]) * t;
 }
 
+double robust_width_sorted(const double *sorted, size_t n)
+{
+    return 0.5 * (quantile_sorted(sorted, n, 0.84) - quantile_sorted(sorted, n, 0.16));
+}
+
 double coverage_z(double c)
 {
     if (!(c > 0))
@@ -51,15 +136,20 @@ double coverage_z(double c)
     return 0.5 * (lo + hi);
 }
 
+static double calib_expected(int k)
+{
+    return k < METRICS_N_CALIB - 1 ? 0.05 * (k + 1) : 0.99;
+}
+
 void eval_residuals(const ba_prediction *pred, const double *log_true, size_t n,
-                    double *rel, double *pull)
+                    eval_total u, double *rel, double *pull)
 {
     for (size_t i = 0; i < n; i++) {
         double d = pred[i].mean - log_true[i];
         if (rel)
             rel[i] = expm1(d); /* exp(mu)/A_true - 1 without cancellation */
         if (pull)
-            pull[i] = d / sqrt(pred[i].var_aleatoric + pred[i].var_epistemic);
+            pull[i] = d / sqrt(eval_total_variance(&pred[i], u));
     }
 }
 
@@ -90,73 +180,318 @@ static double fraction_below(const double *sorted, size_t n, double t)
     return (double)lo / (double)n;
 }
 
-int eval_metrics_compute(const ba_prediction *pred, const double *log_true, size_t n,
-                         eval_metrics *out, ba_error *err)
+/* ------------------------------------------------------------------ near-singular events */
+
+double eval_singular_measure(const double *event)
+{
+    double s[N_INVARIANT_FEATURES];
+    event_invariants(event, s);
+    double m = INFINITY;
+    for (int k = 1; k < N_INVARIANT_FEATURES; k++)
+        m = fmin(m, s[k] / s[0]);
+    return m;
+}
+
+size_t eval_near_singular_count(size_t n, double fraction)
+{
+    if (n < 2 || !(fraction > 0))
+        return 0;
+    double c = ceil(fraction * (double)n - 1e-9); /* 0.01 * 300 is 3, not 3.0000001 */
+    size_t k = c < (double)n ? (size_t)c : n;
+    return k < n ? k : n - 1;
+}
+
+typedef struct keyed {
+    double key;
+    size_t index;
+} keyed;
+
+static int compare_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+long eval_select_near_singular(const double *momenta, size_t n, double fraction,
+                               unsigned char *near, double *threshold, ba_error *err)
+{
+    size_t count = eval_near_singular_count(n, fraction);
+    if (threshold)
+        *threshold = NAN;
+    memset(near, 0, n);
+    if (count == 0)
+        return 0;
+    keyed *k = malloc(n * sizeof *k);
+    if (!k)
+        return ba_fail(err, "out of memory for %zu events", n);
+    for (size_t i = 0; i < n; i++) {
+        double m = eval_singular_measure(momenta + i * N_PARTICLES * N_COMPONENTS);
+        k[i].key = isnan(m) ? INFINITY : m; /* never for checked events; sorted last */
+        k[i].index = i;
+    }
+    qsort(k, n, sizeof *k, compare_keyed);
+    for (size_t j = 0; j < count; j++)
+        near[k[j].index] = 1;
+    if (threshold)
+        *threshold = k[count - 1].key;
+    free(k);
+    return (long)count;
+}
+
+/* ------------------------------------------------------------------ the metrics */
+
+static void pulls_nan(eval_pulls *p)
+{
+    p->mean = p->std = p->robust_width = NAN;
+    p->coverage_68 = p->coverage_95 = NAN;
+    p->nll = p->nll_no_const = p->sigma_total_median = NAN;
+    p->n_floored = 0;
+    for (int k = 0; k < METRICS_N_CALIB; k++)
+        p->calib_observed[k] = NAN;
+}
+
+/* The pull statistics of n >= 1 events with the work arrays pull and work (n each). */
+static void pulls_fill(const ba_prediction *pred, const double *log_true, size_t n,
+                       eval_total u, double scale, double *pull, double *work,
+                       eval_pulls *out)
+{
+    double nll = 0;
+    out->n_floored = 0;
+    for (size_t i = 0; i < n; i++) {
+        int floored;
+        double s2 = total_variance(&pred[i], u, &floored) * scale * scale;
+        double d = pred[i].mean - log_true[i];
+        out->n_floored += (size_t)floored;
+        pull[i] = d / sqrt(s2);
+        work[i] = sqrt(s2);
+        nll += d * d / (2 * s2) + 0.5 * log(s2);
+    }
+    out->nll_no_const = nll / (double)n;
+    out->nll = out->nll_no_const + 0.5 * LOG_2PI;
+    sort_doubles(work, n);
+    out->sigma_total_median = quantile_sorted(work, n, 0.5);
+
+    mean_std(pull, n, &out->mean, &out->std);
+    sort_doubles(pull, n);
+    out->robust_width = robust_width_sorted(pull, n);
+    for (size_t i = 0; i < n; i++)
+        work[i] = fabs(pull[i]);
+    sort_doubles(work, n);
+    out->coverage_68 = fraction_below(work, n, 1.0);
+    out->coverage_95 = fraction_below(work, n, 1.96);
+    for (int k = 0; k < METRICS_N_CALIB; k++)
+        out->calib_observed[k] = fraction_below(work, n, coverage_z(calib_expected(k)));
+}
+
+int eval_pulls_compute(const ba_prediction *pred, const double *log_true, size_t n,
+                       eval_total u, double scale, eval_pulls *out, ba_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n == 0)
         return ba_fail(err, "no events to evaluate");
+    double *pull = malloc(n * sizeof *pull), *work = malloc(n * sizeof *work);
+    if (!pull || !work) {
+        free(pull), free(work);
+        return ba_fail(err, "out of memory for %zu events", n);
+    }
+    pulls_fill(pred, log_true, n, u, scale, pull, work, out);
+    free(pull), free(work);
+    return 0;
+}
+
+int eval_rescale_fit(const ba_prediction *pred, const double *log_true, size_t n,
+                     eval_total u, double *k, ba_error *err)
+{
+    eval_pulls p;
+    if (eval_pulls_compute(pred, log_true, n, u, 1.0, &p, err))
+        return -1;
+    if (!(p.robust_width > 0) || !isfinite(p.robust_width))
+        return ba_fail(err, "cannot fit the rescaling: the robust pull width is %g",
+                       p.robust_width);
+    *k = p.robust_width;
+    return 0;
+}
+
+/* Every metric of one set of n events (NaN for n = 0). */
+static int group_compute(const ba_prediction *pred, const double *log_true, size_t n,
+                         eval_group *out, ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->n_events = n;
+    if (n == 0) {
+        out->rel_mean = out->rel_std = NAN;
+        for (int k = 0; k < 5; k++)
+            out->rel_q[k] = NAN;
+        for (int k = 0; k < METRICS_N_FRAC; k++)
+            out->frac_below[k] = NAN;
+        out->sigma_aleatoric_median = out->sigma_epistemic_median = NAN;
+        for (int u = 0; u < EVAL_N_TOTALS; u++)
+            pulls_nan(&out->total[u]);
+        return 0;
+    }
     double *rel = malloc(n * sizeof *rel), *pull = malloc(n * sizeof *pull);
     double *work = malloc(n * sizeof *work);
     if (!rel || !pull || !work) {
         free(rel), free(pull), free(work);
         return ba_fail(err, "out of memory for %zu events", n);
     }
-    out->n_events = n;
-    eval_residuals(pred, log_true, n, rel, pull);
+    eval_residuals(pred, log_true, n, EVAL_TOTAL_BAYES, rel, NULL);
 
     /* relative deviation */
     mean_std(rel, n, &out->rel_mean, &out->rel_std);
     for (size_t i = 0; i < n; i++)
         work[i] = fabs(rel[i]);
     sort_doubles(work, n);
-    out->frac_below_1pc = fraction_below(work, n, 0.01);
-    out->frac_below_10pc = fraction_below(work, n, 0.1);
+    for (int k = 0; k < METRICS_N_FRAC; k++)
+        out->frac_below[k] = fraction_below(work, n, metrics_frac_thresholds[k]);
     sort_doubles(rel, n);
     static const double qs[5] = {0.05, 0.16, 0.50, 0.84, 0.95};
     for (int k = 0; k < 5; k++)
         out->rel_q[k] = quantile_sorted(rel, n, qs[k]);
 
-    /* pulls, coverage and calibration */
-    mean_std(pull, n, &out->pull_mean, &out->pull_std);
-    for (size_t i = 0; i < n; i++)
-        work[i] = fabs(pull[i]);
-    sort_doubles(work, n);
-    out->coverage_68 = fraction_below(work, n, 1.0);
-    out->coverage_95 = fraction_below(work, n, 1.96);
-    for (int k = 0; k < METRICS_N_CALIB; k++) {
-        double c = k < METRICS_N_CALIB - 1 ? 0.05 * (k + 1) : 0.99;
-        out->calib_expected[k] = c;
-        out->calib_observed[k] = fraction_below(work, n, coverage_z(c));
-    }
-
-    /* Gaussian NLL of log A_true under N(mu, s2) */
-    double nll = 0;
-    for (size_t i = 0; i < n; i++) {
-        double s2 = pred[i].var_aleatoric + pred[i].var_epistemic;
-        double d = log_true[i] - pred[i].mean;
-        nll += d * d / (2 * s2) + 0.5 * log(s2);
-    }
-    out->nll_no_const = nll / (double)n;
-    out->nll = out->nll_no_const + 0.5 * LOG_2PI;
+    /* pulls, coverage, NLL and calibration under both definitions */
+    for (int u = 0; u < EVAL_N_TOTALS; u++)
+        pulls_fill(pred, log_true, n, (eval_total)u, 1.0, pull, work, &out->total[u]);
 
     /* median uncertainties */
-    for (int which = 0; which < 3; which++) {
-        for (size_t i = 0; i < n; i++) {
-            double al = pred[i].var_aleatoric, ep = pred[i].var_epistemic;
-            work[i] = sqrt(which == 0 ? al : which == 1 ? ep : al + ep);
-        }
-        sort_doubles(work, n);
-        double med = quantile_sorted(work, n, 0.5);
-        if (which == 0)
-            out->sigma_aleatoric_median = med;
-        else if (which == 1)
-            out->sigma_epistemic_median = med;
-        else
-            out->sigma_total_median = med;
-    }
+    for (size_t i = 0; i < n; i++)
+        work[i] = sqrt(pred[i].var_aleatoric);
+    sort_doubles(work, n);
+    out->sigma_aleatoric_median = quantile_sorted(work, n, 0.5);
+    for (size_t i = 0; i < n; i++)
+        work[i] = sqrt(pred[i].var_epistemic);
+    sort_doubles(work, n);
+    out->sigma_epistemic_median = quantile_sorted(work, n, 0.5);
     free(rel), free(pull), free(work);
     return 0;
+}
+
+/* near_singular and bulk from the selection. */
+static int regions_compute(const ba_prediction *pred, const double *log_true,
+                           const double *momenta, size_t n, eval_metrics *out, ba_error *err)
+{
+    unsigned char *near = malloc(n);
+    ba_prediction *p = malloc(n * sizeof *p);
+    double *y = malloc(n * sizeof *y);
+    int rc = -1;
+    if (!near || !p || !y) {
+        ba_fail(err, "out of memory for %zu events", n);
+        goto done;
+    }
+    long count = eval_select_near_singular(momenta, n, METRICS_NEAR_SINGULAR_FRACTION, near,
+                                           &out->singular_threshold, err);
+    if (count < 0)
+        goto done;
+    /* the near-singular events first, then the bulk, each in the original order */
+    size_t at = 0;
+    for (int pass = 1; pass >= 0; pass--)
+        for (size_t i = 0; i < n; i++)
+            if (near[i] == pass) {
+                p[at] = pred[i];
+                y[at++] = log_true[i];
+            }
+    size_t c = (size_t)count;
+    if (group_compute(p, y, c, &out->near_singular, err) ||
+        group_compute(p + c, y + c, n - c, &out->bulk, err))
+        goto done;
+    out->has_regions = 1;
+    rc = 0;
+done:
+    free(near), free(p), free(y);
+    return rc;
+}
+
+int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
+                         const double *momenta, size_t n, eval_total u, eval_metrics *out,
+                         ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->uncertainty = u;
+    out->singular_threshold = NAN;
+    out->rescale_k = NAN;
+    for (int k = 0; k < METRICS_N_CALIB; k++)
+        out->calib_expected[k] = calib_expected(k);
+    if (n == 0)
+        return ba_fail(err, "no events to evaluate");
+    if (group_compute(pred, log_true, n, &out->all, err))
+        return -1;
+    if (momenta && regions_compute(pred, log_true, momenta, n, out, err))
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+/* "pull": {mean, std, robust_width}, "coverage": {68, 95}. */
+static void add_pull_coverage(cJSON *obj, const eval_pulls *p)
+{
+    cJSON *pull = cJSON_AddObjectToObject(obj, "pull");
+    cJSON_AddNumberToObject(pull, "mean", p->mean);
+    cJSON_AddNumberToObject(pull, "std", p->std);
+    cJSON_AddNumberToObject(pull, "robust_width", p->robust_width);
+    cJSON *cov = cJSON_AddObjectToObject(obj, "coverage");
+    cJSON_AddNumberToObject(cov, "68", p->coverage_68);
+    cJSON_AddNumberToObject(cov, "95", p->coverage_95);
+}
+
+static void add_calibration(cJSON *obj, const double *expected, const double *observed)
+{
+    cJSON *cal = cJSON_AddArrayToObject(obj, "calibration");
+    for (int k = 0; k < METRICS_N_CALIB; k++) {
+        double pair[2] = {expected[k], observed[k]};
+        cJSON_AddItemToArray(cal, cJSON_CreateDoubleArray(pair, 2));
+    }
+}
+
+/* "bayes_total" or "corrected_total": the definition and its pull statistics. */
+static void add_total(cJSON *obj, eval_total u, const eval_pulls *p, const double *expected)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%s_total", eval_total_name(u));
+    cJSON *t = cJSON_AddObjectToObject(obj, name);
+    cJSON_AddStringToObject(t, "definition",
+                            u == EVAL_TOTAL_BAYES
+                                ? "sigma_total^2 = <sigma^2> + Var(mu)"
+                                : "sigma_total^2 = max(<sigma^2> - Var(mu), 1e-4 <sigma^2>)");
+    add_pull_coverage(t, p);
+    cJSON_AddNumberToObject(t, "nll", p->nll);
+    cJSON_AddNumberToObject(t, "nll_no_const", p->nll_no_const);
+    cJSON_AddNumberToObject(t, "sigma_total", p->sigma_total_median);
+    if (u == EVAL_TOTAL_CORRECTED)
+        cJSON_AddNumberToObject(t, "n_floored", (double)p->n_floored);
+    if (expected)
+        add_calibration(t, expected, p->calib_observed);
+}
+
+/* The keys of one set of events; calibration curves only with expected. */
+static void add_group(cJSON *obj, const eval_group *g, eval_total u, const double *expected)
+{
+    const eval_pulls *chosen = &g->total[u];
+    cJSON_AddNumberToObject(obj, "n_events", (double)g->n_events);
+    cJSON *rel = cJSON_AddObjectToObject(obj, "rel_dev");
+    cJSON_AddNumberToObject(rel, "mean", g->rel_mean);
+    cJSON_AddNumberToObject(rel, "std", g->rel_std);
+    static const char *qnames[5] = {"q05", "q16", "q50", "q84", "q95"};
+    for (int k = 0; k < 5; k++)
+        cJSON_AddNumberToObject(rel, qnames[k], g->rel_q[k]);
+    cJSON *below = cJSON_AddObjectToObject(obj, "frac_abs_rel_dev_below");
+    static const char *fnames[METRICS_N_FRAC] = {"0.001", "0.01", "0.1"};
+    for (int k = 0; k < METRICS_N_FRAC; k++)
+        cJSON_AddNumberToObject(below, fnames[k], g->frac_below[k]);
+    add_pull_coverage(obj, chosen);
+    cJSON_AddNumberToObject(obj, "nll", chosen->nll);
+    cJSON_AddNumberToObject(obj, "nll_no_const", chosen->nll_no_const);
+    cJSON_AddNumberToObject(obj, "sigma_aleatoric", g->sigma_aleatoric_median);
+    cJSON_AddNumberToObject(obj, "sigma_epistemic", g->sigma_epistemic_median);
+    cJSON_AddNumberToObject(obj, "sigma_total", chosen->sigma_total_median);
+    if (expected)
+        add_calibration(obj, expected, chosen->calib_observed);
+    for (int t = 0; t < EVAL_N_TOTALS; t++) {
+        eval_total which = t == 0 ? EVAL_TOTAL_BAYES : EVAL_TOTAL_CORRECTED;
+        add_total(obj, which, &g->total[which], expected);
+    }
 }
 
 cJSON *eval_metrics_json(const eval_metrics *m)
@@ -164,32 +499,29 @@ cJSON *eval_metrics_json(const eval_metrics *m)
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return NULL;
-    cJSON_AddNumberToObject(root, "n_events", (double)m->n_events);
-    cJSON *rel = cJSON_AddObjectToObject(root, "rel_dev");
-    cJSON_AddNumberToObject(rel, "mean", m->rel_mean);
-    cJSON_AddNumberToObject(rel, "std", m->rel_std);
-    static const char *qnames[5] = {"q05", "q16", "q50", "q84", "q95"};
-    for (int k = 0; k < 5; k++)
-        cJSON_AddNumberToObject(rel, qnames[k], m->rel_q[k]);
-    cJSON *below = cJSON_AddObjectToObject(root, "frac_abs_rel_dev_below");
-    cJSON_AddNumberToObject(below, "0.01", m->frac_below_1pc);
-    cJSON_AddNumberToObject(below, "0.1", m->frac_below_10pc);
-    cJSON *pull = cJSON_AddObjectToObject(root, "pull");
-    cJSON_AddNumberToObject(pull, "mean", m->pull_mean);
-    cJSON_AddNumberToObject(pull, "std", m->pull_std);
-    cJSON *cov = cJSON_AddObjectToObject(root, "coverage");
-    cJSON_AddNumberToObject(cov, "68", m->coverage_68);
-    cJSON_AddNumberToObject(cov, "95", m->coverage_95);
-    cJSON_AddNumberToObject(root, "nll", m->nll);
-    cJSON_AddNumberToObject(root, "nll_no_const", m->nll_no_const);
-    cJSON_AddNumberToObject(root, "sigma_aleatoric", m->sigma_aleatoric_median);
-    cJSON_AddNumberToObject(root, "sigma_epistemic", m->sigma_epistemic_median);
-    cJSON_AddNumberToObject(root, "sigma_total", m->sigma_total_median);
+    cJSON_AddStringToObject(root, "uncertainty", eval_total_name(m->uncertainty));
+    add_group(root, &m->all, m->uncertainty, m->calib_expected);
     cJSON_AddNumberToObject(root, "seconds", m->seconds);
-    cJSON *cal = cJSON_AddArrayToObject(root, "calibration");
-    for (int k = 0; k < METRICS_N_CALIB; k++) {
-        double pair[2] = {m->calib_expected[k], m->calib_observed[k]};
-        cJSON_AddItemToArray(cal, cJSON_CreateDoubleArray(pair, 2));
+    if (m->has_regions) {
+        cJSON *sel = cJSON_AddObjectToObject(root, "singular_selection");
+        cJSON_AddStringToObject(sel, "measure",
+                                "min over the 9 pairs other than (1,2) of s_ij / s_12");
+        cJSON_AddNumberToObject(sel, "fraction", METRICS_NEAR_SINGULAR_FRACTION);
+        cJSON_AddNumberToObject(sel, "threshold", m->singular_threshold);
+        add_group(cJSON_AddObjectToObject(root, "near_singular"), &m->near_singular,
+                  m->uncertainty, NULL);
+        add_group(cJSON_AddObjectToObject(root, "bulk"), &m->bulk, m->uncertainty, NULL);
+    }
+    if (m->has_rescaled) {
+        cJSON *r = cJSON_AddObjectToObject(root, "rescaled");
+        cJSON_AddNumberToObject(r, "k", m->rescale_k);
+        cJSON_AddStringToObject(r, "uncertainty", eval_total_name(m->uncertainty));
+        cJSON_AddStringToObject(r, "fit_split", m->rescale_split ? m->rescale_split : "");
+        cJSON_AddNumberToObject(r, "n_fit", (double)m->rescale_n_fit);
+        add_pull_coverage(r, &m->rescaled);
+        cJSON_AddNumberToObject(r, "nll", m->rescaled.nll);
+        cJSON_AddNumberToObject(r, "nll_no_const", m->rescaled.nll_no_const);
+        cJSON_AddNumberToObject(r, "sigma_total", m->rescaled.sigma_total_median);
     }
     return root;
 }

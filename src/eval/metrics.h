@@ -1,14 +1,21 @@
 /* What a physicist reads off a prediction of the test set (the tutorial's evaluate):
  * the relative deviation of the amplitudes, the pulls of the log-amplitudes and how
- * well the quoted uncertainties cover the truth.
+ * well the quoted uncertainties cover the truth, for all events and separately for the
+ * 1 % nearest a singularity and the other 99 %.
  *
- * With y = log A_true, the predicted mean mu and total variance s2 = s2_aleatoric +
- * s2_epistemic of an event:
+ * With y = log A_true, the predicted mean mu and a total variance s2 of an event:
  *   relative deviation  r = (A_pred - A_true) / A_true = exp(mu - y) - 1,
  *   pull                p = (mu - y) / sqrt(s2),
  *   NLL term            (y - mu)^2 / (2 s2) + log(s2) / 2 [+ log(2 pi) / 2].
  * For calibrated uncertainties the pulls follow N(0, 1): a fraction c of them lies
- * within |p| < z(c) = sqrt(2) erfinv(c), e.g. 68.27 % within 1 and 95 % within 1.96.
+ * within |p| < z(c) = sqrt(2) erfinv(c), e.g. 68.27 % within 1 and 95 % within 1.96,
+ * and the robust width (q84 - q16) / 2 of the pulls is 1.
+ *
+ * Two definitions of s2 (see metrics.c for the reasoning), both always computed:
+ *   bayes      s2 = <sigma^2> + Var(mu)  = var_aleatoric + var_epistemic (the tutorial);
+ *   corrected  s2 = max(<sigma^2> - Var(mu), 1e-4 <sigma^2>): the error variance of the
+ *              Monte-Carlo mean when the aleatoric head has absorbed the weight spread
+ *              (the default).
  */
 #ifndef BA_METRICS_H
 #define BA_METRICS_H
@@ -22,40 +29,123 @@
 /* Expected coverages of the calibration curve: 0.05, 0.10, ..., 0.95 and 0.99. */
 #define METRICS_N_CALIB 20
 
-typedef struct eval_metrics {
+/* The thresholds of frac_abs_rel_dev_below: 0.001, 0.01, 0.1. */
+#define METRICS_N_FRAC 3
+extern const double metrics_frac_thresholds[METRICS_N_FRAC];
+
+/* The fraction of events called near-singular. */
+#define METRICS_NEAR_SINGULAR_FRACTION 0.01
+
+/* The definition of the total uncertainty of log A; CORRECTED is 0, the default. */
+typedef enum { EVAL_TOTAL_CORRECTED = 0, EVAL_TOTAL_BAYES = 1 } eval_total;
+#define EVAL_N_TOTALS 2
+
+/* The floor of the corrected variance, relative to <sigma^2>. */
+#define EVAL_CORRECTED_FLOOR 1e-4
+
+/* "corrected" or "bayes". */
+const char *eval_total_name(eval_total u);
+/* Parse a name of eval_total_name; -1 if it is neither. */
+int eval_total_parse(const char *text, eval_total *u);
+
+/* How well one definition of the total uncertainty (optionally scaled) covers the truth. */
+typedef struct eval_pulls {
+    double mean, std;             /* of the pulls; std divides by n, as numpy */
+    double robust_width;          /* (q84 - q16) / 2 of the pulls */
+    double coverage_68;           /* fraction with |p| < 1 */
+    double coverage_95;           /* fraction with |p| < 1.96 */
+    double nll, nll_no_const;     /* means of the NLL terms */
+    double sigma_total_median;
+    size_t n_floored;             /* events where the corrected variance is the floor */
+    double calib_observed[METRICS_N_CALIB];
+} eval_pulls;
+
+/* The metrics of one set of events. With n_events 0 every number is NaN. */
+typedef struct eval_group {
     size_t n_events;
     double rel_mean, rel_std;        /* of r; std divides by n, as numpy */
     double rel_q[5];                 /* quantiles 5, 16, 50, 84, 95 % of r */
-    double frac_below_1pc;           /* fraction with |r| < 0.01 */
-    double frac_below_10pc;          /* fraction with |r| < 0.1 */
-    double pull_mean, pull_std;
-    double coverage_68;              /* fraction with |p| < 1 */
-    double coverage_95;              /* fraction with |p| < 1.96 */
-    double nll, nll_no_const;        /* means of the NLL terms */
-    double sigma_aleatoric_median, sigma_epistemic_median, sigma_total_median;
-    double calib_expected[METRICS_N_CALIB], calib_observed[METRICS_N_CALIB];
+    double frac_below[METRICS_N_FRAC]; /* fraction with |r| < 0.001, 0.01, 0.1 */
+    double sigma_aleatoric_median, sigma_epistemic_median;
+    eval_pulls total[EVAL_N_TOTALS]; /* indexed by eval_total */
+} eval_group;
+
+typedef struct eval_metrics {
+    eval_total uncertainty;          /* the definition behind the top-level pull etc. */
+    eval_group all;
+    int has_regions;                 /* near_singular and bulk were computed */
+    double singular_threshold;       /* largest min s_ij/s12 of the near-singular events */
+    eval_group near_singular, bulk;
+    double calib_expected[METRICS_N_CALIB];
+    int has_rescaled;                /* the post-hoc rescaling was asked for */
+    double rescale_k;                /* total *= k, fitted on rescale_split */
+    size_t rescale_n_fit;
+    const char *rescale_split;
+    eval_pulls rescaled;             /* the chosen total times k, on the evaluated events */
     double seconds;                  /* the prediction's wall time, set by the caller */
 } eval_metrics;
+
+/* The chosen definition's pull statistics of all events. */
+static inline const eval_pulls *eval_chosen(const eval_metrics *m)
+{
+    return &m->all.total[m->uncertainty];
+}
 
 /* The quantile q of n sorted values, numpy's default ("linear"): interpolate between
  * the values at positions floor and ceil of q (n - 1). */
 double quantile_sorted(const double *sorted, size_t n, double q);
 
+/* Half the distance between the 16 % and 84 % quantiles of n sorted values. */
+double robust_width_sorted(const double *sorted, size_t n);
+
 /* z with erf(z / sqrt(2)) = c for 0 <= c < 1: the half-width of the interval of N(0,1)
  * that holds probability c. Bisection on erf, exact to double precision. */
 double coverage_z(double c);
 
-/* r and p of every event (either output may be NULL). */
+/* The total variance of one prediction under definition u. */
+double eval_total_variance(const ba_prediction *p, eval_total u);
+
+/* r and p of every event, p with the total of definition u (either output may be NULL). */
 void eval_residuals(const ba_prediction *pred, const double *log_true, size_t n,
-                    double *rel, double *pull);
+                    eval_total u, double *rel, double *pull);
 
-/* All metrics of n >= 1 events except seconds. */
-int eval_metrics_compute(const ba_prediction *pred, const double *log_true, size_t n,
-                         eval_metrics *out, ba_error *err);
+/* How close an event (5 x 4 momenta) is to a singularity: the smallest s_ij / s_12 over
+ * the nine pairs other than the incoming one, s_ij = 2 p_i.p_j (massless_invariant). */
+double eval_singular_measure(const double *event);
 
-/* The metrics as metrics.json's object (the caller owns it): n_events, rel_dev,
- * frac_abs_rel_dev_below, pull, coverage, nll, nll_no_const, sigma_aleatoric,
- * sigma_epistemic, sigma_total, seconds, calibration. NULL if out of memory. */
+/* How many of n events are near-singular for a fraction f: ceil(f n), but at most
+ * n - 1, so that neither set is empty for n >= 2 and f < 1. */
+size_t eval_near_singular_count(size_t n, double fraction);
+
+/* Mark (near[i] = 1, else 0) the eval_near_singular_count(n, fraction) events with the
+ * smallest eval_singular_measure (ties: the earlier event first). threshold (may be
+ * NULL) gets the largest measure among them (NaN if none). Returns the count, or -1
+ * (out of memory, err filled). */
+long eval_select_near_singular(const double *momenta, size_t n, double fraction,
+                               unsigned char *near, double *threshold, ba_error *err);
+
+/* The pull statistics of n >= 1 events under definition u with every total variance
+ * multiplied by scale^2 (1: as predicted). */
+int eval_pulls_compute(const ba_prediction *pred, const double *log_true, size_t n,
+                       eval_total u, double scale, eval_pulls *out, ba_error *err);
+
+/* The factor k of the post-hoc rescaling: the robust width of the pulls of n >= 1
+ * events under definition u, so that the pulls of p / k have robust width 1. */
+int eval_rescale_fit(const ba_prediction *pred, const double *log_true, size_t n,
+                     eval_total u, double *k, ba_error *err);
+
+/* All metrics of n >= 1 events except seconds and the rescaling, with u as the chosen
+ * definition. momenta (n x 5 x 4, may be NULL: no near_singular and bulk) are the events'
+ * momenta for the selection of the near-singular events. */
+int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
+                         const double *momenta, size_t n, eval_total u, eval_metrics *out,
+                         ba_error *err);
+
+/* The metrics as metrics.json's object (the caller owns it): uncertainty, n_events,
+ * rel_dev, frac_abs_rel_dev_below, pull, coverage, nll, nll_no_const, sigma_aleatoric,
+ * sigma_epistemic, sigma_total, seconds, calibration, bayes_total, corrected_total and,
+ * if computed, singular_selection, near_singular, bulk and rescaled. NULL if out of
+ * memory. */
 cJSON *eval_metrics_json(const eval_metrics *m);
 
 #endif

@@ -141,6 +141,21 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The definitions of the total uncertainty in words for the data files and, in
+ * gnuplot's enhanced text, for titles. */
+static const char *total_formula(eval_total u)
+{
+    return u == EVAL_TOTAL_BAYES ? "<sigma^2> + Var(mu)"
+                                 : "max(<sigma^2> - Var(mu), 1e-4 <sigma^2>)";
+}
+
+static const char *total_title(eval_total u)
+{
+    return u == EVAL_TOTAL_BAYES
+               ? "bayes: <{/Symbol s}^2> + Var({/Symbol m})"
+               : "corrected: <{/Symbol s}^2> - Var({/Symbol m})";
+}
+
 /* ------------------------------------------------------------------ loss */
 
 /* The columns epoch, train_loss and val_loss of a history.csv. On failure why says
@@ -339,7 +354,7 @@ static int plot_amplitudes(const char *dir, const plot_inputs *in, plot_list *li
  * (three times the 5-95 % range) however good the network is. */
 static double rel_dev_range(const eval_metrics *m)
 {
-    double q = fmax(fabs(m->rel_q[0]), fabs(m->rel_q[4]));
+    double q = fmax(fabs(m->all.rel_q[0]), fabs(m->all.rel_q[4]));
     return nice_ceil(fmax(3 * q, 1e-3));
 }
 
@@ -372,7 +387,8 @@ static int plot_rel_dev(const char *dir, const plot_inputs *in, const double *re
             "set label 1 \"|A_{pred} / A_{true} - 1| < 1 %%: %.1f %% of events\\n"
             "68 %% within [%.3g, %.3g]\\n"
             "%zu events outside the plot\" at graph 0.03, graph 0.93 left\n",
-            -r, r, 100 * m->frac_below_1pc, m->rel_q[1], m->rel_q[3], under + over);
+            -r, r, 100 * m->all.frac_below[1], m->all.rel_q[1], m->all.rel_q[3],
+            under + over);
     gp_loop_begin(g, "rel_dev");
     fprintf(g,
             "  plot \"rel_dev.dat\" using 1:2 with fillsteps fs transparent solid 0.25 "
@@ -397,11 +413,12 @@ static int plot_uncertainties(const char *dir, const plot_inputs *in, plot_list 
         return ba_fail(err, "out of memory for the uncertainty plot");
     }
     /* log10 sigma; -inf for sigma = 0 (the epistemic part in MAP mode) is not binned */
+    eval_total u = in->metrics->uncertainty;
     double lo = INFINITY, hi = -INFINITY;
     int any[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         double al = in->pred[i].var_aleatoric, ep = in->pred[i].var_epistemic;
-        double v[3] = {al, ep, al + ep};
+        double v[3] = {al, ep, eval_total_variance(&in->pred[i], u)};
         for (int k = 0; k < 3; k++) {
             s[k][i] = v[k] > 0 ? 0.5 * log10(v[k]) : -INFINITY;
             if (v[k] > 0) {
@@ -427,8 +444,9 @@ static int plot_uncertainties(const char *dir, const plot_inputs *in, plot_list 
     FILE *d = pf.dat.fp, *g = pf.gp.fp;
     fprintf(d, "# uncertainties of log A for %zu events in %d bins equal in log sigma; "
                "sigma = 0 is not binned\n"
+               "# total: the %s definition, sigma^2 = %s\n"
                "# sigma_lower_edge n_aleatoric n_epistemic n_total (the last row closes the "
-               "last bin)\n", n, BINS);
+               "last bin)\n", n, BINS, eval_total_name(u), total_formula(u));
     double *series[3] = {counts[0], counts[1], counts[2]};
     write_steps(d, BINS, lo, hi, 1, series, 3);
 
@@ -450,7 +468,7 @@ static int plot_uncertainties(const char *dir, const plot_inputs *in, plot_list 
         fprintf(g, "       \"\" using 1:3 with steps lw 2.5 lc rgb EPISTEMIC "
                    "title \"{/Symbol s}_{epistemic}\", \\\n");
     fprintf(g, "       \"\" using 1:4 with steps lw 2.5 dt 2 lc rgb TOTAL "
-               "title \"{/Symbol s}_{total}\"\n");
+               "title \"{/Symbol s}_{total} (%s)\"\n", total_title(u));
     gp_loop_end(g);
     return plot_commit(&pf, list, err);
 }
@@ -465,6 +483,8 @@ static int plot_pull(const char *dir, const plot_inputs *in, const double *pull,
     double counts[BINS];
     size_t under, over;
     histogram(pull, in->n, BINS, -lim, lim, counts, &under, &over);
+    eval_total u = in->metrics->uncertainty;
+    const eval_pulls *c = eval_chosen(in->metrics);
     double width = 2 * lim / BINS;
     for (int b = 0; b < BINS; b++)
         counts[b] /= (double)in->n * width; /* a density, comparable to N(0, 1) */
@@ -474,24 +494,27 @@ static int plot_pull(const char *dir, const plot_inputs *in, const double *pull,
     FILE *d = pf.dat.fp, *g = pf.gp.fp;
     fprintf(d, "# pull (mean - log A_true) / sigma_total of %zu events; %zu below %g and "
                "%zu above %g are not binned\n"
+               "# sigma_total: the %s definition, sigma^2 = %s\n"
                "# lower_edge density (normalised to all events; the last row closes the "
                "last bin)\n",
-            in->n, under, -lim, over, lim);
+            in->n, under, -lim, over, lim, eval_total_name(u), total_formula(u));
     double *series[1] = {counts};
     write_steps(d, BINS, -lim, lim, 0, series, 1);
 
-    const eval_metrics *m = in->metrics;
     gp_header(g, "pull", "pull distribution against a unit Gaussian");
     fprintf(g,
             "gauss(x) = exp(-x**2 / 2) / sqrt(2 * pi)\n"
-            "set xlabel \"pull = ({/Symbol m} - log A_{true}) / {/Symbol s}_{total}\"\n"
+            "set xlabel \"pull = ({/Symbol m} - log A_{true}) / {/Symbol s}_{total}, "
+            "%s\"\n"
             "set ylabel \"density\"\n"
             "set xrange [%g:%g]\n"
             "set yrange [0:*]\n"
             "set samples 400\n"
             "set label 1 \"|pull| < 1: %.1f %% of events (68.3 %% expected)\\n"
-            "|pull| < 1.96: %.1f %% (95 %% expected)\" at graph 0.03, graph 0.93 left\n",
-            -lim, lim, 100 * m->coverage_68, 100 * m->coverage_95);
+            "|pull| < 1.96: %.1f %% (95 %% expected)\\n"
+            "robust width (q_{84} - q_{16}) / 2: %.2f\" at graph 0.03, graph 0.93 left\n",
+            total_title(u), -lim, lim, 100 * c->coverage_68, 100 * c->coverage_95,
+            c->robust_width);
     gp_loop_begin(g, "pull");
     fprintf(g,
             "  plot \"pull.dat\" using 1:2 with fillsteps fs transparent solid 0.25 noborder "
@@ -499,7 +522,7 @@ static int plot_pull(const char *dir, const plot_inputs *in, const double *pull,
             "       \"\" using 1:2 with steps lw 2.5 lc rgb BNN "
             "title \"BNN: mean %.2f, std %.2f\", \\\n"
             "       gauss(x) with lines dt 2 lw 2 lc rgb TRUTH title \"N(0, 1)\"\n",
-            m->pull_mean, m->pull_std);
+            c->mean, c->std);
     gp_loop_end(g);
     return plot_commit(&pf, list, err);
 }
@@ -600,14 +623,21 @@ static int plot_calibration(const char *dir, const plot_inputs *in, plot_list *l
                             ba_error *err)
 {
     const eval_metrics *m = in->metrics;
+    const eval_pulls *corr = &m->all.total[EVAL_TOTAL_CORRECTED];
+    const eval_pulls *bayes = &m->all.total[EVAL_TOTAL_BAYES];
     plot_files pf;
     if (plot_open(&pf, dir, "calibration", err))
         return -1;
     FILE *d = pf.dat.fp, *g = pf.gp.fp;
-    fprintf(d, "# fraction of %zu events with |pull| < z(c), z(c) = sqrt(2) erfinv(c)\n"
-               "# expected_coverage_c observed_coverage\n", m->n_events);
+    fprintf(d, "# fraction of %zu events with |pull| < z(c), z(c) = sqrt(2) erfinv(c), for\n"
+               "# both definitions of sigma_total: corrected, sigma^2 = %s;\n"
+               "# bayes, sigma^2 = %s\n"
+               "# expected_coverage_c observed_corrected observed_bayes\n",
+            m->all.n_events, total_formula(EVAL_TOTAL_CORRECTED),
+            total_formula(EVAL_TOTAL_BAYES));
     for (int k = 0; k < METRICS_N_CALIB; k++)
-        fprintf(d, "%.9g %.9g\n", m->calib_expected[k], m->calib_observed[k]);
+        fprintf(d, "%.9g %.9g %.9g\n", m->calib_expected[k], corr->calib_observed[k],
+                bayes->calib_observed[k]);
 
     gp_header(g, "calibration", "observed against expected coverage of the uncertainties");
     fprintf(g,
@@ -622,7 +652,12 @@ static int plot_calibration(const char *dir, const plot_inputs *in, plot_list *l
     fprintf(g,
             "  plot x with lines dt 2 lw 1.5 lc rgb TRUTH title \"perfect calibration\", \\\n"
             "       \"calibration.dat\" using 1:2 with linespoints lw 2.5 pt 7 ps 1 "
-            "lc rgb BNN title \"BNN\"\n");
+            "lc rgb BNN title \"%s%s\", \\\n"
+            "       \"\" using 1:3 with linespoints lw 2.5 pt 5 ps 1 lc rgb TOTAL "
+            "title \"%s%s\"\n",
+            total_title(EVAL_TOTAL_CORRECTED),
+            m->uncertainty == EVAL_TOTAL_CORRECTED ? " (chosen)" : "",
+            total_title(EVAL_TOTAL_BAYES), m->uncertainty == EVAL_TOTAL_BAYES ? " (chosen)" : "");
     gp_loop_end(g);
     return plot_commit(&pf, list, err);
 }
@@ -639,7 +674,7 @@ int plots_write(const char *dir, const plot_inputs *in, plot_list *list, ba_erro
         free(rel), free(pull);
         return ba_fail(err, "out of memory for the plots");
     }
-    eval_residuals(in->pred, in->log_true, in->n, rel, pull);
+    eval_residuals(in->pred, in->log_true, in->n, in->metrics->uncertainty, rel, pull);
     int rc = plot_loss(dir, in, list, err);
     if (rc == 0)
         rc = plot_amplitudes(dir, in, list, err);

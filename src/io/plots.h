@@ -9,8 +9,11 @@
  * (A_pred/A_true - 1), uncertainties (aleatoric, epistemic, total sigma), pull (with
  * a unit Gaussian), rel_dev_vs_amp (median and 68 / 95 % bands of the relative
  * deviation against the true amplitude) and calibration (observed against expected
- * coverage). Colours are the same in every plot: truth black, BNN blue, aleatoric
- * orange, epistemic green, total red (Okabe-Ito, readable with colour blindness).
+ * coverage). The total sigma of the uncertainties and pull plots is the metrics'
+ * chosen definition (metrics->uncertainty); the calibration plot shows both
+ * definitions, corrected in blue and bayes in red. Colours are the same in every plot:
+ * truth black, BNN blue, aleatoric orange, epistemic green, total red (Okabe-Ito,
+ * readable with colour blindness).
  */
 #ifndef BA_PLOTS_H
 #define BA_PLOTS_H
