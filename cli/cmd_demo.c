@@ -1,39 +1,135 @@
 /* bayesamp demo: the whole workflow on the built-in default, for a fresh machine.
  * Generates the default data set (exact one-loop amplitudes) unless it is already there,
- * trains the tutorial's network on it, evaluates it on the test split and says where the
- * metrics and plots are. It is a composition of the generate and train commands, run
- * with their defaults, so what it shows is what those commands do. */
+ * trains the tutorial's network and the precision preset on it, evaluates both on the
+ * test split, and prints the two side by side with where the metrics and plots are. It
+ * is a composition of the generate and train commands, run with their defaults, so what
+ * it shows is what those commands do. */
 #define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cli.h"
 
 static void demo_usage(FILE *out)
 {
     fprintf(out,
-        "usage: bayesamp demo [--out DIR] [--epochs N] [--threads N]\n"
+        "usage: bayesamp demo [--out DIR] [--epochs N] [--threads N] [--preset P]\n"
         "\n"
         "Generate the default data set into DIR/data (unless DIR/data/generate.json exists),\n"
-        "train the tutorial's network into DIR/tutorial and evaluate it on the test split.\n"
+        "train the tutorial's network into DIR/tutorial and the precision preset into\n"
+        "DIR/precision, evaluate both on the test split and compare them.\n"
         "\n"
         "  --out DIR      output folder (default runs/demo)\n"
-        "  --epochs N     training epochs (default 100, the tutorial's)\n"
+        "  --epochs N     training epochs of every model (default: each preset's own,\n"
+        "                 100 for the tutorial, 1000 for precision)\n"
+        "  --preset P     train only this one: tutorial or precision (default both)\n"
         "  --threads N    threads (default: all cores)\n"
         "  --help         this text\n");
 }
 
+/* One number of a run's metrics.json or train.json by its path of keys; NAN if absent. */
+static double json_number(const cJSON *root, const char *k1, const char *k2)
+{
+    const cJSON *node = cJSON_GetObjectItemCaseSensitive(root, k1);
+    if (node && k2)
+        node = cJSON_GetObjectItemCaseSensitive(node, k2);
+    return cJSON_IsNumber(node) ? node->valuedouble : NAN;
+}
+
+static cJSON *read_json(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return NULL;
+    char *text = NULL;
+    size_t size = 0, used = 0, got;
+    char chunk[4096];
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        if (used + got + 1 > size) {
+            size = 2 * (used + got + 1);
+            char *grown = realloc(text, size);
+            if (!grown) {
+                free(text);
+                fclose(fp);
+                return NULL;
+            }
+            text = grown;
+        }
+        memcpy(text + used, chunk, got);
+        used += got;
+    }
+    fclose(fp);
+    if (!text)
+        return NULL;
+    text[used] = '\0';
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    return root;
+}
+
+/* The comparison table of the trained runs. */
+static void print_comparison(char runs[][4096], const char **names, int n)
+{
+    cJSON *metrics[2] = {NULL, NULL}, *train[2] = {NULL, NULL};
+    char eval_dir[4096];
+    for (int i = 0; i < n; i++) {
+        snprintf(eval_dir, sizeof eval_dir, "%s/eval", runs[i]);
+        metrics[i] = read_json(eval_dir, "metrics.json");
+        train[i] = read_json(runs[i], "train.json");
+    }
+    printf("\n%-34s", "");
+    for (int i = 0; i < n; i++)
+        printf("%14s", names[i]);
+    printf("\n");
+    struct row {
+        const char *label, *k1, *k2;
+        double scale;
+        const char *fmt;
+    } rows[] = {
+        {"events within 0.1 % of the truth", "frac_abs_rel_dev_below", "0.001", 100, "%13.1f%%"},
+        {"events within 1 %", "frac_abs_rel_dev_below", "0.01", 100, "%13.1f%%"},
+        {"rel. deviation, 16 % quantile", "rel_dev", "q16", 100, "%+13.3f%%"},
+        {"rel. deviation, 84 % quantile", "rel_dev", "q84", 100, "%+13.3f%%"},
+        {"pull width (16-84 %, ideal 1)", "pull", "robust_width", 1, "%14.3f"},
+        {"coverage of 68 % intervals", "coverage", "68", 1, "%14.3f"},
+        {"coverage of 95 % intervals", "coverage", "95", 1, "%14.3f"},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
+        printf("%-34s", rows[r].label);
+        for (int i = 0; i < n; i++)
+            printf(rows[r].fmt, rows[r].scale * json_number(metrics[i], rows[r].k1, rows[r].k2));
+        printf("\n");
+    }
+    printf("%-34s", "training time");
+    for (int i = 0; i < n; i++)
+        printf("%13.1fs", json_number(train[i], "result", "seconds_total"));
+    printf("\n\n");
+    for (int i = 0; i < n; i++) {
+        cJSON_Delete(metrics[i]);
+        cJSON_Delete(train[i]);
+    }
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    enum { O_OUT = 256, O_EPOCHS, O_THREADS, O_HELP };
+    enum { O_OUT = 256, O_EPOCHS, O_THREADS, O_PRESET, O_HELP };
     static const struct option options[] = {{"out", required_argument, 0, O_OUT},
                                             {"epochs", required_argument, 0, O_EPOCHS},
                                             {"threads", required_argument, 0, O_THREADS},
+                                            {"preset", required_argument, 0, O_PRESET},
                                             {"help", no_argument, 0, O_HELP},
                                             {0, 0, 0, 0}};
-    const char *out = "runs/demo", *epochs = "100", *threads = NULL;
+    const char *out = "runs/demo", *epochs = NULL, *threads = NULL;
+    const char *presets[2] = {"tutorial", "precision"};
+    int n_presets = 2;
     long v;
     opterr = 0;
     optind = 1;
@@ -50,6 +146,14 @@ int cmd_demo(int argc, char **argv)
             if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return EXIT_USAGE;
             threads = optarg;
             break;
+        case O_PRESET:
+            if (strcmp(optarg, "tutorial") && strcmp(optarg, "precision")) {
+                cli_error("--preset: '%s' is neither 'tutorial' nor 'precision'", optarg);
+                return EXIT_USAGE;
+            }
+            presets[0] = optarg;
+            n_presets = 1;
+            break;
         case O_HELP: demo_usage(stdout); return 0;
         case ':': cli_error("demo: %s needs a value", flag); return EXIT_USAGE;
         default: cli_error("demo: unknown option '%s' (see 'bayesamp demo --help')", flag);
@@ -60,11 +164,13 @@ int cmd_demo(int argc, char **argv)
         cli_error("demo: unexpected argument '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    char data[4096], marker[4096], run[4096];
+    char data[4096], marker[4096], runs[2][4096];
     if (cli_make_dir(out) || cli_path(data, sizeof data, out, "data") ||
-        cli_path(marker, sizeof marker, data, "generate.json") ||
-        cli_path(run, sizeof run, out, "tutorial"))
+        cli_path(marker, sizeof marker, data, "generate.json"))
         return 1;
+    for (int i = 0; i < n_presets; i++)
+        if (cli_path(runs[i], sizeof runs[i], out, presets[i]))
+            return 1;
 
     if (access(marker, R_OK) == 0) {
         printf("== data: %s (already generated; remove it to generate anew)\n", data);
@@ -77,16 +183,29 @@ int cmd_demo(int argc, char **argv)
         if (status)
             return status;
     }
-    printf("== training the tutorial's network (20-50-50-50-2, ReLU, weight sampling, "
-           "Adam 1e-3, batch 128, %s epochs) into %s\n", epochs, run);
-    fflush(stdout);
-    char *train_argv[] = {"train", "--data", data, "--out", run, "--epochs", (char *)epochs,
-                          threads ? "--threads" : NULL, (char *)threads, NULL};
-    int status = cmd_train(threads ? 9 : 7, train_argv);
-    if (status)
-        return status;
-    printf("== done. Metrics: %s/eval/metrics.json; plots: %s/eval/*.png and *.pdf "
-           "(data and gnuplot scripts beside them); model: %s/model.safetensors\n",
-           run, run, run);
+    for (int i = 0; i < n_presets; i++) {
+        printf("== training the %s preset into %s\n", presets[i], runs[i]);
+        fflush(stdout);
+        char *train_argv[12] = {"train", "--data", data, "--out", runs[i], "--preset",
+                                (char *)presets[i]};
+        int n = 7;
+        if (epochs) {
+            train_argv[n++] = "--epochs";
+            train_argv[n++] = (char *)epochs;
+        }
+        if (threads) {
+            train_argv[n++] = "--threads";
+            train_argv[n++] = (char *)threads;
+        }
+        train_argv[n] = NULL;
+        int status = cmd_train(n, train_argv);
+        if (status)
+            return status;
+    }
+    print_comparison(runs, presets, n_presets);
+    for (int i = 0; i < n_presets; i++)
+        printf("== %s: metrics %s/eval/metrics.json, plots %s/eval/*.png and *.pdf (data and "
+               "gnuplot scripts beside them), model %s/model.safetensors\n", presets[i],
+               runs[i], runs[i], runs[i]);
     return 0;
 }

@@ -28,7 +28,7 @@ int ba_recipe_preset(const char *name, ba_recipe *out)
     out->features = BA_FEATURES_INVARIANTS;
     out->standardize = 1;
     out->train.sampler = BA_SAMPLER_LOCAL;
-    out->train.epochs = 400;
+    out->train.epochs = 1000;
     out->train.lr = 3e-3;
     out->train.lr_schedule = BA_LR_COSINE;
     out->train.lr_final_ratio = 1e-3;
