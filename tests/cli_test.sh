@@ -215,4 +215,32 @@ else
     fail "second run" "exit $rc: $(ls -A "$R")"
 fi
 
+# The divergence guard from the command line (BAYESAMP_INJECT_NAN_STEP poisons the loss of
+# one optimiser step; 4 steps per epoch here, so step 10 lies in epoch 3). With rollbacks
+# the epoch is repeated at half the learning rate and training finishes; without, the run
+# stops with one line, exit 1, and the best model on disk is the one of epoch 2.
+R2=$T/run-nan
+BAYESAMP_INJECT_NAN_STEP=10 run train --data "$D" --out "$R2" --epochs 4 --batch-size 16 --no-eval
+if [ "$rc" -eq 0 ] && grep -q "epoch    3  failed: the loss or gradient is not finite" "$T/stdout" &&
+   [ "$(wc -l <"$R2/history.csv")" -eq 5 ] && [ "$(tail -n 1 "$R2/history.csv" | cut -d, -f7)" = 0.0005 ]; then
+    pass "a NaN in epoch 3 is rolled back and training finishes at half the rate"
+else
+    fail "rollback" "exit $rc: $(cat "$T/stdout" "$T/stderr" | head -c 400)"
+fi
+R3=$T/run-nan-stop
+BAYESAMP_INJECT_NAN_STEP=10 run train --data "$D" --out "$R3" --epochs 4 --batch-size 16 --no-eval --max-rollbacks 0
+first=$(head -n 1 "$T/stderr")
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && [[ $first == *"diverged in epoch 3"* ]] &&
+   [ "$(wc -l <"$R3/history.csv")" -eq 3 ] && [ -z "$(find "$R3" -name '*.tmp*')" ]; then
+    pass "without rollbacks: exit 1, one line, history of 2 epochs ($first)"
+else
+    fail "stop on divergence" "exit $rc: $(head -c 300 "$T/stderr")"
+fi
+run predict --model "$R3/model.safetensors" --momenta "$D/tst_dat.npy" --out "$T/nan-pred.npy" --mode map
+if [ "$rc" -eq 0 ] && [ -s "$T/nan-pred.npy" ]; then
+    pass "the model kept on disk after the divergence is valid and predicts"
+else
+    fail "model after divergence" "exit $rc: $(head -c 300 "$T/stderr")"
+fi
+
 summary

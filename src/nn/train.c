@@ -498,10 +498,15 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
             restore_good_state(&t);
             t.nan_injected = cfg->inject_nan_step > 0;
             if (rollbacks == cfg->max_rollbacks) {
-                rc = ba_fail(err, "training diverged in epoch %d (%s) after %d rollback%s to "
-                             "half the learning rate; the model keeps the parameters of "
-                             "epoch %d (lower --lr, or --clip-grad-norm)", epoch, what,
-                             rollbacks, rollbacks == 1 ? "" : "s", epoch - 1);
+                if (rollbacks == 0)
+                    rc = ba_fail(err, "training diverged in epoch %d (%s); the model keeps the "
+                                 "parameters of epoch %d (allow --max-rollbacks, lower --lr, "
+                                 "or --clip-grad-norm)", epoch, what, epoch - 1);
+                else
+                    rc = ba_fail(err, "training diverged in epoch %d (%s) after %d rollback%s "
+                                 "to half the learning rate; the model keeps the parameters "
+                                 "of epoch %d (lower --lr, or --clip-grad-norm)", epoch, what,
+                                 rollbacks, rollbacks == 1 ? "" : "s", epoch - 1);
                 break;
             }
             rollbacks++;
