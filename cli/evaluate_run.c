@@ -121,6 +121,12 @@ static int write_metrics(const char *path, const eval_metrics *mt, const evaluat
     return rc;
 }
 
+/* The Monte-Carlo passes behind every prediction: 1 in MAP mode. */
+static int mc_passes(const evaluate_options *o)
+{
+    return o->predict.mode == BA_PREDICT_MAP ? 1 : o->predict.n_monte;
+}
+
 /* Plots: data and scripts always, pictures when gnuplot is there. Only failing to
  * write the files is an error; a plot that cannot be drawn is a warning. */
 static int make_plots(const evaluate_options *o, const ba_prediction *pred,
@@ -129,8 +135,8 @@ static int make_plots(const evaluate_options *o, const ba_prediction *pred,
 {
     char history[4096];
     history_beside(o->model_path, history, sizeof history);
-    plot_inputs in = {.n = n, .pred = pred, .log_true = log_true, .metrics = mt,
-                      .history_csv = history};
+    plot_inputs in = {.n = n, .pred = pred, .n_monte = mc_passes(o), .log_true = log_true,
+                      .metrics = mt, .history_csv = history};
     struct stat st;
     if (stat(history, &st) != 0)
         in.history_csv = NULL;
@@ -197,8 +203,9 @@ static int rescale_on_val(const evaluate_options *o, ba_predictor *p, const ba_e
     }
     size_t n_fit = val ? val->n : n;
     double k;
-    if (eval_rescale_fit(vp, vy, n_fit, o->uncertainty, &k, err) ||
-        eval_pulls_compute(pred, log_true, n, o->uncertainty, k, &mt->rescaled, err))
+    int passes = mc_passes(o);
+    if (eval_rescale_fit(vp, vy, n_fit, o->uncertainty, passes, &k, err) ||
+        eval_pulls_compute(pred, log_true, n, o->uncertainty, passes, k, &mt->rescaled, err))
         goto done;
     mt->has_rescaled = 1;
     mt->rescale_k = k;
@@ -219,7 +226,7 @@ static void print_summary(const evaluate_options *o, const eval_metrics *mt, siz
     eval_total other_u = mt->uncertainty == EVAL_TOTAL_BAYES ? EVAL_TOTAL_CORRECTED
                                                              : EVAL_TOTAL_BAYES;
     const eval_pulls *other = &a->total[other_u];
-    int passes = o->predict.mode == BA_PREDICT_MAP ? 1 : o->predict.n_monte;
+    int passes = mc_passes(o);
     printf("evaluated %zu %s events: %d pass%s (%s mode), %d threads, %.2f s "
            "(%.0f events/s)\n",
            n, o->split, passes, passes == 1 ? "" : "es", evaluate_mode_name(o->predict.mode),
@@ -305,7 +312,8 @@ int evaluate_run(const evaluate_options *o)
         goto done;
     }
     double seconds = wall_seconds() - t0;
-    if (eval_metrics_compute(pred, log_true, ev.momenta, n, o->uncertainty, &mt, &err)) {
+    if (eval_metrics_compute(pred, log_true, ev.momenta, n, o->uncertainty, mc_passes(o),
+                             &mt, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }

@@ -118,7 +118,7 @@ static void test_known_events(void)
     }
     eval_metrics m;
     ba_error err;
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     const eval_group *a = &m.all;
     CHECK(a->n_events == 4 && m.uncertainty == EVAL_TOTAL_CORRECTED && !m.has_regions);
     CHECK(eval_chosen(&m) == &a->total[EVAL_TOTAL_CORRECTED]);
@@ -160,22 +160,48 @@ static void test_known_events(void)
         CHECK_CLOSE(t->sigma_total_median, sqrt(scale), 1e-12, 0);
         CHECK(t->n_floored == 0);
     }
-    CHECK_CLOSE(eval_total_variance(&p[2], EVAL_TOTAL_BAYES), 4, 1e-15, 0);
-    CHECK_CLOSE(eval_total_variance(&p[2], EVAL_TOTAL_CORRECTED), 2, 1e-15, 0);
+    CHECK_CLOSE(eval_total_variance(&p[2], EVAL_TOTAL_BAYES, 30), 4, 1e-15, 0);
+    CHECK_CLOSE(eval_total_variance(&p[2], EVAL_TOTAL_CORRECTED, 30), 2, 1e-15, 0);
     /* sigma_aleatoric = sqrt(0.75 var): median sqrt(0.75) */
     CHECK_CLOSE(a->sigma_aleatoric_median, sqrt(0.75), 1e-12, 0);
     CHECK_CLOSE(a->sigma_epistemic_median, sqrt(0.25), 1e-12, 0);
-    CHECK(eval_metrics_compute(p, y, NULL, 0, EVAL_TOTAL_CORRECTED, &m, &err) != 0);
+    CHECK(eval_metrics_compute(p, y, NULL, 0, EVAL_TOTAL_CORRECTED, 30, &m, &err) != 0);
+    /* the number of passes must be >= 1 */
+    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, 0, &m, &err) != 0);
+    CHECK(strstr(err.msg, "Monte-Carlo passes") != NULL);
 
-    /* the floor: epistemic >= aleatoric leaves 1e-4 of the aleatoric variance */
+    /* the floor: V_n > <sig2> leaves exactly V_n / (n - 1), the Monte-Carlo error of the
+     * mean of n passes */
     ba_prediction f = {.mean = 1, .var_aleatoric = 0.04, .var_epistemic = 0.05};
-    CHECK_CLOSE(eval_total_variance(&f, EVAL_TOTAL_CORRECTED), 4e-6, 1e-15, 0);
+    CHECK(eval_total_variance(&f, EVAL_TOTAL_CORRECTED, 30) == 0.05 / 29);
+    CHECK(eval_total_variance(&f, EVAL_TOTAL_CORRECTED, 2) == 0.05);
+    CHECK(eval_total_variance(&f, EVAL_TOTAL_BAYES, 30) == 0.04 + 0.05);
+    /* also where <sig2> - V_n is positive but below V_n / (n - 1): 0.001 < 0.039 / 29 */
+    ba_prediction g = {.mean = 1, .var_aleatoric = 0.04, .var_epistemic = 0.039};
+    CHECK(eval_total_variance(&g, EVAL_TOTAL_CORRECTED, 30) == 0.039 / 29);
+    CHECK_CLOSE(eval_total_variance(&g, EVAL_TOTAL_CORRECTED, 1), 0.001, 1e-12, 0);
+    /* n = 1 (MAP mode) and n <= 0: only the guard 1e-4 <sig2> */
+    CHECK_CLOSE(eval_total_variance(&f, EVAL_TOTAL_CORRECTED, 1), 4e-6, 1e-15, 0);
+    CHECK_CLOSE(eval_total_variance(&f, EVAL_TOTAL_CORRECTED, 0), 4e-6, 1e-15, 0);
+    /* so many passes that V_n / (n - 1) = 5e-7 is below the guard 4e-6 */
+    CHECK_CLOSE(eval_total_variance(&f, EVAL_TOTAL_CORRECTED, 100000), 4e-6, 1e-15, 0);
     eval_pulls fp;
-    double fy = 1 + 2e-3; /* pull -1 */
-    CHECK(eval_pulls_compute(&f, &fy, 1, EVAL_TOTAL_CORRECTED, 1, &fp, &err) == 0);
+    double fy = 1 + sqrt(0.05 / 29); /* pull -1 with n = 30 */
+    CHECK(eval_pulls_compute(&f, &fy, 1, EVAL_TOTAL_CORRECTED, 30, 1, &fp, &err) == 0);
     CHECK(fp.n_floored == 1 && isfinite(fp.mean) && isfinite(fp.nll));
     CHECK_CLOSE(fp.mean, -1, 1e-9, 0);
-    CHECK(eval_pulls_compute(&f, &fy, 0, EVAL_TOTAL_CORRECTED, 1, &fp, &err) != 0);
+    CHECK_CLOSE(fp.sigma_total_median, sqrt(0.05 / 29), 1e-15, 0);
+    CHECK(eval_pulls_compute(&g, &fy, 1, EVAL_TOTAL_CORRECTED, 30, 1, &fp, &err) == 0);
+    CHECK(fp.n_floored == 1);
+    CHECK(eval_pulls_compute(&g, &fy, 1, EVAL_TOTAL_CORRECTED, 1, 1, &fp, &err) == 0);
+    CHECK(fp.n_floored == 0);
+    fy = 1 + 2e-3; /* pull -1 with n = 1: sqrt(4e-6) */
+    CHECK(eval_pulls_compute(&f, &fy, 1, EVAL_TOTAL_CORRECTED, 1, 1, &fp, &err) == 0);
+    CHECK(fp.n_floored == 1 && isfinite(fp.mean) && isfinite(fp.nll));
+    CHECK_CLOSE(fp.mean, -1, 1e-9, 0);
+    CHECK(eval_pulls_compute(&f, &fy, 0, EVAL_TOTAL_CORRECTED, 30, 1, &fp, &err) != 0);
+    CHECK(eval_pulls_compute(&f, &fy, 1, EVAL_TOTAL_CORRECTED, 0, 1, &fp, &err) != 0);
+    CHECK(eval_pulls_compute(&f, &fy, 1, EVAL_TOTAL_CORRECTED, -3, 1, &fp, &err) != 0);
 
     /* names */
     eval_total u = EVAL_TOTAL_BAYES;
@@ -186,7 +212,7 @@ static void test_known_events(void)
     CHECK(eval_total_parse("Bayes", &u) != 0 && eval_total_parse("", &u) != 0);
 
     /* the JSON has exactly the documented keys */
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     cJSON *j = eval_metrics_json(&m);
     const char *keys[] = {"uncertainty", "n_events", "rel_dev", "frac_abs_rel_dev_below",
                           "pull", "coverage", "nll", "nll_no_const", "sigma_aleatoric",
@@ -218,6 +244,9 @@ static void test_known_events(void)
     cJSON *ct = cJSON_GetObjectItemCaseSensitive(j, "corrected_total");
     CHECK(has_exactly(ct, total_keys, 8));
     CHECK(has_exactly(bt, total_keys, 7)); /* no n_floored */
+    const cJSON *def = cJSON_GetObjectItemCaseSensitive(ct, "definition");
+    CHECK(cJSON_IsString(def) && strstr(def->valuestring, "Var(mu)/(n-1)") &&
+          strstr(def->valuestring, "1e-4 <sigma^2>"));
     CHECK(json_number(bt, "pull", "robust_width") == b->robust_width);
     CHECK(json_number(bt, "coverage", "68") == b->coverage_68);
     CHECK(json_number(bt, "nll", NULL) == b->nll);
@@ -231,7 +260,7 @@ static void test_known_events(void)
     cJSON_Delete(j);
 
     /* --uncertainty bayes: the top level follows */
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_BAYES, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     j = eval_metrics_json(&m);
     unc = cJSON_GetObjectItemCaseSensitive(j, "uncertainty");
     CHECK(cJSON_IsString(unc) && !strcmp(unc->valuestring, "bayes"));
@@ -269,7 +298,7 @@ static void test_gaussian_toys(void)
      * 0.0016, a coverage 0.001, the robust width 0.003; tolerances are about 4 of them. */
     const double s = 0.05;
     gaussian_toy(N, s, s, 1, p, y);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     CHECK(eval_chosen(&m) == t);
     CHECK_CLOSE(t->mean, 0, 0, 0.01);
     CHECK_CLOSE(t->std, 1, 0.007, 0);
@@ -299,14 +328,14 @@ static void test_gaussian_toys(void)
 
     /* uncertainties half as large as the scatter: pull std 2, P(|z| < 1/2) = 0.383 */
     gaussian_toy(N, s, s / 2, 2, p, y);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     CHECK_CLOSE(t->std, 2, 0.007, 0);
     CHECK_CLOSE(t->robust_width, 2 * coverage_z(0.68), 0.012, 0);
     CHECK_CLOSE(t->coverage_68, 0.3829, 0, 0.004);
     CHECK(t->calib_observed[9] < m.calib_expected[9] - 0.1); /* below the diagonal */
     /* twice as large: pull std 0.5, P(|z| < 2) = 0.954 */
     gaussian_toy(N, s, 2 * s, 3, p, y);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     CHECK_CLOSE(t->std, 0.5, 0.007, 0);
     CHECK_CLOSE(t->robust_width, 0.5 * coverage_z(0.68), 0.012, 0);
     CHECK_CLOSE(t->coverage_68, 0.9545, 0, 0.003);
@@ -366,7 +395,7 @@ static void test_total_definitions(void)
         const int n = passes[t];
         double v = vs[t];
         bnn_toy(N, n, b, v, 1, 20 + t, p, y);
-        CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+        CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, n, &m, &err) == 0);
         /* corrected: calibrated */
         double w68 = coverage_z(0.68); /* the robust width of N(0, 1) */
         CHECK_CLOSE(corr->robust_width, w68, 0, 0.02);
@@ -397,7 +426,7 @@ static void test_total_definitions(void)
         for (size_t i = 0; i < 2 * N; i++) {
             double d = p[i].mean - y[i];
             mse += d * d;
-            s2 += eval_total_variance(&p[i], EVAL_TOTAL_CORRECTED);
+            s2 += eval_total_variance(&p[i], EVAL_TOTAL_CORRECTED, n);
             s2_literal += p[i].var_aleatoric - (1 - 1.0 / n) * p[i].var_epistemic;
         }
         CHECK_CLOSE(mse / (2 * N), b * b + v / n, 0.015, 0);
@@ -406,13 +435,36 @@ static void test_total_definitions(void)
         CHECK(s2_literal / mse > 1.03);
     }
 
+    /* A head that holds the weight spread alone (b = 0: no bias) with n = 30 passes:
+     * <sig2> - V_n has the mean v / n but a spread of about v sqrt(2 / n) = 8 v / n, and
+     * it is below V_n / (n - 1) for V_n > (1 - 1/n) v, i.e. chi^2_29 > 29: 46.5 % of the
+     * events. The floor keeps their variance at the Monte-Carlo error of the mean,
+     * instead of 1e-4 v with pulls of ~20: no pull is huge and the pull std stays below
+     * 1 (the unfloored events' <sig2> - V_n is too large as often as not). */
+    {
+        const int n = 30;
+        double v = b * b;
+        bnn_toy(N, n, 0, v, 1, 35, p, y);
+        CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, n, &m, &err) == 0);
+        double worst = 0;
+        for (size_t i = 0; i < N; i++)
+            worst = fmax(worst, fabs(p[i].mean - y[i]) /
+                                    sqrt(eval_total_variance(&p[i], EVAL_TOTAL_CORRECTED, n)));
+        fprintf(stderr, "toy b = 0, n = %d: %zu floored, pull std %.3f, robust width %.3f, "
+                "coverage %.3f / %.3f, largest |pull| %.2f\n", n, corr->n_floored, corr->std,
+                corr->robust_width, corr->coverage_68, corr->coverage_95, worst);
+        CHECK_CLOSE((double)corr->n_floored / N, 0.465, 0, 0.01);
+        CHECK(corr->std < 1.2 && worst < 8);
+        CHECK(isfinite(corr->nll));
+    }
+
     /* MAP mode (no epistemic variance): both definitions are the same numbers */
     bnn_toy(N, 1, b, 0.5 * b * b, 1, 40, p, y);
     size_t nonzero = 0;
     for (size_t i = 0; i < N; i++)
         nonzero += p[i].var_epistemic != 0;
     CHECK(nonzero == 0);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, 1, &m, &err) == 0);
     CHECK(memcmp(corr, bayes, sizeof *corr) == 0);
     CHECK(corr->n_floored == 0);
     free(p);
@@ -434,12 +486,12 @@ static void test_rescale(void)
         bnn_toy(N, 30, b, v, scales[t], 60 + t, pt, yt);
         /* the total of the toy is about sigma_scale times the error of the mean */
         double k;
-        CHECK(eval_rescale_fit(pv, yv, N, EVAL_TOTAL_CORRECTED, &k, &err) == 0);
+        CHECK(eval_rescale_fit(pv, yv, N, EVAL_TOTAL_CORRECTED, 30, &k, &err) == 0);
         double k_true = coverage_z(0.68) / scales[t];
         CHECK_MSG(fabs(k / k_true - 1) < 0.05, "k %g, want %g", k, k_true);
         eval_metrics m;
-        CHECK(eval_metrics_compute(pt, yt, NULL, N, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
-        CHECK(eval_pulls_compute(pt, yt, N, EVAL_TOTAL_CORRECTED, k, &m.rescaled, &err) == 0);
+        CHECK(eval_metrics_compute(pt, yt, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+        CHECK(eval_pulls_compute(pt, yt, N, EVAL_TOTAL_CORRECTED, 30, k, &m.rescaled, &err) == 0);
         m.has_rescaled = 1, m.rescale_k = k, m.rescale_n_fit = N, m.rescale_split = "val";
         CHECK_CLOSE(m.rescaled.robust_width, 1, 0, 0.02);
         CHECK_CLOSE(m.rescaled.coverage_68, 0.68, 0, 0.01);
@@ -460,7 +512,7 @@ static void test_rescale(void)
     for (size_t i = 0; i < 10; i++)
         pv[i] = (ba_prediction){.mean = 1, .var_aleatoric = 1, .var_epistemic = 0}, yv[i] = 1;
     double k = 0;
-    CHECK(eval_rescale_fit(pv, yv, 10, EVAL_TOTAL_CORRECTED, &k, &err) != 0);
+    CHECK(eval_rescale_fit(pv, yv, 10, EVAL_TOTAL_CORRECTED, 1, &k, &err) != 0);
     CHECK(strstr(err.msg, "robust pull width") != NULL);
     free(pv), free(pt), free(yv), free(yt);
 }
@@ -551,7 +603,7 @@ static void test_near_singular(void)
                                .var_epistemic = 0.25 * sigma * sigma};
     }
     eval_metrics m;
-    CHECK(eval_metrics_compute(p, y, mom, n, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, mom, n, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     CHECK(m.has_regions && m.near_singular.n_events == 3 && m.bulk.n_events == n - 3);
     CHECK(m.singular_threshold == sorted[2]);
     CHECK(m.near_singular.frac_below[1] == 0 && m.near_singular.frac_below[2] == 1);
@@ -591,7 +643,7 @@ static void test_near_singular(void)
     cJSON_Delete(j);
 
     /* one event: no near-singular events, their numbers NaN (null in JSON) */
-    CHECK(eval_metrics_compute(p, y, mom, 1, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, mom, 1, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     CHECK(m.near_singular.n_events == 0 && m.bulk.n_events == 1);
     CHECK(isnan(m.near_singular.total[0].robust_width) && isnan(m.singular_threshold));
     j = eval_metrics_json(&m);
@@ -621,14 +673,15 @@ static void test_plot_files(void)
     gaussian_toy(N, 0.1, 0.1, 4, p, y);
     eval_metrics m;
     ba_error err;
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     char history[256];
     snprintf(history, sizeof history, "%s/history.csv", dir);
     FILE *h = fopen(history, "w");
     fprintf(h, "epoch,train_loss,train_nll,train_kl,val_loss,seconds\n"
                "1,2.5,2.4,0.1,2.6,0.5\n2,1.5,1.4,0.1,1.7,0.5\n3,1.2,1.1,0.1,1.8,0.5\n");
     fclose(h);
-    plot_inputs in = {.n = N, .pred = p, .log_true = y, .metrics = &m, .history_csv = history};
+    plot_inputs in = {.n = N, .pred = p, .n_monte = 30, .log_true = y, .metrics = &m,
+                      .history_csv = history};
     plot_list list;
     CHECK_MSG(plots_write(dir, &in, &list, &err) == 0, "%s", err.msg);
     CHECK(list.n == 7 && list.skipped[0] == '\0');
@@ -660,6 +713,15 @@ static void test_plot_files(void)
         fclose(f);
     /* the closing row repeats the last bin */
     CHECK(rows == 61 && sum_true - last_true == N && sum_pred - last_pred == N);
+    /* the data files name the corrected definition with its floor */
+    snprintf(path, sizeof path, "%s/pull.dat", dir);
+    f = fopen(path, "r");
+    int has_formula = 0;
+    while (f && fgets(line, sizeof line, f))
+        has_formula += line[0] == '#' && strstr(line, "Var(mu)/(n-1)") != NULL;
+    if (f)
+        fclose(f);
+    CHECK(has_formula == 1);
     /* the loss data: the best epoch is 2 */
     snprintf(path, sizeof path, "%s/loss.gp", dir);
     f = fopen(path, "r");
@@ -722,6 +784,10 @@ static void test_plot_files(void)
     CHECK_MSG(list.n == 6 && strstr(list.skipped, "no-such.csv"), "%s", list.skipped);
     /* an unwritable folder is an error */
     CHECK(plots_write("/nonexistent/dir", &in, &list, &err) != 0);
+    /* so is a number of passes below 1 */
+    in.n_monte = 0;
+    CHECK(plots_write(dir, &in, &list, &err) != 0);
+    in.n_monte = 30;
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

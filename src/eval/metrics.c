@@ -36,13 +36,17 @@
  * <sig2> estimates the first term. V_n divides by n, so E[V_n] = (1 - 1/n) Var_w(mu):
  * V_n itself is the unbiased estimate of the term to subtract (multiplying it by
  * (1 - 1/n) once more would leave Var_w(mu) (1/n - 1/n^2) too much), hence
- *   s2 = max(<sig2> - V_n, floor),   floor = 1e-4 <sig2>.
- * The floor: where the head has not absorbed the whole spread, or V_n fluctuates up
- * (its relative spread is sqrt(2 / (n - 1)), 26 % for n = 30), the difference cancels to
- * zero or below and the pull and NLL would be infinite or undefined. The floor keeps
- * them finite, while sigma_total >= 0.01 sigma_aleatoric is small enough that such an
- * event shows up as a large pull instead of being hidden; n_floored counts them.
- * In MAP mode V_n = 0 and both definitions give <sig2>.
+ *   s2 = max(<sig2> - V_n, floor),   floor = max(V_n / (n - 1), 1e-4 <sig2>)  (n >= 2),
+ * and floor = 1e-4 <sig2> for n = 1 (then V_n = 0 and s2 = <sig2>).
+ * The floor: the Monte-Carlo error Var_w(mu) / n of the mean of n draws is the part of
+ * the error that no head can absorb and nothing can cancel, and V_n / (n - 1) estimates
+ * it without bias; where V_n fluctuates up (its relative spread is sqrt(2 / (n - 1)),
+ * 26 % for n = 30) or the head has not absorbed the whole spread, the difference cancels
+ * to this or below, and the floor keeps s2 at the error the mean of n draws has anyway
+ * instead of a tiny value that gives pulls of hundreds and dominates the pull std and
+ * the NLL. 1e-4 <sig2> only guards against s2 = 0 (identical passes) so that pull and
+ * NLL stay finite; n_floored counts the events that take the floor.
+ * In MAP mode (n = 1) V_n = 0 and both definitions give <sig2>.
  */
 
 const double metrics_frac_thresholds[METRICS_N_FRAC] = {0.001, 0.01, 0.1};
@@ -66,12 +70,18 @@ int eval_total_parse(const char *text, eval_total *u)
 }
 
 /* The variance and whether the floor was taken. */
-static double total_variance(const ba_prediction *p, eval_total u, int *floored)
+static double total_variance(const ba_prediction *p, eval_total u, int n_monte,
+                             int *floored)
 {
     *floored = 0;
     if (u == EVAL_TOTAL_BAYES)
         return p->var_aleatoric + p->var_epistemic;
     double lowest = EVAL_CORRECTED_FLOOR * p->var_aleatoric;
+    if (n_monte >= 2) {
+        double mc = p->var_epistemic / (double)(n_monte - 1); /* estimates Var_w(mu)/n */
+        if (mc > lowest)
+            lowest = mc;
+    }
     double s2 = p->var_aleatoric - p->var_epistemic;
     if (!(s2 >= lowest)) {
         *floored = 1;
@@ -80,10 +90,10 @@ static double total_variance(const ba_prediction *p, eval_total u, int *floored)
     return s2;
 }
 
-double eval_total_variance(const ba_prediction *p, eval_total u)
+double eval_total_variance(const ba_prediction *p, eval_total u, int n_monte)
 {
     int floored;
-    return total_variance(p, u, &floored);
+    return total_variance(p, u, n_monte, &floored);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -142,14 +152,14 @@ static double calib_expected(int k)
 }
 
 void eval_residuals(const ba_prediction *pred, const double *log_true, size_t n,
-                    eval_total u, double *rel, double *pull)
+                    eval_total u, int n_monte, double *rel, double *pull)
 {
     for (size_t i = 0; i < n; i++) {
         double d = pred[i].mean - log_true[i];
         if (rel)
             rel[i] = expm1(d); /* exp(mu)/A_true - 1 without cancellation */
         if (pull)
-            pull[i] = d / sqrt(eval_total_variance(&pred[i], u));
+            pull[i] = d / sqrt(eval_total_variance(&pred[i], u, n_monte));
     }
 }
 
@@ -254,14 +264,14 @@ static void pulls_nan(eval_pulls *p)
 
 /* The pull statistics of n >= 1 events with the work arrays pull and work (n each). */
 static void pulls_fill(const ba_prediction *pred, const double *log_true, size_t n,
-                       eval_total u, double scale, double *pull, double *work,
+                       eval_total u, int n_monte, double scale, double *pull, double *work,
                        eval_pulls *out)
 {
     double nll = 0;
     out->n_floored = 0;
     for (size_t i = 0; i < n; i++) {
         int floored;
-        double s2 = total_variance(&pred[i], u, &floored) * scale * scale;
+        double s2 = total_variance(&pred[i], u, n_monte, &floored) * scale * scale;
         double d = pred[i].mean - log_true[i];
         out->n_floored += (size_t)floored;
         pull[i] = d / sqrt(s2);
@@ -285,27 +295,38 @@ static void pulls_fill(const ba_prediction *pred, const double *log_true, size_t
         out->calib_observed[k] = fraction_below(work, n, coverage_z(calib_expected(k)));
 }
 
+/* n_monte must be at least 1. */
+static int check_n_monte(int n_monte, ba_error *err)
+{
+    if (n_monte < 1)
+        return ba_fail(err, "the number of Monte-Carlo passes is %d, not >= 1", n_monte);
+    return 0;
+}
+
 int eval_pulls_compute(const ba_prediction *pred, const double *log_true, size_t n,
-                       eval_total u, double scale, eval_pulls *out, ba_error *err)
+                       eval_total u, int n_monte, double scale, eval_pulls *out,
+                       ba_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n == 0)
         return ba_fail(err, "no events to evaluate");
+    if (check_n_monte(n_monte, err))
+        return -1;
     double *pull = malloc(n * sizeof *pull), *work = malloc(n * sizeof *work);
     if (!pull || !work) {
         free(pull), free(work);
         return ba_fail(err, "out of memory for %zu events", n);
     }
-    pulls_fill(pred, log_true, n, u, scale, pull, work, out);
+    pulls_fill(pred, log_true, n, u, n_monte, scale, pull, work, out);
     free(pull), free(work);
     return 0;
 }
 
 int eval_rescale_fit(const ba_prediction *pred, const double *log_true, size_t n,
-                     eval_total u, double *k, ba_error *err)
+                     eval_total u, int n_monte, double *k, ba_error *err)
 {
     eval_pulls p;
-    if (eval_pulls_compute(pred, log_true, n, u, 1.0, &p, err))
+    if (eval_pulls_compute(pred, log_true, n, u, n_monte, 1.0, &p, err))
         return -1;
     if (!(p.robust_width > 0) || !isfinite(p.robust_width))
         return ba_fail(err, "cannot fit the rescaling: the robust pull width is %g",
@@ -316,7 +337,7 @@ int eval_rescale_fit(const ba_prediction *pred, const double *log_true, size_t n
 
 /* Every metric of one set of n events (NaN for n = 0). */
 static int group_compute(const ba_prediction *pred, const double *log_true, size_t n,
-                         eval_group *out, ba_error *err)
+                         int n_monte, eval_group *out, ba_error *err)
 {
     memset(out, 0, sizeof *out);
     out->n_events = n;
@@ -337,7 +358,7 @@ static int group_compute(const ba_prediction *pred, const double *log_true, size
         free(rel), free(pull), free(work);
         return ba_fail(err, "out of memory for %zu events", n);
     }
-    eval_residuals(pred, log_true, n, EVAL_TOTAL_BAYES, rel, NULL);
+    eval_residuals(pred, log_true, n, EVAL_TOTAL_BAYES, n_monte, rel, NULL);
 
     /* relative deviation */
     mean_std(rel, n, &out->rel_mean, &out->rel_std);
@@ -353,7 +374,8 @@ static int group_compute(const ba_prediction *pred, const double *log_true, size
 
     /* pulls, coverage, NLL and calibration under both definitions */
     for (int u = 0; u < EVAL_N_TOTALS; u++)
-        pulls_fill(pred, log_true, n, (eval_total)u, 1.0, pull, work, &out->total[u]);
+        pulls_fill(pred, log_true, n, (eval_total)u, n_monte, 1.0, pull, work,
+                   &out->total[u]);
 
     /* median uncertainties */
     for (size_t i = 0; i < n; i++)
@@ -370,7 +392,8 @@ static int group_compute(const ba_prediction *pred, const double *log_true, size
 
 /* near_singular and bulk from the selection. */
 static int regions_compute(const ba_prediction *pred, const double *log_true,
-                           const double *momenta, size_t n, eval_metrics *out, ba_error *err)
+                           const double *momenta, size_t n, int n_monte, eval_metrics *out,
+                           ba_error *err)
 {
     unsigned char *near = malloc(n);
     ba_prediction *p = malloc(n * sizeof *p);
@@ -393,8 +416,8 @@ static int regions_compute(const ba_prediction *pred, const double *log_true,
                 y[at++] = log_true[i];
             }
     size_t c = (size_t)count;
-    if (group_compute(p, y, c, &out->near_singular, err) ||
-        group_compute(p + c, y + c, n - c, &out->bulk, err))
+    if (group_compute(p, y, c, n_monte, &out->near_singular, err) ||
+        group_compute(p + c, y + c, n - c, n_monte, &out->bulk, err))
         goto done;
     out->has_regions = 1;
     rc = 0;
@@ -404,8 +427,8 @@ done:
 }
 
 int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
-                         const double *momenta, size_t n, eval_total u, eval_metrics *out,
-                         ba_error *err)
+                         const double *momenta, size_t n, eval_total u, int n_monte,
+                         eval_metrics *out, ba_error *err)
 {
     memset(out, 0, sizeof *out);
     out->uncertainty = u;
@@ -415,9 +438,11 @@ int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
         out->calib_expected[k] = calib_expected(k);
     if (n == 0)
         return ba_fail(err, "no events to evaluate");
-    if (group_compute(pred, log_true, n, &out->all, err))
+    if (check_n_monte(n_monte, err))
         return -1;
-    if (momenta && regions_compute(pred, log_true, momenta, n, out, err))
+    if (group_compute(pred, log_true, n, n_monte, &out->all, err))
+        return -1;
+    if (momenta && regions_compute(pred, log_true, momenta, n, n_monte, out, err))
         return -1;
     return 0;
 }
@@ -454,7 +479,8 @@ static void add_total(cJSON *obj, eval_total u, const eval_pulls *p, const doubl
     cJSON_AddStringToObject(t, "definition",
                             u == EVAL_TOTAL_BAYES
                                 ? "sigma_total^2 = <sigma^2> + Var(mu)"
-                                : "sigma_total^2 = max(<sigma^2> - Var(mu), 1e-4 <sigma^2>)");
+                                : "sigma_total^2 = max(<sigma^2> - Var(mu), Var(mu)/(n-1), "
+                                  "1e-4 <sigma^2>), n = n_monte (no middle term for n = 1)");
     add_pull_coverage(t, p);
     cJSON_AddNumberToObject(t, "nll", p->nll);
     cJSON_AddNumberToObject(t, "nll_no_const", p->nll_no_const);

@@ -13,9 +13,10 @@
  *
  * Two definitions of s2 (see metrics.c for the reasoning), both always computed:
  *   bayes      s2 = <sigma^2> + Var(mu)  = var_aleatoric + var_epistemic (the tutorial);
- *   corrected  s2 = max(<sigma^2> - Var(mu), 1e-4 <sigma^2>): the error variance of the
- *              Monte-Carlo mean when the aleatoric head has absorbed the weight spread
- *              (the default).
+ *   corrected  s2 = max(<sigma^2> - Var(mu), Var(mu) / (n - 1), 1e-4 <sigma^2>): the
+ *              error variance of the Monte-Carlo mean of n passes when the aleatoric head
+ *              has absorbed the weight spread (the default); for n = 1 the middle term
+ *              is left out.
  */
 #ifndef BA_METRICS_H
 #define BA_METRICS_H
@@ -40,7 +41,8 @@ extern const double metrics_frac_thresholds[METRICS_N_FRAC];
 typedef enum { EVAL_TOTAL_CORRECTED = 0, EVAL_TOTAL_BAYES = 1 } eval_total;
 #define EVAL_N_TOTALS 2
 
-/* The floor of the corrected variance, relative to <sigma^2>. */
+/* The absolute lower guard of the corrected variance, relative to <sigma^2>; the floor
+ * is the larger of this and Var(mu) / (n - 1) (see metrics.c). */
 #define EVAL_CORRECTED_FLOOR 1e-4
 
 /* "corrected" or "bayes". */
@@ -56,7 +58,8 @@ typedef struct eval_pulls {
     double coverage_95;           /* fraction with |p| < 1.96 */
     double nll, nll_no_const;     /* means of the NLL terms */
     double sigma_total_median;
-    size_t n_floored;             /* events where the corrected variance is the floor */
+    size_t n_floored;             /* events where the corrected variance is the floor,
+                                   * max(Var(mu) / (n - 1), 1e-4 <sigma^2>) */
     double calib_observed[METRICS_N_CALIB];
 } eval_pulls;
 
@@ -102,12 +105,13 @@ double robust_width_sorted(const double *sorted, size_t n);
  * that holds probability c. Bisection on erf, exact to double precision. */
 double coverage_z(double c);
 
-/* The total variance of one prediction under definition u. */
-double eval_total_variance(const ba_prediction *p, eval_total u);
+/* The total variance of one prediction under definition u, made of n_monte Monte-Carlo
+ * passes (1 in MAP mode; the corrected floor needs it; n_monte < 1 counts as 1). */
+double eval_total_variance(const ba_prediction *p, eval_total u, int n_monte);
 
 /* r and p of every event, p with the total of definition u (either output may be NULL). */
 void eval_residuals(const ba_prediction *pred, const double *log_true, size_t n,
-                    eval_total u, double *rel, double *pull);
+                    eval_total u, int n_monte, double *rel, double *pull);
 
 /* How close an event (5 x 4 momenta) is to a singularity: the smallest s_ij / s_12 over
  * the nine pairs other than the incoming one, s_ij = 2 p_i.p_j (massless_invariant). */
@@ -124,22 +128,26 @@ size_t eval_near_singular_count(size_t n, double fraction);
 long eval_select_near_singular(const double *momenta, size_t n, double fraction,
                                unsigned char *near, double *threshold, ba_error *err);
 
+/* In the functions below n_monte >= 1 is the number of Monte-Carlo passes behind every
+ * prediction (1 in MAP mode); anything less is an error. */
+
 /* The pull statistics of n >= 1 events under definition u with every total variance
  * multiplied by scale^2 (1: as predicted). */
 int eval_pulls_compute(const ba_prediction *pred, const double *log_true, size_t n,
-                       eval_total u, double scale, eval_pulls *out, ba_error *err);
+                       eval_total u, int n_monte, double scale, eval_pulls *out,
+                       ba_error *err);
 
 /* The factor k of the post-hoc rescaling: the robust width of the pulls of n >= 1
  * events under definition u, so that the pulls of p / k have robust width 1. */
 int eval_rescale_fit(const ba_prediction *pred, const double *log_true, size_t n,
-                     eval_total u, double *k, ba_error *err);
+                     eval_total u, int n_monte, double *k, ba_error *err);
 
 /* All metrics of n >= 1 events except seconds and the rescaling, with u as the chosen
  * definition. momenta (n x 5 x 4, may be NULL: no near_singular and bulk) are the events'
  * momenta for the selection of the near-singular events. */
 int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
-                         const double *momenta, size_t n, eval_total u, eval_metrics *out,
-                         ba_error *err);
+                         const double *momenta, size_t n, eval_total u, int n_monte,
+                         eval_metrics *out, ba_error *err);
 
 /* The metrics as metrics.json's object (the caller owns it): uncertainty, n_events,
  * rel_dev, frac_abs_rel_dev_below, pull, coverage, nll, nll_no_const, sigma_aleatoric,

@@ -146,7 +146,8 @@ static int compare_doubles(const void *a, const void *b)
 static const char *total_formula(eval_total u)
 {
     return u == EVAL_TOTAL_BAYES ? "<sigma^2> + Var(mu)"
-                                 : "max(<sigma^2> - Var(mu), 1e-4 <sigma^2>)";
+                                 : "max(<sigma^2> - Var(mu), Var(mu)/(n-1), 1e-4 <sigma^2>), "
+                                   "n = n_monte (n = 1: no middle term)";
 }
 
 static const char *total_title(eval_total u)
@@ -418,7 +419,7 @@ static int plot_uncertainties(const char *dir, const plot_inputs *in, plot_list 
     int any[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         double al = in->pred[i].var_aleatoric, ep = in->pred[i].var_epistemic;
-        double v[3] = {al, ep, eval_total_variance(&in->pred[i], u)};
+        double v[3] = {al, ep, eval_total_variance(&in->pred[i], u, in->n_monte)};
         for (int k = 0; k < 3; k++) {
             s[k][i] = v[k] > 0 ? 0.5 * log10(v[k]) : -INFINITY;
             if (v[k] > 0) {
@@ -669,12 +670,15 @@ int plots_write(const char *dir, const plot_inputs *in, plot_list *list, ba_erro
     memset(list, 0, sizeof *list);
     if (in->n == 0)
         return ba_fail(err, "no events to plot");
+    if (in->n_monte < 1)
+        return ba_fail(err, "the number of Monte-Carlo passes is %d, not >= 1", in->n_monte);
     double *rel = malloc(in->n * sizeof *rel), *pull = malloc(in->n * sizeof *pull);
     if (!rel || !pull) {
         free(rel), free(pull);
         return ba_fail(err, "out of memory for the plots");
     }
-    eval_residuals(in->pred, in->log_true, in->n, in->metrics->uncertainty, rel, pull);
+    eval_residuals(in->pred, in->log_true, in->n, in->metrics->uncertainty, in->n_monte, rel,
+                   pull);
     int rc = plot_loss(dir, in, list, err);
     if (rc == 0)
         rc = plot_amplitudes(dir, in, list, err);

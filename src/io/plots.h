@@ -26,6 +26,7 @@
 typedef struct plot_inputs {
     size_t n;
     const ba_prediction *pred;
+    int n_monte;                   /* Monte-Carlo passes behind pred, >= 1 (1 in MAP mode) */
     const double *log_true;        /* log A_true */
     const eval_metrics *metrics;
     const char *history_csv;       /* training history; NULL or missing: no loss plot */
