@@ -1,8 +1,10 @@
 /* The network's parameters: one allocation for the whole model (as in llm.c), laid out
  * layer by layer as [mu_w (n_out x n_in) | logsig2_w (n_out x n_in) | bias (n_out)].
- * Layer l maps dims[l] -> dims[l+1]; hidden layers are followed by ReLU, the last layer
+ * Layer l maps dims[l] -> dims[l+1]; hidden layers are followed by the activation
+ * (ReLU in the tutorial; nn/activation.h), the last layer
  * has 2 outputs: the predicted mean and log-variance of log(amplitude).
- * PyTorch names the layers model.0, model.2, ... (the ReLUs take the odd indices). */
+ * PyTorch names the layers model.0, model.2, ... (the activations take the odd
+ * indices). */
 #ifndef BA_MODEL_H
 #define BA_MODEL_H
 

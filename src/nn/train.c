@@ -1,11 +1,14 @@
-/* Training: minibatch Adam on the tutorial's loss, Gaussian NLL (batch mean) + KL / N.
+/* Training: minibatch Adam on the tutorial's loss, Gaussian NLL (batch mean) + KL / N,
+ * with an optional learning-rate schedule, gradient clipping and log-variance clamp, and
+ * a guard that rolls a diverging epoch back.
  *
  * Parallelism and reproducibility. A batch is cut into blocks of a fixed number of rows
  * that depends on the batch size only. Threads take blocks; each block has its own
- * gradient buffer; the buffers are then summed in block order, one slice of the parameter
- * vector per thread, and the slice's Adam update follows at once. All random numbers
- * come from Philox streams named by (epoch, batch, layer). So the same seed gives the
- * same model bit for bit with any number of threads.
+ * gradient buffer; the buffers are then summed in block order, task by task (fixed
+ * ranges of the weights), and each task's Adam update and next noise follow at once.
+ * Validation batches run whole on separate threads. All random numbers come from Philox
+ * streams named by (epoch, batch, layer). So the same seed gives the same model bit for
+ * bit with any number of threads.
  */
 #include <math.h>
 #include <omp.h>
@@ -13,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/clock.h"
 #include "bayesamp.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/rng.h"
 #include "nn/adam.h"
@@ -36,8 +39,7 @@ static int block_rows_for(int batch_size)
  * the Adam update) is cut into tasks: equal ranges of about this many weights of the
  * network's weights counted through all layers. The cut depends on the architecture
  * only, so the thread count cannot change the numbers, and a static schedule gives each
- * thread the same weights for the noise and for the update, so they stay in its cache
- * (a dynamic schedule made two threads slower than one). */
+ * thread the same weights for the noise and for the update, so they stay in its cache. */
 #define WEIGHTS_PER_TASK 1024
 
 /* Weights [begin, end) in the order of all layers' weights. */
