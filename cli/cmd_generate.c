@@ -1,6 +1,7 @@
 /* bayesamp generate: a data set in the Heidelberg layout, from the LHC phase-space
  * generator and the exact one-loop |M|^2 (physics/generate.h does the work). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -265,33 +266,29 @@ static int write_generate_json(const char *path, const generate_options *o,
     return rc;
 }
 
-/* Generate one split and write its two files. */
+/* The events of one split, in memory until all three are generated. */
+typedef struct split_events {
+    double (*p)[5][4];
+    double *amp;
+} split_events;
+
+/* Generate one split into ev (allocated here; freed by the caller in any case). */
 static int generate_split(const generate_options *o, gen_split split, generate_progress *prog,
-                          split_result *res, gen_stats *stats)
+                          split_result *res, gen_stats *stats, split_events *ev)
 {
     const char *name = gen_split_name(split);
     size_t n = o->n[split];
-    char dat_path[4096], amp_path[4096], file[32];
-    snprintf(file, sizeof file, "%s_dat.npy", name);
-    if (cli_path(dat_path, sizeof dat_path, o->out, file))
-        return -1;
-    snprintf(file, sizeof file, "%s_amp.npy", name);
-    if (cli_path(amp_path, sizeof amp_path, o->out, file))
-        return -1;
-
-    double (*p)[5][4] = malloc((n ? n : 1) * sizeof *p);
-    double *amp = malloc((n ? n : 1) * sizeof *amp);
-    if (!p || !amp) {
+    ev->p = malloc((n ? n : 1) * sizeof *ev->p);
+    ev->amp = malloc((n ? n : 1) * sizeof *ev->amp);
+    if (!ev->p || !ev->amp) {
         cli_error("generate: out of memory for %zu events", n);
-        free(p);
-        free(amp);
         return -1;
     }
     prog->split = name;
     ba_error err;
     gen_stats st;
-    int rc = gen_events(&o->ps, o->seed, gen_split_first_index(split), n, o->threads, p, amp,
-                        &st, show_progress, prog, &err);
+    int rc = gen_events(&o->ps, o->seed, gen_split_first_index(split), n, o->threads, ev->p,
+                        ev->amp, &st, show_progress, prog, &err);
     stats->tries += st.tries;
     stats->ps_seconds += st.ps_seconds;
     stats->amp_seconds += st.amp_seconds;
@@ -300,20 +297,44 @@ static int generate_split(const generate_options *o, gen_split split, generate_p
         if (prog->on_terminal)
             fputs("\r\033[K", stderr);
         cli_error("generate: %s split: %s", name, err.msg);
-    } else {
-        const size_t dat_shape[3] = {n, 5, 4}, amp_shape[1] = {n};
-        rc = npy_write_f64(dat_path, &p[0][0][0], 3, dat_shape, &err);
-        if (!rc)
-            rc = npy_write_f64(amp_path, amp, 1, amp_shape, &err);
-        if (rc) {
-            if (prog->on_terminal)
-                fputs("\r\033[K", stderr);
-            cli_error("%s", err.msg);
-        }
     }
     prog->done_before += n;
-    free(p);
-    free(amp);
+    return rc;
+}
+
+/* Write the six data files. generate.json is removed first and written last by the
+ * caller, so a folder holds it only when all its files come from one complete run; if a
+ * write fails, the files this run wrote are removed again. */
+static int write_splits(const generate_options *o, const split_events ev[3], const char *json)
+{
+    char paths[6][4096];
+    int written = 0, rc = 0;
+    ba_error err = {.msg = ""};
+    if (unlink(json) != 0 && errno != ENOENT) {
+        cli_error("%s: cannot remove: %s", json, strerror(errno));
+        return -1;
+    }
+    for (int s = 0; s < 3 && rc == 0; s++) {
+        const char *name = gen_split_name((gen_split)s);
+        size_t n = o->n[s];
+        const size_t dat_shape[3] = {n, 5, 4}, amp_shape[1] = {n};
+        char file[32];
+        snprintf(file, sizeof file, "%s_dat.npy", name);
+        if (cli_path(paths[written], sizeof paths[written], o->out, file))
+            rc = -1;
+        else if ((rc = npy_write_f64(paths[written], &ev[s].p[0][0][0], 3, dat_shape, &err)) == 0)
+            written++;
+        snprintf(file, sizeof file, "%s_amp.npy", name);
+        if (rc == 0 && cli_path(paths[written], sizeof paths[written], o->out, file))
+            rc = -1;
+        else if (rc == 0 && (rc = npy_write_f64(paths[written], ev[s].amp, 1, amp_shape, &err)) == 0)
+            written++;
+        if (rc && err.msg[0])
+            cli_error("%s", err.msg);
+    }
+    if (rc)
+        while (written > 0)
+            unlink(paths[--written]);
     return rc;
 }
 
@@ -342,13 +363,22 @@ int cmd_generate(int argc, char **argv)
                               .total = o.n[GEN_TRAIN] + o.n[GEN_VAL] + o.n[GEN_TEST]};
     split_result res[3] = {{0}};
     gen_stats stats = {0};
+    split_events ev[3] = {{0}};
     double t0 = wall_seconds();
-    for (int s = 0; s < 3; s++)
-        if (generate_split(&o, (gen_split)s, &prog, &res[s], &stats))
-            return 1;
+    int rc = 0;
+    for (int s = 0; s < 3 && rc == 0; s++)
+        rc = generate_split(&o, (gen_split)s, &prog, &res[s], &stats, &ev[s]);
     double seconds = wall_seconds() - t0;
-    if (prog.on_terminal)
+    if (prog.on_terminal && rc == 0)
         fputs("\r\033[K", stderr);
+    if (rc == 0)
+        rc = write_splits(&o, ev, json_path);
+    for (int s = 0; s < 3; s++) {
+        free(ev[s].p);
+        free(ev[s].amp);
+    }
+    if (rc)
+        return 1;
 
     if (write_generate_json(json_path, &o, res, &stats, seconds, &err)) {
         cli_error("%s", err.msg);

@@ -202,4 +202,19 @@ else
     fail "amplitude --help" "exit $rc"
 fi
 
+# A write that fails after others succeeded leaves no partial data set: the last file
+# cannot replace a folder of the same name, so the run fails, removes the files it wrote
+# and has removed the previous run's generate.json (the mark of a complete folder).
+P=$T/partial
+run generate --out "$P" --n-train 20 --n-val 10 --n-test 10
+mkdir -p "$P/tst_amp.npy.d" && rm -f "$P/tst_amp.npy" && mv "$P/tst_amp.npy.d" "$P/tst_amp.npy"
+run generate --out "$P" --n-train 20 --n-val 10 --n-test 10 --seed 2
+left=$(cd "$P" && ls | tr '\n' ' ')
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && [ ! -e "$P/generate.json" ] &&
+   [ ! -e "$P/trn_dat.npy" ] && [ ! -e "$P/tst_dat.npy" ] && [ -z "$(find "$P" -name '*.tmp*')" ]; then
+    pass "a failed write leaves no partial data set (left: $left)"
+else
+    fail "partial data set" "exit $rc, left: $left, stderr: $(head -c 300 "$T/stderr")"
+fi
+
 summary
