@@ -16,6 +16,13 @@ int cmd_generate(int argc, char **argv);
 int cmd_amplitude(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
+/* After getopt_long (with ":" as its option string) returned c for flag, a code no
+ * command handles: report a missing value (c == ':') or an unknown option. */
+void cli_bad_option(const char *command, int c, const char *flag);
+
+/* After the options: non-zero, with a message, if positional arguments are left. */
+int cli_no_arguments_left(const char *command, int argc, char **argv);
+
 /* Print "bayesamp: <message>" on one line to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

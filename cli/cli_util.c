@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,23 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void cli_bad_option(const char *command, int c, const char *flag)
+{
+    if (c == ':')
+        cli_error("%s: %s needs a value", command, flag);
+    else
+        cli_error("%s: unknown option '%s' (see 'bayesamp %s --help')", command, flag, command);
+}
+
+int cli_no_arguments_left(const char *command, int argc, char **argv)
+{
+    if (optind < argc) {
+        cli_error("%s: unexpected argument '%s'", command, argv[optind]);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_parse_int(const char *flag, const char *text, long min, long max, long *out)

@@ -69,16 +69,11 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
             o->threads = (int)v;
             break;
         case O_HELP: amplitude_usage(stdout); return 1;
-        case ':': cli_error("amplitude: %s needs a value", flag); return -1;
-        default:
-            cli_error("amplitude: unknown option '%s' (see 'bayesamp amplitude --help')", flag);
-            return -1;
+        default: cli_bad_option("amplitude", c, flag); return -1;
         }
     }
-    if (optind < argc) {
-        cli_error("amplitude: unexpected argument '%s'", argv[optind]);
+    if (cli_no_arguments_left("amplitude", argc, argv))
         return -1;
-    }
     if (!o->momenta || !o->out) {
         cli_error("amplitude: %s is required (see 'bayesamp amplitude --help')",
                   !o->momenta ? "--momenta FILE.npy" : "--out AMP.npy");

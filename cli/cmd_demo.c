@@ -155,15 +155,11 @@ int cmd_demo(int argc, char **argv)
             n_presets = 1;
             break;
         case O_HELP: demo_usage(stdout); return 0;
-        case ':': cli_error("demo: %s needs a value", flag); return EXIT_USAGE;
-        default: cli_error("demo: unknown option '%s' (see 'bayesamp demo --help')", flag);
-            return EXIT_USAGE;
+        default: cli_bad_option("demo", c, flag); return EXIT_USAGE;
         }
     }
-    if (optind < argc) {
-        cli_error("demo: unexpected argument '%s'", argv[optind]);
+    if (cli_no_arguments_left("demo", argc, argv))
         return EXIT_USAGE;
-    }
     char data[4096], marker[4096], runs[2][4096];
     if (cli_make_dir(out) || cli_path(data, sizeof data, out, "data") ||
         cli_path(marker, sizeof marker, data, "generate.json"))

@@ -87,14 +87,11 @@ static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
             if (parse_mc_option(c, optarg, &o->predict)) return -1;
             break;
         case O_HELP: evaluate_usage(stdout); return 1;
-        case ':': cli_error("evaluate: %s needs a value", flag); return -1;
-        default: cli_error("evaluate: unknown option '%s' (see 'bayesamp evaluate --help')", flag); return -1;
+        default: cli_bad_option("evaluate", c, flag); return -1;
         }
     }
-    if (optind < argc) {
-        cli_error("evaluate: unexpected argument '%s'", argv[optind]);
+    if (cli_no_arguments_left("evaluate", argc, argv))
         return -1;
-    }
     if (!o->model_path || !o->data_dir || !o->out_dir) {
         cli_error("evaluate: %s is required (see 'bayesamp evaluate --help')",
                   !o->model_path ? "--model MODEL" : !o->data_dir ? "--data DIR" : "--out EVAL");

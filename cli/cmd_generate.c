@@ -140,16 +140,11 @@ static int parse_generate_options(int argc, char **argv, generate_options *o)
             o->threads = (int)v;
             break;
         case O_HELP: generate_usage(stdout); return 1;
-        case ':': cli_error("generate: %s needs a value", flag); return -1;
-        default:
-            cli_error("generate: unknown option '%s' (see 'bayesamp generate --help')", flag);
-            return -1;
+        default: cli_bad_option("generate", c, flag); return -1;
         }
     }
-    if (optind < argc) {
-        cli_error("generate: unexpected argument '%s'", argv[optind]);
+    if (cli_no_arguments_left("generate", argc, argv))
         return -1;
-    }
     if (!o->out) {
         cli_error("generate: --out DIR is required (see 'bayesamp generate --help')");
         return -1;

@@ -63,14 +63,11 @@ static int parse_predict_options(int argc, char **argv, predict_options *o)
             if (parse_mc_option(c, optarg, &o->cfg)) return -1;
             break;
         case O_HELP: predict_usage(stdout); return 1;
-        case ':': cli_error("predict: %s needs a value", flag); return -1;
-        default: cli_error("predict: unknown option '%s' (see 'bayesamp predict --help')", flag); return -1;
+        default: cli_bad_option("predict", c, flag); return -1;
         }
     }
-    if (optind < argc) {
-        cli_error("predict: unexpected argument '%s'", argv[optind]);
+    if (cli_no_arguments_left("predict", argc, argv))
         return -1;
-    }
     if (!o->model || !o->momenta || !o->out) {
         cli_error("predict: %s is required (see 'bayesamp predict --help')",
                   !o->model ? "--model MODEL" : !o->momenta ? "--momenta FILE.npy" : "--out PRED.npy");

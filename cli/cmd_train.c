@@ -257,14 +257,11 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             o->cfg.max_rollbacks = (int)v;
             break;
         case O_HELP: train_usage(stdout); return 1;
-        case ':': cli_error("train: %s needs a value", flag); return -1;
-        default: cli_error("train: unknown option '%s' (see 'bayesamp train --help')", flag); return -1;
+        default: cli_bad_option("train", c, flag); return -1;
         }
     }
-    if (optind < argc) {
-        cli_error("train: unexpected argument '%s'", argv[optind]);
+    if (cli_no_arguments_left("train", argc, argv))
         return -1;
-    }
     if (!o->data || !o->out) {
         cli_error("train: %s is required (see 'bayesamp train --help')",
                   !o->data ? "--data DIR" : "--out RUN");
