@@ -10,8 +10,9 @@ package is installed, safetensors.torch.load_file reads the same file.
 
     import bayesamp_model as bm
     tensors, meta = bm.load("RUN/model.safetensors")        # numpy arrays, metadata
-    x = bm.preprocess(momenta, meta)                        # (N,5,4) -> (N,20)
+    x = bm.preprocess(momenta, meta)                        # the model's inputs
     mu, logsig2 = bm.forward_map(tensors, meta, x)          # mean weights, numpy
+    log_a, sigma = bm.predict_map("RUN/model.safetensors", momenta)  # in log A
     net = bm.to_torch("RUN/model.safetensors")              # torch.nn.Module
 
 Run as a script, it prints the architecture and the tensors of a model file.
@@ -52,28 +53,94 @@ def layer_count(tensors):
     return len([k for k in tensors if k.endswith(".mu_w")])
 
 
+def _numbers(meta, key, n):
+    if key not in meta:
+        return np.zeros(n) if key.endswith("mean") else np.ones(n)
+    return np.array([float(v) for v in meta[key].split(",")])
+
+
+def invariants(momenta):
+    """The ten s_ij = 2 p_i.p_j of each event (N,5,4), pairs (1,2) (1,3) ... (4,5), with
+    the photons in bayesamp's canonical order (the one with the smaller s with the
+    first incoming gluon first), computed as E_i E_j |n_i - n_j|^2 as the C code does."""
+    p = np.asarray(momenta, dtype=np.float64)
+    n = p[..., 1:] / np.linalg.norm(p[..., 1:], axis=-1, keepdims=True)
+
+    def s(i, j):
+        return p[:, i, 0] * p[:, j, 0] * np.sum((n[:, i] - n[:, j]) ** 2, axis=-1)
+
+    swap = s(0, 3) < s(0, 2)
+    order = np.tile(np.arange(5), (len(p), 1))
+    order[swap, 2], order[swap, 3] = 3, 2
+    p = np.take_along_axis(p, order[:, :, None], axis=1)
+    n = np.take_along_axis(n, order[:, :, None], axis=1)
+    return np.stack([s(i, j) for i in range(5) for j in range(i + 1, 5)], axis=1)
+
+
 def preprocess(momenta, meta):
-    """The tutorial's inputs: momenta (N,5,4) flattened and divided by the training
-    set's mean gluon pT, which the model file carries."""
+    """The network's inputs for momenta (N,5,4) with the model's preprocessing: the
+    tutorial's momenta / mean gluon pT, or log s12 and log(s_ij / s12); then the
+    standardisation constants if the model has them."""
     momenta = np.asarray(momenta, dtype=np.float64)
-    return momenta.reshape(len(momenta), -1) / float(meta["gluon_pt_mean"])
+    if meta.get("features", "momenta/gluon_pt_mean") == "log_invariants":
+        s = invariants(momenta)
+        x = np.concatenate([np.log(s[:, :1]), np.log(s[:, 1:] / s[:, :1])], axis=1)
+    else:
+        x = momenta.reshape(len(momenta), -1) / float(meta["gluon_pt_mean"])
+    if meta.get("standardize") == "1":
+        k = x.shape[1]
+        x = (x - _numbers(meta, "x_mean", k)) / _numbers(meta, "x_std", k)
+    return x
 
 
-def forward(tensors, x, weights=None):
+def log_amplitude(mu, sigma, momenta, meta):
+    """From the network's outputs back to log A and its standard deviation: undo the
+    target's standardisation and, for the invariant features, the factor s12."""
+    y_mean = float(meta.get("y_mean", 0.0))
+    y_std = float(meta.get("y_std", 1.0))
+    log_a = np.asarray(mu) * y_std + y_mean
+    if meta.get("features") == "log_invariants":
+        log_a = log_a - np.log(invariants(momenta)[:, 0])
+    return log_a, np.asarray(sigma) * y_std
+
+
+def _activation(name):
+    from math import sqrt
+    if name == "silu":
+        return lambda h: h / (1.0 + np.exp(-h))
+    if name == "gelu":
+        from math import erf
+        erf_v = np.vectorize(erf)
+        return lambda h: 0.5 * h * (1.0 + erf_v(h / sqrt(2.0)))
+    if name == "tanh":
+        return np.tanh
+    return lambda h: np.maximum(h, 0.0)
+
+
+def forward(tensors, x, weights=None, activation="relu"):
     """Forward pass with the given weights per layer (default: the means mu_w).
     Returns (mu, logsig2) of the network's two outputs."""
+    act = _activation(activation)
     h = np.asarray(x, dtype=np.float64)
     n_layers = layer_count(tensors)
     for layer in range(n_layers):
         w = tensors[f"model.{2 * layer}.mu_w"] if weights is None else weights[layer]
         h = h @ np.asarray(w, dtype=np.float64).T + tensors[f"model.{2 * layer}.bias"]
         if layer + 1 < n_layers:
-            h = np.maximum(h, 0.0)
+            h = act(h)
     return h[:, 0], h[:, 1]
 
 
 def forward_map(tensors, meta, x):
-    return forward(tensors, x)
+    return forward(tensors, x, activation=meta.get("activation", "relu"))
+
+
+def predict_map(path, momenta):
+    """log A and the aleatoric sigma of log A with the mean weights, as
+    `bayesamp predict --mode map` gives them (columns 1 and 2 of its output)."""
+    tensors, meta = load(path)
+    mu, logsig2 = forward_map(tensors, meta, preprocess(momenta, meta))
+    return log_amplitude(mu, np.exp(0.5 * logsig2), momenta, meta)
 
 
 def to_torch(path):

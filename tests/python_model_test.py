@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""A model trained by bayesamp loads into the tutorial's own PyTorch network.
+"""A model trained by bayesamp loads in Python: into the tutorial's own PyTorch network,
+and into numpy with the model's preprocessing.
 
-Trains a small model with the CLI, then loads it with python/bayesamp_model.py into
-numpy and, strictly (every name and shape must match), into bayes_amp_net of
-../shared/peers/seed_torch.py, and checks that both compute the same outputs with the
-mean weights. Skipped (exit 77) where numpy or torch is not installed.
+Generates a small data set and trains both presets with the CLI. For each, numpy's
+mean-weight prediction (python/bayesamp_model.py: features, standardisation, activation,
+the target's inverse transform) must equal `bayesamp predict --mode map`. The tutorial's
+model must load strictly (every name and shape) into bayes_amp_net of
+../shared/peers/seed_torch.py and compute the same outputs. Skipped (exit 77) where numpy
+or torch is not installed.
 usage: python_model_test.py PATH/TO/bayesamp
 """
 import os
@@ -29,45 +32,59 @@ import seed_torch  # noqa: E402  the tutorial, as the peer script
 
 def main():
     exe = sys.argv[1]
-    failed = 0
+    failed = passed = 0
+
+    def report(ok, what):
+        nonlocal failed, passed
+        failed += not ok
+        passed += bool(ok)
+        print(f"{what}: {'ok' if ok else 'FAILED'}")
+
     with tempfile.TemporaryDirectory() as tmp:
-        rng = np.random.default_rng(5)
-        for split in ("trn", "val", "tst"):
-            dat = rng.normal(size=(300, 5, 4)) * 100
-            np.save(os.path.join(tmp, f"{split}_dat.npy"), dat)
-            np.save(os.path.join(tmp, f"{split}_amp.npy"), np.exp(rng.normal(size=300)))
-        run = os.path.join(tmp, "run")
-        subprocess.run([exe, "train", "--data", tmp, "--out", run, "--epochs", "2",
-                        "--no-eval"], check=True, stdout=subprocess.DEVNULL)
-        path = os.path.join(run, "model.safetensors")
-        tensors, meta = bm.load(path)
+        data = os.path.join(tmp, "data")
+        subprocess.run([exe, "generate", "--out", data, "--n-train", "400", "--n-val", "200",
+                        "--n-test", "300"], check=True, stdout=subprocess.DEVNULL)
+        dat = np.load(os.path.join(data, "tst_dat.npy"))
+        for preset in ("tutorial", "precision"):
+            run = os.path.join(tmp, preset)
+            subprocess.run([exe, "train", "--data", data, "--out", run, "--preset", preset,
+                            "--epochs", "3", "--no-eval"], check=True, stdout=subprocess.DEVNULL)
+            path = os.path.join(run, "model.safetensors")
+            tensors, meta = bm.load(path)
 
-        net = seed_torch.bayes_amp_net(training_size=300, hdn_dim=50)
-        state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
-        net.load_state_dict(state, strict=True)   # raises on any name or shape mismatch
-        for layer in net.model:
-            if isinstance(layer, seed_torch.VBLinear):
-                layer.resample = False
-                layer.random = torch.zeros_like(layer.logsig2_w)   # mean weights
+            # numpy's mean-weight prediction against `bayesamp predict --mode map`
+            log_a, sigma = bm.predict_map(path, dat)
+            pred = os.path.join(tmp, f"{preset}_map.npy")
+            subprocess.run([exe, "predict", "--model", path, "--momenta",
+                            os.path.join(data, "tst_dat.npy"), "--out", pred, "--mode", "map"],
+                           check=True, stdout=subprocess.DEVNULL)
+            c = np.load(pred)
+            dev = max(np.max(np.abs(c[:, 1] - log_a)), np.max(np.abs(c[:, 2] / sigma - 1)))
+            report(dev < 1e-4, f"{preset}: numpy prediction equals bayesamp's "
+                               f"(max deviation {dev:.1e})")
 
-        dat = np.load(os.path.join(tmp, "tst_dat.npy"))
-        x = bm.preprocess(dat, meta)
-        with torch.no_grad():
-            out = net(torch.tensor(x, dtype=torch.float32)).numpy()
-        mu, logsig2 = bm.forward_map(tensors, meta, x)
-        dev = max(np.max(np.abs(out[:, 0] - mu)), np.max(np.abs(out[:, 1] - logsig2)))
-        scale = max(np.max(np.abs(mu)), 1.0)
-        ok = dev < 1e-5 * scale
-        failed += not ok
-        print(f"torch bayes_amp_net vs numpy forward: max deviation {dev:.2e} "
-              f"({'ok' if ok else 'FAILED'})")
-        ok = abs(float(meta["gluon_pt_mean"]) - np.mean(np.sqrt(np.round(
-            np.load(os.path.join(tmp, "trn_dat.npy"))[:, 4, 1] ** 2 +
-            np.load(os.path.join(tmp, "trn_dat.npy"))[:, 4, 2] ** 2, 5)))) < 1e-9 * 100
-        failed += not ok
-        print(f"gluon_pt_mean in the metadata matches the tutorial's formula: "
-              f"{'ok' if ok else 'FAILED'}")
-    print(f"{2 - failed} passed, {failed} failed")
+            if preset != "tutorial":
+                continue
+            # the tutorial's own network loads the file strictly (names and shapes)
+            net = seed_torch.bayes_amp_net(training_size=400, hdn_dim=50)
+            state = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
+            net.load_state_dict(state, strict=True)
+            for layer in net.model:
+                if isinstance(layer, seed_torch.VBLinear):
+                    layer.resample = False
+                    layer.random = torch.zeros_like(layer.logsig2_w)   # mean weights
+            x = bm.preprocess(dat, meta)
+            with torch.no_grad():
+                out = net(torch.tensor(x, dtype=torch.float32)).numpy()
+            mu, logsig2 = bm.forward_map(tensors, meta, x)
+            dev = max(np.max(np.abs(out[:, 0] - mu)), np.max(np.abs(out[:, 1] - logsig2)))
+            report(dev < 1e-5 * max(np.max(np.abs(mu)), 1.0),
+                   f"torch bayes_amp_net vs numpy forward: max deviation {dev:.2e}")
+            trn = np.load(os.path.join(data, "trn_dat.npy"))
+            gpt = np.mean(np.sqrt(np.round(trn[:, 4, 1] ** 2 + trn[:, 4, 2] ** 2, 5)))
+            report(abs(float(meta["gluon_pt_mean"]) - gpt) < 1e-9 * gpt,
+                   "gluon_pt_mean in the metadata matches the tutorial's formula")
+    print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
 
