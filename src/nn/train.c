@@ -433,7 +433,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         double sum_loss = 0, sum_nll = 0, sum_kl = 0;
         size_t failed_batch = 0;
         /* One parallel region per pass, not per batch: the threads go through the batches
-         * together and meet only at the barriers inside run_batch. */
+         * together and meet only at the barriers inside train_step. */
 #pragma omp parallel num_threads(t.threads)
         {
             long step = t.step;
