@@ -261,21 +261,36 @@ static int plot_loss(const char *dir, const plot_inputs *in, plot_list *list, ba
     fprintf(d, "# training history from %s\n# epoch train_loss val_loss\n", in->history_csv);
     for (size_t i = 0; i < n; i++)
         fprintf(d, "%.0f %.9g %.9g\n", cols[0][i], cols[1][i], cols[2][i]);
+    /* The range from the lowest loss to the first epoch's: a loss curve falls, and the
+     * rare spike of a long run (one batch with a tiny predicted variance) would
+     * otherwise flatten the whole curve into the axis. Spikes are counted, not hidden. */
+    double lo = INFINITY, hi = fmax(cols[1][0], cols[2][0]);
+    size_t above = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, fmin(cols[1][i], cols[2][i]));
+        above += cols[1][i] > hi || cols[2][i] > hi;
+    }
+    double pad = hi > lo ? 0.05 * (hi - lo) : 0.5;
     gp_header(g, "loss", "training and validation loss per epoch");
     fprintf(g,
             "BEST = %.0f  # the epoch with the lowest validation loss\n"
             "set xlabel \"epoch\"\n"
             "set ylabel \"loss = NLL + KL / N_{train}\"\n"
-            "set key top right\n",
-            cols[0][best]);
+            "set key top right\n"
+            "set yrange [%.9g:%.9g]  # lowest loss to the first epoch's\n",
+            cols[0][best], lo - pad, hi + pad);
+    if (above)
+        fprintf(g, "set label \"%zu epoch%s above the range (spikes)\" at graph 0.03, "
+                   "graph 0.05 left\n", above, above == 1 ? "" : "s");
+    /* points mark the epochs of a short run; a long one is clearer as lines */
+    const char *style = n <= 200 ? "linespoints lw 2.5 pt 7 ps 0.7" : "lines lw 1.5";
     gp_loop_begin(g, "loss");
     fprintf(g,
-            "  plot \"loss.dat\" using 1:2 with linespoints lw 2.5 pt 7 ps 0.7 lc rgb BNN "
-            "title \"training\", \\\n"
-            "       \"\" using 1:3 with linespoints lw 2.5 pt 7 ps 0.7 lc rgb VALIDATION "
-            "title \"validation\", \\\n"
+            "  plot \"loss.dat\" using 1:2 with %s lc rgb BNN title \"training\", \\\n"
+            "       \"\" using 1:3 with %s lc rgb VALIDATION title \"validation\", \\\n"
             "       \"\" using ($1 == BEST ? $1 : NaN):3 with points pt 6 ps 3 lw 2 "
-            "lc rgb TRUTH title sprintf(\"best (epoch %%d)\", BEST)\n");
+            "lc rgb TRUTH title sprintf(\"best (epoch %%d)\", BEST)\n",
+            style, style);
     gp_loop_end(g);
     free(cols[0]), free(cols[1]), free(cols[2]);
     return plot_commit(&pf, list, err);
