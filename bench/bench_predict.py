@@ -24,32 +24,12 @@ import os
 import re
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared")
-
-
-def quantile(xs, q):
-    xs = sorted(xs)
-    pos = q * (len(xs) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
-def n_events(path):
-    """The first dimension of a version 1.0 .npy file, from its header."""
-    with open(path, "rb") as fh:
-        head = fh.read(10)
-        hlen = struct.unpack("<H", head[8:10])[0]
-        header = fh.read(hlen).decode()
-    return int(header.split("'shape': (")[1].split(",")[0])
+from bench_common import ROOT, SHARED, data_or_synthetic, n_events, quantile
 
 
 def main():
@@ -64,11 +44,7 @@ def main():
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="bench_predict_")
-    data = args.data
-    if not data:
-        data = os.path.join(work, "data")
-        subprocess.run([sys.executable, os.path.join(SHARED, "peers", "make_synthetic.py"),
-                        "--out", data], check=True, stdout=subprocess.DEVNULL)
+    data = data_or_synthetic(args.data, work)
     n = n_events(os.path.join(data, "tst_dat.npy"))
     run_dir = os.path.join(work, "run")
     subprocess.run([args.bayesamp, "train", "--data", data, "--out", run_dir, "--epochs", "1",

@@ -20,9 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(ROOT, "..", "shared")
+from bench_common import ROOT, SHARED, data_or_synthetic, n_events, quantile
 PEAK_GFLOPS = 370.0  # 2 cores x AVX-512 FMA fp32 at ~2.9 GHz (2 x 2 x 16 x 2 x 2.9)
 
 
@@ -39,14 +37,6 @@ def read_history(path, column="seconds"):
     return [float(r[column]) for r in rows], float(rows[-1]["val_loss"])
 
 
-def quantile(xs, q):
-    xs = sorted(xs)
-    pos = q * (len(xs) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="Heidelberg data folder (default: make 30k synthetic "
@@ -58,11 +48,7 @@ def main():
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="bench_train_")
-    data = args.data
-    if not data:
-        data = os.path.join(work, "data")
-        subprocess.run([sys.executable, os.path.join(SHARED, "peers", "make_synthetic.py"),
-                        "--out", data], check=True, stdout=subprocess.DEVNULL)
+    data = data_or_synthetic(args.data, work)
     peer_env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
 
     ours_t, peer_t, losses = [], [], []
@@ -85,14 +71,7 @@ def main():
         print(f"seed {seed}: bayesamp val loss {ours_loss:.4f}, peer {peer_loss:.4f}",
               file=sys.stderr)
 
-    n = {}
-    for split in ("trn", "val"):
-        import struct
-        with open(os.path.join(data, f"{split}_amp.npy"), "rb") as fh:
-            head = fh.read(10)
-            hlen = struct.unpack("<H", head[8:10])[0]
-            header = fh.read(hlen).decode()
-        n[split] = int(header.split("'shape': (")[1].split(",")[0])
+    n = {split: n_events(os.path.join(data, f"{split}_amp.npy")) for split in ("trn", "val")}
     flops = flops_per_epoch(n["trn"], n["val"], [20, 50, 50, 50, 2])
 
     om, pm = statistics.median(ours_t), statistics.median(peer_t)
