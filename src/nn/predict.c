@@ -233,7 +233,9 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
                        "multiple of the batch size %zu", first_event, bs);
     size_t n_in = (size_t)p->m->arch.n_inputs;
     size_t n_batches = (n + bs - 1) / bs;
-    if (momenta) { /* every event must have features before the threads start */
+    /* Invariant features need positive s_ij: check every event before the threads start
+     * (momenta features always exist). */
+    if (momenta && p->m->pre.features == BA_FEATURES_INVARIANTS) {
         ba_real x[BA_MAX_FEATURES];
         for (size_t i = 0; i < n; i++)
             if (ba_preprocess_events(momenta + i * N_MOMENTA, 1, &p->m->pre, x, NULL))

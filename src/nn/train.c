@@ -14,7 +14,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bayesamp.h"
 #include "common/clock.h"
