@@ -268,10 +268,12 @@ void ba_predictor_free(ba_predictor *p);
 
 /* Predict n events from features (n, n_inputs), already preprocessed, or from raw
  * momenta (n, 5, 4) to which the model's preprocessing is applied. The events are
- * events first_event .. first_event + n - 1 of a larger sample: batches are numbered
- * from first_event / batch_size, so first_event must be a multiple of the batch size,
- * and predicting a sample piece by piece gives exactly the same numbers as predicting it
- * at once. Results depend on the seed only, not on the thread count. */
+ * events first_event .. first_event + n - 1 of a larger sample. An event's row depends
+ * on the event, the seed and, in SAMPLE mode, on which weight draws it meets: those of
+ * batch floor(index / batch_size) of the sample. It does not depend on the other events,
+ * on how the sample is split into calls (any first_event), on the thread count or on
+ * the BLAS library: predicting a sample piece by piece, or one event at its index,
+ * gives exactly the same numbers as predicting it at once. */
 int ba_predict_features(ba_predictor *p, const ba_real *features, size_t n,
                         size_t first_event, ba_prediction *out, ba_error *err);
 int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n,

@@ -11,6 +11,7 @@
 #include "nn/adam.h"
 #include "nn/loss.h"
 #include "nn/network.h"
+#include "nn/rowwise.h"
 #include "nn/schedule.h"
 #include "nn/real.h"
 
@@ -59,7 +60,8 @@ static void test_single_layer(void)
 
     vblinear_sample_weights(mu, ls, eps, sigma, var, weight, NW);
     CHECK(close_real(weight, fixture("vblinear_weight", NW), NW, RTOL, "weight"));
-    vblinear_forward(out, x, weight, bias, B, IN, OUT);
+    ba_real scratch[IN * ROWWISE_ROWS];
+    vblinear_forward(out, x, weight, bias, B, IN, OUT, scratch);
     CHECK(close_real(out, fixture("vblinear_out", B * OUT), B * OUT, RTOL, "out"));
     vblinear_backward(dx, dmu, dls, db, G, x, weight, eps, sigma, B, IN, OUT);
     CHECK(close_real(dx, fixture("vblinear_grad_x", B * IN), B * IN, RTOL, "grad_x"));

@@ -289,23 +289,22 @@ static void test_threads_and_batches(void)
         CHECK_MSG(a && c && same_predictions(a, c, N), "mode %d: 1 and 5 threads differ", k);
         free(a), free(b), free(c);
     }
-    /* FIXED: the same weights for every batch, so the batch size does not matter (up to
-     * the rounding of BLAS kernels for different row counts) */
+    /* FIXED and MAP: the same weights for every batch, so the batch size does not change
+     * a bit: every row goes through the same arithmetic (nn/rowwise.h) */
     ba_prediction *ref = predict(m, mom, N, config(BA_PREDICT_FIXED, 8, 128, 2));
-    int sizes[4] = {1, 7, 100, 5000};
-    for (int s = 0; s < 4; s++) {
+    ba_prediction *map = predict(m, mom, N, config(BA_PREDICT_MAP, 1, 128, 2));
+    int sizes[5] = {1, 7, 33, 100, 5000};
+    for (int s = 0; s < 5; s++) {
         ba_prediction *p = predict(m, mom, N, config(BA_PREDICT_FIXED, 8, sizes[s], 2));
-        int bad = 0;
-        for (size_t i = 0; p && ref && i < N; i++) {
-            bad += !check_close(p[i].mean, ref[i].mean, RTOL, RTOL);
-            bad += !check_close(p[i].var_aleatoric, ref[i].var_aleatoric, 10 * RTOL, 0);
-            bad += !check_close(p[i].var_epistemic, ref[i].var_epistemic, 1e-3,
-                                10 * RTOL * (1 + ref[i].mean * ref[i].mean));
-        }
-        CHECK_MSG(bad == 0, "fixed mode, batch size %d: %d values differ from batch 128",
-                  sizes[s], bad);
+        CHECK_MSG(p && ref && same_predictions(p, ref, N),
+                  "fixed mode, batch size %d differs from batch 128", sizes[s]);
+        free(p);
+        p = predict(m, mom, N, config(BA_PREDICT_MAP, 1, sizes[s], 1));
+        CHECK_MSG(p && map && same_predictions(p, map, N),
+                  "map mode, batch size %d differs from batch 128", sizes[s]);
         free(p);
     }
+    free(map);
     /* SAMPLE draws per batch, so the batch size matters, but batch 0 is FIXED's draw */
     ba_prediction *smp = predict(m, mom, N, config(BA_PREDICT_SAMPLE, 8, 128, 2));
     CHECK(smp && ref && same_predictions(smp, ref, 128));
@@ -331,25 +330,47 @@ static void test_threads_and_batches(void)
     ba_model_free(m);
 }
 
-/* Predicting in pieces that start at whole batches equals predicting at once. */
+/* Predicting in pieces cut anywhere, or one event at a time at its index, equals
+ * predicting at once, in every mode: an event's row does not depend on the events it is
+ * computed with. */
 static void test_pieces(void)
 {
     ba_model *m = test_model();
     enum { N = 500, BATCH = 32 };
     double *mom = random_momenta(N, 5);
+    ba_predict_mode modes[3] = {BA_PREDICT_SAMPLE, BA_PREDICT_FIXED, BA_PREDICT_MAP};
+    ba_error err;
+    for (int k = 0; k < 3; k++) {
+        ba_predict_config cfg = config(modes[k], 6, BATCH, 2);
+        ba_prediction *all = predict(m, mom, N, cfg);
+        ba_predictor *p = ba_predictor_create(m, &cfg, &err);
+        ba_prediction *pieces = calloc(N, sizeof *pieces);
+        size_t cuts[6] = {0, 1, 37, 3 * BATCH, 10 * BATCH + 5, N};
+        for (int c = 0; c < 5; c++)
+            CHECK(ba_predict_momenta(p, mom + cuts[c] * NF, cuts[c + 1] - cuts[c], cuts[c],
+                                     pieces + cuts[c], &err) == 0);
+        CHECK_MSG(all && same_predictions(all, pieces, N), "mode %d: pieces differ", k);
+        int bad = 0;
+        for (size_t i = 0; i < N; i += 7) {
+            ba_prediction one;
+            CHECK(ba_predict_momenta(p, mom + i * NF, 1, i, &one, &err) == 0);
+            bad += !all || !same_predictions(all + i, &one, 1);
+        }
+        CHECK_MSG(bad == 0, "mode %d: %d single events differ from their rows", k, bad);
+        /* the weights of FIXED and MAP do not depend on the index either */
+        if (modes[k] != BA_PREDICT_SAMPLE) {
+            ba_prediction one;
+            CHECK(ba_predict_momenta(p, mom + 333 * NF, 1, 0, &one, &err) == 0);
+            CHECK_MSG(all && same_predictions(all + 333, &one, 1),
+                      "mode %d: an event alone differs from its row in the sample", k);
+        }
+        ba_predictor_free(p);
+        free(all), free(pieces);
+    }
     ba_predict_config cfg = config(BA_PREDICT_SAMPLE, 6, BATCH, 2);
     ba_prediction *all = predict(m, mom, N, cfg);
-    ba_error err;
     ba_predictor *p = ba_predictor_create(m, &cfg, &err);
     ba_prediction *pieces = calloc(N, sizeof *pieces);
-    size_t cuts[4] = {0, 3 * BATCH, 10 * BATCH, N};
-    for (int c = 0; c < 3; c++)
-        CHECK(ba_predict_momenta(p, mom + cuts[c] * NF, cuts[c + 1] - cuts[c], cuts[c],
-                                 pieces + cuts[c], &err) == 0);
-    CHECK(all && same_predictions(all, pieces, N));
-    /* a piece must start at a whole batch */
-    CHECK(ba_predict_momenta(p, mom, 10, 5, pieces, &err) != 0);
-    CHECK_MSG(strstr(err.msg, "multiple of the batch size") != NULL, "%s", err.msg);
     /* features already preprocessed give the same as momenta */
     ba_real *x = malloc((size_t)N * NF * sizeof *x);
     CHECK(ba_preprocess_events(mom, N, ba_model_preprocessing(m), x, &err) == 0);

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/rng.h"
 #include "nn/activation.h"
+#include "nn/rowwise.h"
 
 #ifdef BA_REAL_DOUBLE
 #define normals ba_rng_normals_f64
@@ -82,6 +83,7 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int l = 0; l < m->n_layers; l++)
         total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
     total += m->n_params + rows * (size_t)m->arch.n_inputs;
+    total += (size_t)m->max_width * ROWWISE_ROWS;
     b->memory = calloc(total, sizeof(ba_real));
     if (!b->memory)
         return ba_fail(err, "out of memory for a block of %d rows", max_rows);
@@ -108,7 +110,8 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
         c->dvar = p, p += n_out;
     }
     b->grad = p, p += m->n_params;
-    b->grad_input = p;
+    b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
+    b->scratch = p;
     return 0;
 }
 
@@ -136,10 +139,10 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
             normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
                     first_row * (uint64_t)L->n_out, c->z, (size_t)rows * L->n_out);
             vblinear_forward_local(out, b->act[l], m->params + L->mu_w, nz->var + L->mu_w,
-                                   bias, c, rows, L->n_in, L->n_out);
+                                   bias, c, rows, L->n_in, L->n_out, b->scratch);
         } else {
             vblinear_forward(out, b->act[l], nz->weight + L->mu_w, bias, rows, L->n_in,
-                             L->n_out);
+                             L->n_out, b->scratch);
         }
         if (hidden)
             activation_forward(act, out, b->act[l + 1], (size_t)rows * L->n_out);

@@ -61,6 +61,8 @@ typedef struct net_block {
     vblinear_local_cache local[BA_MAX_LAYERS + 1];
     ba_real *grad;                    /* n_params: this block's parameter gradients */
     ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
+    ba_real *scratch;                 /* max_width x ROWWISE_ROWS for the forward
+                                         products (nn/rowwise.h) */
     void *memory;                     /* the single allocation behind the pointers */
 } net_block;
 

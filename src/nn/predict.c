@@ -8,7 +8,6 @@
 
 #include "common/error.h"
 #include "common/rng.h"
-#include "nn/blas.h"
 #include "nn/streams.h"
 
 #ifdef BA_REAL_DOUBLE
@@ -228,11 +227,13 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
                           size_t n, size_t first_event, ba_prediction *out, ba_error *err)
 {
     size_t bs = (size_t)p->cfg.batch_size;
-    if (first_event % bs != 0)
-        return ba_fail(err, "prediction must start at a whole batch: event %zu is not a "
-                       "multiple of the batch size %zu", first_event, bs);
     size_t n_in = (size_t)p->m->arch.n_inputs;
-    size_t n_batches = (n + bs - 1) / bs;
+    /* Batches are cut at multiples of the batch size in the sample's numbering, so
+     * that an event meets the same weight draws however the sample is split into
+     * calls: batch b holds the events [first_event, last) of this call that fall into
+     * [(batch0 + b) bs, (batch0 + b + 1) bs). */
+    uint64_t batch0 = first_event / bs;
+    size_t n_batches = n ? (first_event + n - 1) / bs - batch0 + 1 : 0;
     /* Invariant features need positive s_ij: check every event before the threads start
      * (momenta features always exist). */
     if (momenta && p->m->pre.features == BA_FEATURES_INVARIANTS) {
@@ -242,16 +243,15 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
                 return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
                                "model's invariant features do not exist", first_event + i);
     }
-    uint64_t batch0 = first_event / bs;
-    /* Our threads split the events; BLAS must not start threads of its own inside. */
-    openblas_set_num_threads(1);
 #pragma omp parallel num_threads(p->threads)
     {
         predict_worker *w = &p->workers[omp_get_thread_num()];
 #pragma omp for schedule(dynamic)
         for (size_t b = 0; b < n_batches; b++) {
-            size_t e0 = b * bs;
-            int rows = (int)(n - e0 < bs ? n - e0 : bs);
+            size_t lo = (batch0 + b) * bs, hi = lo + bs;
+            size_t e0 = lo > first_event ? lo - first_event : 0;
+            size_t e1 = hi - first_event < n ? hi - first_event : n;
+            int rows = (int)(e1 - e0);
             predict_batch(p, w, features ? features + e0 * n_in : NULL,
                           momenta ? momenta + e0 * N_MOMENTA : NULL, rows, batch0 + b,
                           out + e0);

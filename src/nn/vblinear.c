@@ -3,6 +3,7 @@
 #include "nn/real.h"
 
 #include "nn/blas.h"
+#include "nn/rowwise.h"
 
 /* ---- weight sampling ---- */
 
@@ -18,13 +19,6 @@ void vblinear_sample_weights(const ba_real *restrict mu_w, const ba_real *restri
     }
 }
 
-static void add_bias(ba_real *out, const ba_real *bias, int rows, int n_out)
-{
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < n_out; j++)
-            out[(size_t)r * n_out + j] += bias[j];
-}
-
 static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)
 {
     for (int j = 0; j < cols; j++)
@@ -35,10 +29,9 @@ static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)
 }
 
 void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
-                      const ba_real *bias, int rows, int n_in, int n_out)
+                      const ba_real *bias, int rows, int n_in, int n_out, ba_real *scratch)
 {
-    gemm(0, 1, rows, n_out, n_in, 1, x, n_in, weight, n_in, 0, out, n_out);
-    add_bias(out, bias, rows, n_out);
+    rowwise_affine(out, x, weight, bias, rows, n_in, n_out, scratch);
 }
 
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
@@ -65,14 +58,14 @@ void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n)
 
 void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
                             const ba_real *sigma2, const ba_real *bias,
-                            vblinear_local_cache *cache, int rows, int n_in, int n_out)
+                            vblinear_local_cache *cache, int rows, int n_in, int n_out,
+                            ba_real *scratch)
 {
     size_t n_x = (size_t)rows * n_in, n_o = (size_t)rows * n_out;
     for (size_t i = 0; i < n_x; i++)
         cache->x2[i] = x[i] * x[i];
-    gemm(0, 1, rows, n_out, n_in, 1, cache->x2, n_in, sigma2, n_in, 0, cache->std, n_out);
-    gemm(0, 1, rows, n_out, n_in, 1, x, n_in, mu_w, n_in, 0, out, n_out);
-    add_bias(out, bias, rows, n_out);
+    rowwise_affine(cache->std, cache->x2, sigma2, NULL, rows, n_in, n_out, scratch);
+    rowwise_affine(out, x, mu_w, bias, rows, n_in, n_out, scratch);
     for (size_t i = 0; i < n_o; i++) {
         cache->std[i] = ba_sqrt(cache->std[i]);
         out[i] += cache->std[i] * cache->z[i];

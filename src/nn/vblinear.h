@@ -25,9 +25,11 @@
 void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
                              ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
 
-/* out (rows, n_out) = x (rows, n_in) weight^T + bias. */
+/* out (rows, n_out) = x (rows, n_in) weight^T + bias, row by row (nn/rowwise.h: an
+ * event's output does not depend on the other rows); scratch holds
+ * n_in * ROWWISE_ROWS values. */
 void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
-                      const ba_real *bias, int rows, int n_in, int n_out);
+                      const ba_real *bias, int rows, int n_in, int n_out, ba_real *scratch);
 
 /* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2
  * (chain rule through w = mu + exp(logsig2/2) eps); dL/dbias = column sums of dout;
@@ -51,10 +53,12 @@ typedef struct vblinear_local_cache {
 /* sigma2 = exp(logsig2) for the n weights (once per step, shared by all rows). */
 void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n);
 
-/* out = x mu^T + b + sqrt(x^2 sigma2^T) * z, with z taken from cache->z. */
+/* out = x mu^T + b + sqrt(x^2 sigma2^T) * z, with z taken from cache->z; row by row,
+ * with scratch as in vblinear_forward. */
 void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
                             const ba_real *sigma2, const ba_real *bias,
-                            vblinear_local_cache *cache, int rows, int n_in, int n_out);
+                            vblinear_local_cache *cache, int rows, int n_in, int n_out,
+                            ba_real *scratch);
 
 /* Gradients through the sampled pre-activations: dvar = dout z / (2 std) (0 where std is
  * 0, i.e. where the whole input row is 0 and the variance cannot move), dL/dmu_w =

@@ -1,0 +1,56 @@
+#include "nn/rowwise.h"
+
+/* Outputs per register tile: OUTS x ROWWISE_ROWS running sums (4 x 32 float32 = eight
+ * AVX-512 registers) stay in registers while k runs over the inputs, so each loaded
+ * input vector serves four outputs and each broadcast weight 32 rows. */
+#define OUTS 8
+
+/* acc[o][i] = sum_k w[o][k] xt[k][i] for n outputs (a compile-time constant where it
+ * is called, so that the loops unroll and acc stays in registers), then
+ * out[i][j0 + o] = acc[o][i] + bias[j0 + o] for the block's rows. */
+static inline void tile(int n, const ba_real *restrict xt, const ba_real *restrict w, int n_in,
+                        const ba_real *restrict bias, int j0, ba_real *restrict out,
+                        int ldo, int rows)
+{
+    ba_real acc[OUTS][ROWWISE_ROWS];
+    for (int o = 0; o < n; o++)
+        for (int i = 0; i < ROWWISE_ROWS; i++)
+            acc[o][i] = 0;
+    for (int k = 0; k < n_in; k++) {
+        const ba_real *xk = xt + (size_t)k * ROWWISE_ROWS;
+        for (int o = 0; o < n; o++) {
+            const ba_real wk = w[(size_t)(j0 + o) * n_in + k];
+            for (int i = 0; i < ROWWISE_ROWS; i++)
+                acc[o][i] += wk * xk[i];
+        }
+    }
+    for (int i = 0; i < rows; i++)
+        for (int o = 0; o < n; o++)
+            out[(size_t)i * ldo + j0 + o] = bias ? acc[o][i] + bias[j0 + o] : acc[o][i];
+}
+
+void rowwise_affine(ba_real *restrict out, const ba_real *restrict x,
+                    const ba_real *restrict w, const ba_real *restrict bias, int rows,
+                    int n_in, int n_out, ba_real *restrict scratch)
+{
+    for (int r0 = 0; r0 < rows; r0 += ROWWISE_ROWS) {
+        const int nr = rows - r0 < ROWWISE_ROWS ? rows - r0 : ROWWISE_ROWS;
+        /* the block transposed, xt[k][i] = x[r0 + i][k], zero beyond the last row */
+        const ba_real *xb = x + (size_t)r0 * n_in;
+        if (nr == ROWWISE_ROWS) {
+            for (int k = 0; k < n_in; k++)
+                for (int i = 0; i < ROWWISE_ROWS; i++)
+                    scratch[(size_t)k * ROWWISE_ROWS + i] = xb[(size_t)i * n_in + k];
+        } else {
+            for (int k = 0; k < n_in; k++)
+                for (int i = 0; i < ROWWISE_ROWS; i++)
+                    scratch[(size_t)k * ROWWISE_ROWS + i] = i < nr ? xb[(size_t)i * n_in + k] : 0;
+        }
+        ba_real *o = out + (size_t)r0 * n_out;
+        int j0 = 0;
+        for (; j0 + OUTS <= n_out; j0 += OUTS)
+            tile(OUTS, scratch, w, n_in, bias, j0, o, n_out, nr);
+        for (; j0 < n_out; j0++)
+            tile(1, scratch, w, n_in, bias, j0, o, n_out, nr);
+    }
+}
