@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs every test twice: the optimised build, then an AddressSanitizer +
+# Builds and runs every test: the optimised build (under the OpenBLAS kernel this machine
+# picks, then under forced other kernels), then an AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,21 @@ jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
+
+# The results must not depend on which kernel OpenBLAS picks at run time: some machines
+# set OPENBLAS_CORETYPE, and a test that passes under one kernel only must not land.
+# Prescott (SSE3) runs on every x86-64 processor, Haswell needs AVX2, SkylakeX AVX-512.
+kernels=()
+if [ "$(uname -m)" = x86_64 ]; then
+  kernels+=(Prescott)
+  grep -qw avx2 /proc/cpuinfo && kernels+=(Haswell)
+  grep -qw avx512f /proc/cpuinfo && kernels+=(SkylakeX)
+fi
+for kernel in "${kernels[@]}"; do
+  echo "== tests with OPENBLAS_CORETYPE=$kernel"
+  (cd build && OPENBLAS_CORETYPE=$kernel ctest --output-on-failure -j"$jobs")
+done
+
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBAYESAMP_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bayesamp.h"
+#include "common/barrier.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/rng.h"
@@ -71,6 +72,7 @@ typedef struct trainer {
     net_block *val_blocks;  /* one per thread */
     double *val_nll;        /* per validation batch: mean NLL */
     size_t *order;          /* training events in this epoch's order */
+    team_barrier barrier;   /* the training threads' barrier (spins, then sleeps) */
 } trainer;
 
 static void trainer_free(trainer *t)
@@ -277,7 +279,8 @@ static double prepare_task_noise(trainer *t, int k, const noise_source *src)
  * task, the Adam step of its weights (step number `step`) followed at once by the noise
  * of the next batch `next` (NULL after the last), while the weights are still in this
  * thread's cache. If the loss is not finite no step is taken. Runs inside a parallel
- * region: every thread calls it and gets the same result. Two barriers per batch. */
+ * region: every thread calls it and gets the same result. Two barriers per batch
+ * (team_barrier: spin, then sleep). */
 static batch_result train_step(trainer *t, const ba_split *split, const size_t *idx, int rows,
                                const noise_source *src, const noise_source *next,
                                double kl_scale, long step, double lr, int parity)
@@ -286,7 +289,7 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
     int n_blocks = (rows + t->block_rows - 1) / t->block_rows;
     int n_in = m->arch.n_inputs;
 
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (int b = 0; b < n_blocks; b++) {
         net_block *blk = &t->blocks[b];
         int r0 = b * t->block_rows;
@@ -302,6 +305,7 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
                                        t->cfg->logsig2_clamp);
         net_backward(m, &t->noise, blk, nr, 0);
     }
+    team_barrier_wait(&t->barrier);
 
     /* Every thread sums the same numbers in the same order: the block loop's barrier has
      * passed, and nothing writes them again before the next batch's block loop (the
@@ -324,9 +328,10 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
     step_args args = {n_blocks, kl_scale, &as, 1, 1};
     if (t->cfg->clip_grad_norm > 0) {
         /* The global norm needs every task's gradient first: one more pass and barrier. */
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
         for (int k = 0; k < t->n_tasks; k++)
             t->task_sumsq[k] = for_task_ranges(t, k, gradient_piece, &args);
+        team_barrier_wait(&t->barrier);
         double sumsq = 0;
         for (int k = 0; k < t->n_tasks; k++)
             sumsq += t->task_sumsq[k];
@@ -339,12 +344,13 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
             args.grad_scale = (ba_real)(t->cfg->clip_grad_norm / norm);
         args.with_gradient = 0;
     }
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (int k = 0; k < t->n_tasks; k++) {
         for_task_ranges(t, k, update_piece, &args);
         if (next)
             kl_next[k] = prepare_task_noise(t, k, next);
     }
+    team_barrier_wait(&t->barrier);
     return res;
 }
 
@@ -437,9 +443,14 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         {
             long step = t.step;
             noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, 0};
-#pragma omp for schedule(static)
+            /* The barriers of the batches are ours (common/barrier.h): a thread that
+             * waits long sleeps, instead of spinning against a busy machine. */
+#pragma omp single
+            team_barrier_init(&t.barrier, omp_get_num_threads());
+#pragma omp for schedule(static) nowait
             for (int k = 0; k < t.n_tasks; k++)
                 t.task_kl[k] = prepare_task_noise(&t, k, &src);
+            team_barrier_wait(&t.barrier);
             for (size_t bi = 0; bi < n_batches; bi++) {
                 size_t first = bi * cfg->batch_size;
                 int rows = (int)(ds->trn.n - first < (size_t)cfg->batch_size

@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""Training on a shared machine: epoch times with and without competition for the cores.
+
+Scenarios, each run --reps times, interleaved round by round so that all see the same
+machine (and, with --baseline, the same for an older bayesamp binary):
+  alone-1       `bayesamp train --threads 1`, nothing else running
+  alone         default threads, nothing else running
+  busy-core     default threads while one busy-looping process holds a core
+  two-trainings two default-thread trainings started together (both runs' epochs count)
+Epoch times come from history.csv (the first epoch of each run is dropped as warm-up).
+Prints the median seconds per epoch with the 10-90 % spread, and each scenario's ratio
+to alone-1, the uncontended single-thread time (issue 9 asks for at most 2.5).
+
+usage: bench/bench_contention.py --data DIR [--epochs 8] [--reps 3] [--baseline BIN]
+"""
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from bench_common import ROOT, data_or_synthetic, quantile
+
+
+def epoch_seconds(run):
+    with open(os.path.join(run, "history.csv")) as fh:
+        rows = list(csv.DictReader(fh))
+    return [float(r["seconds"]) for r in rows[1:]]
+
+
+def train(binary, data, out, epochs, threads=None):
+    cmd = [binary, "train", "--data", data, "--out", out, "--epochs", str(epochs),
+           "--no-eval"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+
+
+def scenario(name, binary, data, work, epochs):
+    runs = [tempfile.mkdtemp(dir=work) for _ in range(2)]
+    busy = None
+    if name == "busy-core":
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        if name == "two-trainings":
+            procs = [train(binary, data, r, epochs) for r in runs]
+        else:
+            procs = [train(binary, data, runs[0], epochs, 1 if name == "alone-1" else None)]
+            runs = runs[:1]
+        for p in procs:
+            if p.wait() != 0:
+                raise SystemExit(f"{name}: bayesamp train failed")
+    finally:
+        if busy:
+            busy.kill()
+            busy.wait()
+    return [s for r in runs for s in epoch_seconds(r)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", help="Heidelberg data folder (default: synthetic events)")
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--bayesamp", default=os.path.join(ROOT, "build", "bayesamp"))
+    ap.add_argument("--baseline", help="another bayesamp binary to measure alongside")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="bench_contention_")
+    data = data_or_synthetic(args.data, work)
+    binaries = [("ours", args.bayesamp)] + ([("baseline", args.baseline)] if args.baseline else [])
+    names = ["alone-1", "alone", "busy-core", "two-trainings"]
+    times = {(b, n): [] for b, _ in binaries for n in names}
+    for rep in range(args.reps):
+        for n in names:
+            for b, path in binaries:
+                times[(b, n)] += scenario(n, path, data, work, args.epochs)
+        print(f"round {rep + 1} of {args.reps} done", file=sys.stderr)
+
+    print(f"{'binary':9} {'scenario':14} {'median s/epoch':>14} {'10-90 %':>17} "
+          f"{'/ alone-1':>9}")
+    for b, _ in binaries:
+        single = statistics.median(times[(b, "alone-1")])
+        for n in names:
+            t = times[(b, n)]
+            med = statistics.median(t)
+            print(f"{b:9} {n:14} {med:14.4f} {quantile(t, 0.1):8.4f}-{quantile(t, 0.9):<8.4f} "
+                  f"{med / single:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
