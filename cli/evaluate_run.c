@@ -249,6 +249,18 @@ static void print_summary(const evaluate_options *o, const eval_metrics *mt, siz
                mt->near_singular.n_events, mt->singular_threshold,
                mt->bulk.total[mt->uncertainty].robust_width,
                mt->near_singular.total[mt->uncertainty].robust_width);
+    printf("  where the cross section is: sum of A_pred / sum of A_true - 1 = %+.4f %%, "
+           "A-weighted mean |A_pred/A_true - 1| = %.4f %%\n",
+           100 * mt->sum_bias, 100 * mt->weighted_abs_rel);
+    for (int g = 0; g < METRICS_N_LARGEST; g++) {
+        const eval_group *l = &mt->largest[g];
+        printf("  largest %g %% of A (%zu events, A >= %.3g): within 1 %% %.1f %%, "
+               "0.1 %% %.1f %%; 16/84 %%: %+.4f / %+.4f; pull width %.3f, coverage %.3f / "
+               "%.3f\n", 100 * metrics_largest_fractions[g], l->n_events,
+               mt->largest_threshold[g], 100 * l->frac_below[1], 100 * l->frac_below[0],
+               l->rel_q[1], l->rel_q[3], l->total[mt->uncertainty].robust_width,
+               l->total[mt->uncertainty].coverage_68, l->total[mt->uncertainty].coverage_95);
+    }
     printf("  NLL %.4f; median sigma of log A: aleatoric %.4g, epistemic %.4g, total %.4g\n",
            c->nll, a->sigma_aleatoric_median, a->sigma_epistemic_median,
            c->sigma_total_median);

@@ -217,7 +217,8 @@ static void test_known_events(void)
     const char *keys[] = {"uncertainty", "n_events", "rel_dev", "frac_abs_rel_dev_below",
                           "pull", "coverage", "nll", "nll_no_const", "sigma_aleatoric",
                           "sigma_epistemic", "sigma_total", "seconds", "calibration",
-                          "bayes_total", "corrected_total"};
+                          "bayes_total", "corrected_total", "amplitude_weighted",
+                          "largest_10pct", "largest_1pct"};
     CHECK(has_exactly(j, keys, (int)(sizeof keys / sizeof *keys)));
     const cJSON *unc = cJSON_GetObjectItemCaseSensitive(j, "uncertainty");
     CHECK(cJSON_IsString(unc) && !strcmp(unc->valuestring, "corrected"));
@@ -796,6 +797,72 @@ static void test_plot_files(void)
     free(y);
 }
 
+/* The amplitude-weighted metrics and the largest-amplitude groups against a direct
+ * computation. */
+static void test_largest_amplitudes(void)
+{
+    enum { N = 1000 };
+    ba_prediction pred[N];
+    double y[N];
+    ba_rng s;
+    ba_rng_init(&s, 7, 0);
+    double sum_true = 0, sum_pred = 0, sum_dev = 0;
+    for (size_t i = 0; i < N; i++) {
+        y[i] = -20 + 15 * ba_rng_uniform(&s);          /* amplitudes over six decades */
+        double dev = 0.02 * (ba_rng_uniform(&s) - 0.5); /* log deviations up to +-1 % */
+        if (i % 10 == 3)
+            dev *= 10;                            /* and some of +-10 % */
+        pred[i] = (ba_prediction){.mean = y[i] + dev, .var_aleatoric = 1e-4,
+                                  .var_epistemic = 1e-6};
+        sum_true += exp(y[i]);
+        sum_pred += exp(y[i] + dev);
+        sum_dev += exp(y[i]) * fabs(exp(dev) - 1);
+    }
+    double bias, weighted;
+    eval_amplitude_weighted(pred, y, N, &bias, &weighted);
+    CHECK_CLOSE(bias, sum_pred / sum_true - 1, 1e-9, 1e-15);
+    CHECK_CLOSE(weighted, sum_dev / sum_true, 1e-9, 0);
+    /* logs near 700 would overflow exp() without the scaling */
+    ba_prediction big[2] = {{.mean = 700.1}, {.mean = 699}};
+    double ybig[2] = {700, 699};
+    eval_amplitude_weighted(big, ybig, 2, &bias, &weighted);
+    CHECK_MSG(isfinite(bias) && isfinite(weighted), "bias %g weighted %g", bias, weighted);
+    CHECK_CLOSE(bias, (exp(0.1) + exp(-1)) / (1 + exp(-1)) - 1, 1e-12, 0);
+
+    CHECK(eval_largest_count(1000, 0.01) == 10 && eval_largest_count(1000, 0.1) == 100);
+    CHECK(eval_largest_count(5, 0.01) == 1 && eval_largest_count(1, 0.1) == 1);
+    CHECK(eval_largest_count(101, 0.1) == 11);
+
+    ba_error err;
+    eval_metrics m;
+    CHECK(eval_metrics_compute(pred, y, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK_CLOSE(m.sum_bias, sum_pred / sum_true - 1, 1e-9, 1e-15);
+    for (int g = 0; g < METRICS_N_LARGEST; g++) {
+        size_t c = eval_largest_count(N, metrics_largest_fractions[g]);
+        CHECK(m.largest[g].n_events == c);
+        /* the c largest by a direct count: their threshold, and the fraction within 1 % */
+        double thr = INFINITY;
+        size_t within = 0, picked = 0;
+        for (size_t i = 0; i < N; i++) {
+            size_t above = 0;
+            for (size_t j = 0; j < N; j++)
+                above += y[j] > y[i];
+            if (above < c) {
+                picked++;
+                thr = fmin(thr, exp(y[i]));
+                within += fabs(exp(pred[i].mean - y[i]) - 1) < 0.01;
+            }
+        }
+        CHECK(picked == c);
+        CHECK_CLOSE(m.largest_threshold[g], thr, 1e-14, 0);
+        CHECK_CLOSE(m.largest[g].frac_below[1], (double)within / c, 1e-14, 0);
+    }
+    cJSON *j = eval_metrics_json(&m);
+    CHECK(j && cJSON_GetObjectItem(j, "amplitude_weighted") &&
+          cJSON_GetObjectItem(j, "largest_1pct") && cJSON_GetObjectItem(j, "largest_10pct"));
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     test_quantiles();
@@ -805,6 +872,7 @@ int main(void)
     test_total_definitions();
     test_rescale();
     test_near_singular();
+    test_largest_amplitudes();
     test_plot_files();
     return test_summary("test_metrics");
 }

@@ -390,6 +390,65 @@ static int group_compute(const ba_prediction *pred, const double *log_true, size
     return 0;
 }
 
+const double metrics_largest_fractions[METRICS_N_LARGEST] = {0.10, 0.01};
+
+void eval_amplitude_weighted(const ba_prediction *pred, const double *log_true, size_t n,
+                             double *sum_bias, double *weighted_abs_rel)
+{
+    double y_max = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (log_true[i] > y_max)
+            y_max = log_true[i];
+    double sum_true = 0, sum_pred = 0, sum_dev = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a_true = exp(log_true[i] - y_max), a_pred = exp(pred[i].mean - y_max);
+        sum_true += a_true;
+        sum_pred += a_pred;
+        sum_dev += fabs(a_pred - a_true); /* = A_true |r| */
+    }
+    *sum_bias = sum_pred / sum_true - 1;
+    *weighted_abs_rel = sum_dev / sum_true;
+}
+
+size_t eval_largest_count(size_t n, double fraction)
+{
+    size_t c = (size_t)ceil(fraction * (double)n);
+    return c < 1 ? 1 : c > n ? n : c;
+}
+
+/* The groups of the largest true amplitudes (ties: the earlier event first). */
+static int largest_compute(const ba_prediction *pred, const double *log_true, size_t n,
+                           int n_monte, eval_metrics *out, ba_error *err)
+{
+    keyed *k = malloc(n * sizeof *k);
+    ba_prediction *p = malloc(n * sizeof *p);
+    double *y = malloc(n * sizeof *y);
+    int rc = -1;
+    if (!k || !p || !y) {
+        ba_fail(err, "out of memory for %zu events", n);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        k[i].key = -log_true[i]; /* ascending keys: the largest amplitude first */
+        k[i].index = i;
+    }
+    qsort(k, n, sizeof *k, compare_keyed);
+    for (size_t j = 0; j < n; j++) {
+        p[j] = pred[k[j].index];
+        y[j] = log_true[k[j].index];
+    }
+    for (int g = 0; g < METRICS_N_LARGEST; g++) {
+        size_t c = eval_largest_count(n, metrics_largest_fractions[g]);
+        if (group_compute(p, y, c, n_monte, &out->largest[g], err))
+            goto done;
+        out->largest_threshold[g] = exp(y[c - 1]);
+    }
+    rc = 0;
+done:
+    free(k), free(p), free(y);
+    return rc;
+}
+
 /* near_singular and bulk from the selection. */
 static int regions_compute(const ba_prediction *pred, const double *log_true,
                            const double *momenta, size_t n, int n_monte, eval_metrics *out,
@@ -441,6 +500,9 @@ int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
     if (check_n_monte(n_monte, err))
         return -1;
     if (group_compute(pred, log_true, n, n_monte, &out->all, err))
+        return -1;
+    eval_amplitude_weighted(pred, log_true, n, &out->sum_bias, &out->weighted_abs_rel);
+    if (largest_compute(pred, log_true, n, n_monte, out, err))
         return -1;
     if (momenta && regions_compute(pred, log_true, momenta, n, n_monte, out, err))
         return -1;
@@ -528,6 +590,18 @@ cJSON *eval_metrics_json(const eval_metrics *m)
     cJSON_AddStringToObject(root, "uncertainty", eval_total_name(m->uncertainty));
     add_group(root, &m->all, m->uncertainty, m->calib_expected);
     cJSON_AddNumberToObject(root, "seconds", m->seconds);
+    cJSON *w = cJSON_AddObjectToObject(root, "amplitude_weighted");
+    cJSON_AddNumberToObject(w, "sum_bias", m->sum_bias);
+    cJSON_AddNumberToObject(w, "mean_abs_rel_dev", m->weighted_abs_rel);
+    cJSON_AddStringToObject(w, "definition", "sum_bias = sum A_pred / sum A_true - 1; "
+                            "mean_abs_rel_dev = sum A_true |A_pred/A_true - 1| / sum A_true");
+    static const char *largest_names[METRICS_N_LARGEST] = {"largest_10pct", "largest_1pct"};
+    for (int g = 0; g < METRICS_N_LARGEST; g++) {
+        cJSON *o = cJSON_AddObjectToObject(root, largest_names[g]);
+        cJSON_AddNumberToObject(o, "fraction", metrics_largest_fractions[g]);
+        cJSON_AddNumberToObject(o, "threshold_amplitude", m->largest_threshold[g]);
+        add_group(o, &m->largest[g], m->uncertainty, NULL);
+    }
     if (m->has_regions) {
         cJSON *sel = cJSON_AddObjectToObject(root, "singular_selection");
         cJSON_AddStringToObject(sel, "measure",

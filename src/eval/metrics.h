@@ -37,6 +37,11 @@ extern const double metrics_frac_thresholds[METRICS_N_FRAC];
 /* The fraction of events called near-singular. */
 #define METRICS_NEAR_SINGULAR_FRACTION 0.01
 
+/* The groups of the largest true amplitudes, as fractions of the events: the 10 % and
+ * the 1 % that dominate any cross section computed with the surrogate (issue 11). */
+#define METRICS_N_LARGEST 2
+extern const double metrics_largest_fractions[METRICS_N_LARGEST];
+
 /* The definition of the total uncertainty of log A; CORRECTED is 0, the default. */
 typedef enum { EVAL_TOTAL_CORRECTED = 0, EVAL_TOTAL_BAYES = 1 } eval_total;
 #define EVAL_N_TOTALS 2
@@ -85,6 +90,11 @@ typedef struct eval_metrics {
     size_t rescale_n_fit;
     const char *rescale_split;
     eval_pulls rescaled;             /* the chosen total times k, on the evaluated events */
+    /* What a cross section sees: sums weighted by the amplitude. */
+    double sum_bias;                 /* sum A_pred / sum A_true - 1 */
+    double weighted_abs_rel;         /* sum A_true |r| / sum A_true */
+    eval_group largest[METRICS_N_LARGEST];     /* the events with the largest A_true */
+    double largest_threshold[METRICS_N_LARGEST]; /* the smallest A_true among them */
     double seconds;                  /* the prediction's wall time, set by the caller */
 } eval_metrics;
 
@@ -142,6 +152,15 @@ int eval_pulls_compute(const ba_prediction *pred, const double *log_true, size_t
 int eval_rescale_fit(const ba_prediction *pred, const double *log_true, size_t n,
                      eval_total u, int n_monte, double *k, ba_error *err);
 
+/* The amplitude-weighted metrics of n >= 1 events: sum A_pred / sum A_true - 1 and
+ * sum A_true |r| / sum A_true, with A = exp(log A), computed stably for any range of
+ * log A (the sums are scaled by the largest amplitude). */
+void eval_amplitude_weighted(const ba_prediction *pred, const double *log_true, size_t n,
+                             double *sum_bias, double *weighted_abs_rel);
+
+/* How many of n events are the largest fraction f: ceil(f n), at least 1, at most n. */
+size_t eval_largest_count(size_t n, double fraction);
+
 /* All metrics of n >= 1 events except seconds and the rescaling, with u as the chosen
  * definition. momenta (n x 5 x 4, may be NULL: no near_singular and bulk) are the events'
  * momenta for the selection of the near-singular events. */
@@ -151,9 +170,9 @@ int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
 
 /* The metrics as metrics.json's object (the caller owns it): uncertainty, n_events,
  * rel_dev, frac_abs_rel_dev_below, pull, coverage, nll, nll_no_const, sigma_aleatoric,
- * sigma_epistemic, sigma_total, seconds, calibration, bayes_total, corrected_total and,
- * if computed, singular_selection, near_singular, bulk and rescaled. NULL if out of
- * memory. */
+ * sigma_epistemic, sigma_total, seconds, calibration, bayes_total, corrected_total,
+ * amplitude_weighted, largest_10pct, largest_1pct and, if computed,
+ * singular_selection, near_singular, bulk and rescaled. NULL if out of memory. */
 cJSON *eval_metrics_json(const eval_metrics *m);
 
 #endif
