@@ -550,7 +550,7 @@ static void test_bad_hdf5(void)
     double *neg = rows_of(&e, 1);
     neg[9 * 21 + 20] = -2.0;     /* amplitude, row 9 */
     h5_spec sets[8] = {
-        {"good", H5T_IEEE_F64LE, 2, {10, 21}, e.mom, 0},  /* values irrelevant */
+        {"good", H5T_IEEE_F64LE, 2, {10, 20}, e.mom, 0},
         {"cols17", H5T_IEEE_F64LE, 2, {10, 17}, rows, 0},
         {"nan", H5T_IEEE_F32BE, 2, {10, 21}, rows, 4},
         {"negative", H5T_IEEE_F64BE, 2, {10, 21}, neg, 0},

@@ -23,7 +23,9 @@
  * HDF5 support is a build option (BAYESAMP_HDF5, on by default); a build without it
  * refuses HDF5 specs with one line saying so. HDF5's own error stack is never printed:
  * its automatic error printing is switched off around every call into the library, and
- * the innermost HDF5 message, if useful, is folded into our one line.
+ * the innermost HDF5 message, if useful, is folded into our one line. Debian's serial
+ * libhdf5 is not thread-safe: open and read event files from one thread at a time (the
+ * data layer reads before any parallel work starts).
  */
 #ifndef BA_EVENT_FILE_H
 #define BA_EVENT_FILE_H
