@@ -748,6 +748,57 @@ static void test_split_assign(void)
     free(b);
 }
 
+/* A single file split into three: every event in exactly one split, in file order,
+ * with its own amplitude. */
+static void test_split_file(void)
+{
+    char path[4096];
+    path_of(path, sizeof path, "one_set.npy");
+    events e = make_events(101, 3, 9, 0);
+    double *rows = rows_of(&e, 1);
+    size_t shape[2] = {e.n, 13};
+    write_npy(path, rows, 2, shape, 0);
+    event_data all, part[3];
+    ba_error err = {{0}};
+    int rc = event_file_load(path, 0, EVENT_AMP_REQUIRED, &all, &err);
+    CHECK_MSG(rc == 0, "%s", err.msg);
+    unsigned char labels[101];
+    const double f[3] = {0.6, 0.2, 0.2};
+    size_t c[3];
+    CHECK(rc == 0 && event_split_assign(all.n, f, EVENT_SPLIT_SHUFFLED, EVENT_SPLIT_SEED,
+                                        labels, c, &err) == 0);
+    for (int s = 0; s < 3; s++) {
+        CHECK(event_data_take(&all, labels, s, &part[s], &err) == 0);
+        CHECK(part[s].n == c[s] && part[s].n_particles == 3 && part[s].amplitudes);
+    }
+    CHECK(c[0] == 60 && c[1] == 20 && c[2] == 21);
+    size_t next[3] = {0};
+    int same = 1;
+    for (size_t i = 0; i < e.n; i++) {
+        int s = labels[i];
+        size_t k = next[s]++;
+        same &= k < part[s].n && same_values(part[s].momenta + 12 * k, e.mom + 12 * i, 12) &&
+                part[s].amplitudes[k] == e.amp[i];
+    }
+    CHECK_MSG(same, "the splits do not hold the file's events in order");
+    /* a split of nothing */
+    memset(labels, EVENT_TRN, sizeof labels);
+    event_data none;
+    CHECK(event_data_take(&all, labels, EVENT_TST, &none, &err) == 0 && none.n == 0);
+    event_data_free(&none);
+    for (int s = 0; s < 3; s++)
+        event_data_free(&part[s]);
+    event_data_free(&all);
+    /* reading no events is allowed */
+    event_file ef;
+    CHECK(event_file_open(&ef, path, 3, EVENT_AMP_REQUIRED, &err) == 0);
+    CHECK(event_file_read(&ef, 101, 0, NULL, NULL, &err) == 0);
+    event_file_close(&ef);
+    unlink(path);
+    free(rows);
+    free_events(&e);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int count_entries(const char *d)
@@ -783,6 +834,7 @@ int main(void)
     test_split_parse();
     test_split_counts();
     test_split_assign();
+    test_split_file();
     CHECK_MSG(count_entries(dir) == 0, "files left in %s", dir);
     rmdir(dir);
     return test_summary("test_event_file");

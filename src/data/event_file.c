@@ -479,6 +479,8 @@ int event_file_read(event_file *f, size_t first, size_t n, double *momenta,
     if (first > f->n_events || n > f->n_events - first)
         return ba_fail(err, "%s: events %zu to %zu asked for, the file has %zu", f->name,
                        first, first + n, f->n_events);
+    if (n == 0) /* HDF5 refuses empty selections */
+        return 0;
     if (f->read_amplitude && !amplitudes)
         return ba_fail(err, "%s: the amplitudes read have nowhere to go", f->name);
     size_t per_event = 4 * (size_t)f->n_particles;
@@ -550,6 +552,35 @@ int event_file_load(const char *spec, int n_particles, event_amplitude amp,
     if (rc)
         event_data_free(out);
     return rc;
+}
+
+int event_data_take(const event_data *all, const unsigned char *labels, int which,
+                    event_data *out, ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = 0, per_event = 4 * (size_t)all->n_particles;
+    for (size_t i = 0; i < all->n; i++)
+        n += labels[i] == which;
+    out->n = n;
+    out->n_particles = all->n_particles;
+    out->momenta = malloc((n ? n : 1) * per_event * sizeof(double));
+    if (all->amplitudes)
+        out->amplitudes = malloc((n ? n : 1) * sizeof(double));
+    if (!out->momenta || (all->amplitudes && !out->amplitudes)) {
+        event_data_free(out);
+        return ba_fail(err, "out of memory for %zu events", n);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        if (labels[i] != which)
+            continue;
+        memcpy(out->momenta + k * per_event, all->momenta + i * per_event,
+               per_event * sizeof(double));
+        if (all->amplitudes)
+            out->amplitudes[k] = all->amplitudes[i];
+        k++;
+    }
+    return 0;
 }
 
 void event_data_free(event_data *d)

@@ -145,4 +145,9 @@ int event_split_assign(size_t n, const double fractions[3], event_split_order or
                        uint64_t seed, unsigned char *labels, size_t counts[3],
                        ba_error *err);
 
+/* The events of all labelled `which` (EVENT_TRN, ...), in file order, into out
+ * (amplitudes too if all has them). On failure out is zeroed. */
+int event_data_take(const event_data *all, const unsigned char *labels, int which,
+                    event_data *out, ba_error *err);
+
 #endif
