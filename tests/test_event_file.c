@@ -451,6 +451,11 @@ static void test_bad_npy(void)
     shape[1] = 18;
     write_npy(path, rows, 2, shape, 0);
     expect_bad(path, 0, EVENT_AMP_REQUIRED, path, "18 columns is neither 4P nor 4P+1", NULL);
+    double *wide = calloc(2 * 4200, sizeof *wide);
+    size_t wide_shape[2] = {2, 4200};
+    write_npy(path, wide, 2, wide_shape, 0);
+    expect_bad(path, 0, EVENT_AMP_IGNORED, path, "more columns than 1024 particles", NULL);
+    free(wide);
     /* momenta alone where an amplitude is required */
     shape[1] = 20;
     write_npy(path, rows, 2, shape, 0);

@@ -142,7 +142,10 @@ static int check_shape(event_file *f, int ndim, const size_t *shape, int p,
         f->row_values = 4 * shape[1];
     } else if (ndim == 2) {
         size_t cols = shape[1];
-        if (cols < COMPONENTS || cols > max_cols || cols % 4 > 1)
+        if (cols > max_cols)
+            return ba_fail(err, "%s: shape %s: more columns than %d particles can have; "
+                           "expected %s", f->name, found, EVENT_FILE_MAX_PARTICLES, want);
+        if (cols < COMPONENTS || cols % 4 > 1)
             return ba_fail(err, "%s: shape %s: %zu columns is neither 4P nor 4P+1; "
                            "expected %s", f->name, found, cols, want);
         int cols_p = (int)(cols / 4);
