@@ -1,5 +1,4 @@
 /* bayesamp evaluate: predict one split of a data folder and judge the prediction. */
-#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

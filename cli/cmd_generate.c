@@ -1,6 +1,5 @@
 /* bayesamp generate: a data set in the Heidelberg layout, from the LHC phase-space
  * generator and the exact one-loop |M|^2 (physics/generate.h does the work). */
-#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

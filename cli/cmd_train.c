@@ -1,5 +1,4 @@
 /* bayesamp train: the training half of the tutorial's workflow. */
-#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>

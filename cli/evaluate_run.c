@@ -1,5 +1,4 @@
 /* The evaluation shared by `bayesamp evaluate` and `bayesamp train`; see evaluate_run.h. */
-#define _POSIX_C_SOURCE 200809L
 #include "common/clock.h"
 #include "evaluate_run.h"
 

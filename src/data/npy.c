@@ -11,7 +11,6 @@
  * message, never a crash or a huge allocation. Values are not checked: NaN and infinity
  * are read as they are (the dataset loader decides what is acceptable).
  */
-#define _POSIX_C_SOURCE 200809L
 #include "data/npy.h"
 
 #include <errno.h>
