@@ -837,6 +837,19 @@ int npy_writer_commit(npy_writer *w, ba_error *err)
     return atomic_file_commit(&w->af, err);
 }
 
+int npy_writer_sync(npy_writer *w, ba_error *err)
+{
+    if (!w->open)
+        return ba_fail(err, "npy writer used after commit or abort");
+    if (w->written != w->count) {
+        npy_writer_abort(w);
+        return ba_fail(err, "%s: cannot write: %zu of %zu values given", w->af.path,
+                       w->written, w->count);
+    }
+    w->open = 0;
+    return atomic_file_sync(&w->af, err);
+}
+
 void npy_writer_abort(npy_writer *w)
 {
     if (w->open)
