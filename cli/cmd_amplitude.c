@@ -1,6 +1,5 @@
 /* bayesamp amplitude: the exact one-loop |M|^2 of g g -> gamma gamma g for given
  * momenta, e.g. to label events from another generator or to check a data set. */
-#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

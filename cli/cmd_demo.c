@@ -4,7 +4,6 @@
  * test split, and prints the two side by side with where the metrics and plots are. It
  * is a composition of the generate and train commands, run with their defaults, so what
  * it shows is what those commands do. */
-#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,4 @@
 /* bayesamp evaluate: predict one split of a data folder and judge the prediction. */
-#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +22,8 @@ static void evaluate_usage(FILE *out)
         "  NAME.dat/.gp   data and gnuplot script of each plot (loss, amplitudes, rel_dev,\n"
         "                 uncertainties, pull, rel_dev_vs_amp, calibration), and\n"
         "                 NAME.png/.pdf when gnuplot is installed\n"
-        "The loss plot reads history.csv beside MODEL.\n"
+        "The loss plot reads history.csv beside MODEL. metrics.json is written last: a\n"
+        "folder without it holds an interrupted evaluation.\n"
         "\n"
         "  --model MODEL       a model file written by 'bayesamp train' (required)\n"
         "  --data DIR          data folder in the Heidelberg layout (required)\n"

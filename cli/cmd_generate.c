@@ -1,6 +1,5 @@
 /* bayesamp generate: a data set in the Heidelberg layout, from the LHC phase-space
  * generator and the exact one-loop |M|^2 (physics/generate.h does the work). */
-#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -296,40 +295,76 @@ static int generate_split(const generate_options *o, gen_split split, generate_p
     return rc;
 }
 
-/* Write the six data files. generate.json is removed first and written last by the
- * caller, so a folder holds it only when all its files come from one complete run; if a
- * write fails, the files this run wrote are removed again. */
+/* Drop the unnamed files of writers 0..n-1 (a no-op for those already named). */
+static void abort_splits(npy_writer *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        npy_writer_abort(&w[i]);
+        atomic_file_abort(&w[i].af);
+    }
+}
+
+/* Write the six data files so that the folder holds all of the previous run's or all
+ * of this run's, never a mix that `train --data` would take for one data set (with equal
+ * sizes it could not tell). The six are written and fsynced unnamed (atomic_file.h)
+ * while the previous files stay in place; only when all are on disk are generate.json
+ * and the previous six removed and the new six named, which takes microseconds. A kill
+ * in that window leaves some of the six missing, and every reader needs all six. If a
+ * write fails, the previous files are untouched; if naming fails, the new files named so
+ * far are removed again. generate.json, written last by the caller, marks a folder
+ * whose files all come from one complete run. */
 static int write_splits(const generate_options *o, const split_events ev[3], const char *json)
 {
-    char paths[6][4096];
-    int written = 0, rc = 0;
+    npy_writer w[6];
+    int opened = 0, published = 0, rc = 0;
     ba_error err = {.msg = ""};
-    if (unlink(json) != 0 && errno != ENOENT) {
-        cli_error("%s: cannot remove: %s", json, strerror(errno));
-        return -1;
-    }
     for (int s = 0; s < 3 && rc == 0; s++) {
         const char *name = gen_split_name((gen_split)s);
         size_t n = o->n[s];
         const size_t dat_shape[3] = {n, 5, 4}, amp_shape[1] = {n};
-        char file[32];
-        snprintf(file, sizeof file, "%s_dat.npy", name);
-        if (cli_path(paths[written], sizeof paths[written], o->out, file))
-            rc = -1;
-        else if ((rc = npy_write_f64(paths[written], &ev[s].p[0][0][0], 3, dat_shape, &err)) == 0)
-            written++;
-        snprintf(file, sizeof file, "%s_amp.npy", name);
-        if (rc == 0 && cli_path(paths[written], sizeof paths[written], o->out, file))
-            rc = -1;
-        else if (rc == 0 && (rc = npy_write_f64(paths[written], ev[s].amp, 1, amp_shape, &err)) == 0)
-            written++;
-        if (rc && err.msg[0])
-            cli_error("%s", err.msg);
+        for (int amp = 0; amp < 2 && rc == 0; amp++) {
+            char file[32], path[4096];
+            snprintf(file, sizeof file, amp ? "%s_amp.npy" : "%s_dat.npy", name);
+            if (cli_path(path, sizeof path, o->out, file)) {
+                abort_splits(w, opened);
+                return -1;
+            }
+            if (npy_writer_open(&w[opened], path, amp ? 1 : 3, amp ? amp_shape : dat_shape,
+                                &err)) {
+                rc = -1;
+                break;
+            }
+            npy_writer *cur = &w[opened++];
+            rc = npy_writer_append(cur, amp ? ev[s].amp : &ev[s].p[0][0][0], amp ? n : 20 * n,
+                                   &err) ||
+                 npy_writer_sync(cur, &err);
+        }
     }
-    if (rc)
-        while (written > 0)
-            unlink(paths[--written]);
-    return rc;
+    if (rc) {
+        cli_error("%s", err.msg);
+        abort_splits(w, opened);
+        return -1;
+    }
+    if (unlink(json) != 0 && errno != ENOENT) {
+        cli_error("%s: cannot remove: %s", json, strerror(errno));
+        abort_splits(w, opened);
+        return -1;
+    }
+    for (int i = 0; i < opened; i++)
+        if (unlink(w[i].af.path) != 0 && errno != ENOENT) {
+            cli_error("%s: cannot replace: %s", w[i].af.path, strerror(errno));
+            abort_splits(w, opened);
+            return -1;
+        }
+    for (; published < opened; published++)
+        if (atomic_file_publish(&w[published].af, &err)) {
+            cli_error("%s", err.msg);
+            for (int i = 0; i < published; i++)
+                unlink(w[i].af.path);
+            abort_splits(w, opened);
+            return -1;
+        }
+    return 0;
 }
 
 int cmd_generate(int argc, char **argv)

@@ -1,5 +1,4 @@
 /* bayesamp predict: amplitudes with uncertainties for a file of momenta. */
-#define _POSIX_C_SOURCE 200809L
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* bayesamp train: the training half of the tutorial's workflow. */
-#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +27,9 @@ static void train_usage(FILE *out)
         "write RUN/model.safetensors (best validation loss), RUN/model-last.safetensors,\n"
         "RUN/history.csv and RUN/train.json; then evaluate the best model on the test\n"
         "split into RUN/eval (as 'bayesamp evaluate': 30 Monte-Carlo passes, same seed).\n"
+        "A previous run in RUN is removed first; train.json is written after training:\n"
+        "a folder without it holds an interrupted run (the best model so far and its\n"
+        "history).\n"
         "\n"
         "  --data DIR          data folder in the Heidelberg layout (required)\n"
         "  --out RUN           output folder, created if missing (required)\n"
@@ -462,6 +465,25 @@ int cmd_train(int argc, char **argv)
         cli_path(json_path, sizeof json_path, o.out, "train.json")) {
         ba_dataset_free(&ds);
         return 1;
+    }
+    /* A run folder is complete when it holds train.json (and RUN/eval when it holds
+     * eval/metrics.json): both are written last. Remove them first, then the models of
+     * a previous run in RUN, so that a kill at any moment leaves either the previous
+     * complete run or this run's files so far (model.safetensors, the best model yet,
+     * and history.csv), never the one mixed with the other. */
+    const char *stale[] = {"train.json", "eval/metrics.json", "model-last.safetensors",
+                           "model.safetensors"};
+    for (size_t i = 0; i < sizeof stale / sizeof *stale; i++) {
+        char path[4096];
+        if (cli_path(path, sizeof path, o.out, stale[i])) {
+            ba_dataset_free(&ds);
+            return 1;
+        }
+        if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
+            cli_error("%s: cannot remove: %s", path, strerror(errno));
+            ba_dataset_free(&ds);
+            return 1;
+        }
     }
     /* Fail now, not after hours of training, if RUN cannot be written. */
     if (write_history(&r, &err)) {

@@ -1,13 +1,14 @@
 /* The evaluation shared by `bayesamp evaluate` and `bayesamp train`; see evaluate_run.h. */
-#define _POSIX_C_SOURCE 200809L
 #include "common/clock.h"
 #include "evaluate_run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -312,11 +313,17 @@ int evaluate_run(const evaluate_options *o)
         cli_error("%s", err.msg);
         goto done;
     }
-    /* The folder only once the inputs are known to be good. */
+    /* The folder only once the inputs are known to be good. metrics.json is written
+     * last and marks a complete evaluation: remove a previous one first, so that a kill
+     * at any moment never leaves it beside this run's pred.npy or plots. */
     if (cli_path(pred_path, sizeof pred_path, o->out_dir, "pred.npy") ||
         cli_path(metrics_path, sizeof metrics_path, o->out_dir, "metrics.json") ||
         cli_make_dir(o->out_dir))
         goto done;
+    if (unlink(metrics_path) != 0 && errno != ENOENT) {
+        cli_error("%s: cannot remove: %s", metrics_path, strerror(errno));
+        goto done;
+    }
     double t0 = wall_seconds();
     if (ba_predict_momenta(p, ev.momenta, n, 0, pred, &err)) {
         cli_error("%s", err.msg);
@@ -338,14 +345,17 @@ int evaluate_run(const evaluate_options *o)
             goto done;
         }
     }
-    if (write_pred(pred_path, pred, n, &err) ||
-        write_metrics(metrics_path, &mt, o, threads, &err)) {
+    if (write_pred(pred_path, pred, n, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }
     int n_plots = 0, n_rendered = 0;
     if (make_plots(o, pred, log_true, n, &mt, &n_plots, &n_rendered))
         goto done;
+    if (write_metrics(metrics_path, &mt, o, threads, &err)) {
+        cli_error("%s", err.msg);
+        goto done;
+    }
 
     print_summary(o, &mt, n, threads, seconds);
     printf("wrote %s: pred.npy, metrics.json, %d plots (%d drawn as PNG and PDF)\n",

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what bayesamp needs to build, test and benchmark on Debian 12 (as root).
-#   build:      cmake, a C compiler, OpenBLAS (OpenMP build), cJSON, Random123,
+#   build:      cmake, GCC and clang (scripts/test.sh builds with both; clang's OpenMP
+#               runtime is libomp), OpenBLAS (OpenMP build), cJSON, Random123,
 #               HDF5 (serial; for FILE.h5:NAME event files, -DBAYESAMP_HDF5=OFF without)
 #   plots:      gnuplot-nox (found at run time; optional)
 #   benchmark:  Debian's PyTorch and numpy, for the peer script in ../shared/peers
 set -euo pipefail
-packages=(build-essential cmake pkg-config libopenblas-openmp-dev libcjson-dev
-          librandom123-dev libhdf5-dev gnuplot-nox)
+packages=(build-essential clang libomp-dev cmake pkg-config libopenblas-openmp-dev
+          libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-numpy python3-matplotlib hyperfine)
 fi

@@ -6,7 +6,6 @@
  * round(x, 5) is rint(x * 1e5) / 1e5 with round half to even, written out below with
  * floor() so that it does not depend on the floating-point rounding mode.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <dirent.h>
 #include <math.h>
 #include <stdint.h>

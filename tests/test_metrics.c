@@ -5,7 +5,6 @@
  * total uncertainty), the selection of the near-singular events on the reference
  * events, and the post-hoc rescaling. Also the plots' data files (src/io/plots.c),
  * which need no gnuplot. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

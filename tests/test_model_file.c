@@ -8,7 +8,6 @@
  * writing it back with st_write, so that each is a valid safetensors file that is wrong
  * only as a bayesamp model.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <dirent.h>
 #include <math.h>
 #include <stdint.h>

@@ -4,7 +4,6 @@
  * the headers are the ones numpy writes (checked against the real numpy output in
  * shared/reference, which is also read and rewritten byte for byte).
  */
-#define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <math.h>
 #include <stdint.h>

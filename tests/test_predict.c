@@ -8,7 +8,6 @@
  * batch sizes (FIXED) and file pieces is checked bit for bit.
  * BAYESAMP_TEST_FLOAT64: also built against the float64 library (tests/CMakeLists.txt).
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <dirent.h>
 #include <math.h>
 #include <stdint.h>

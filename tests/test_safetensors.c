@@ -2,7 +2,6 @@
  * Python's safetensors writes them, every kind of malformed file the reader must reject
  * (with an error that names the file), and atomic replacement on write. All files live in
  * a fresh folder under /tmp that is removed at the end. */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, opendir */
 #include "io/safetensors.h"
 
 #include <cjson/cJSON.h>

@@ -7,7 +7,6 @@
  * samplers; a seed fixes the result bit for bit, whatever the thread count; early
  * stopping stops where the rule says; bad settings are refused before anything changes.
  */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * Memory beyond the caller's arrays is one scratch block of rows, so that a file of any
  * size can be read piece by piece.
  */
-#define _POSIX_C_SOURCE 200809L
+
 #include "data/event_file.h"
 
 #include <errno.h>

@@ -11,7 +11,6 @@
  * message, never a crash or a huge allocation. Values are not checked: NaN and infinity
  * are read as they are (the dataset loader decides what is acceptable).
  */
-#define _POSIX_C_SOURCE 200809L
 #include "data/npy.h"
 
 #include <errno.h>
@@ -836,6 +835,19 @@ int npy_writer_commit(npy_writer *w, ba_error *err)
     }
     w->open = 0;
     return atomic_file_commit(&w->af, err);
+}
+
+int npy_writer_sync(npy_writer *w, ba_error *err)
+{
+    if (!w->open)
+        return ba_fail(err, "npy writer used after commit or abort");
+    if (w->written != w->count) {
+        npy_writer_abort(w);
+        return ba_fail(err, "%s: cannot write: %zu of %zu values given", w->af.path,
+                       w->written, w->count);
+    }
+    w->open = 0;
+    return atomic_file_sync(&w->af, err);
 }
 
 void npy_writer_abort(npy_writer *w)

@@ -76,6 +76,9 @@ int npy_writer_open(npy_writer *w, const char *path, int ndim, const size_t *sha
 int npy_writer_append(npy_writer *w, const double *data, size_t n, ba_error *err);
 /* Check that exactly count values were appended, then rename into place. */
 int npy_writer_commit(npy_writer *w, ba_error *err);
+/* The first half of commit: check the count, flush and fsync, but leave the file
+ * unnamed; atomic_file_publish(&w->af, ...) then puts it in place (atomic_file.h). */
+int npy_writer_sync(npy_writer *w, ba_error *err);
 /* Remove the temporary file; the target is untouched. Safe to call twice. */
 void npy_writer_abort(npy_writer *w);
 

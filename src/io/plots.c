@@ -1,5 +1,4 @@
 /* The plots of an evaluation as data files and gnuplot scripts; see plots.h. */
-#define _POSIX_C_SOURCE 200809L
 #include "io/plots.h"
 
 #include <errno.h>

@@ -12,9 +12,6 @@
  * values sits only 4-byte aligned; readers copy or handle that (torch and numpy do), and
  * callers that care can list their F64 tensors first.
  */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
-#endif
 #include "io/safetensors.h"
 
 #include <cjson/cJSON.h>

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "common/cmplx.h"
+
 /* The spinor of a massless momentum, specification section 2:
  *   E > 0:  rho = sqrt(E + kx),   c = kz - i ky,   phi = 1,
  *   E < 0:  the same for q = -k,                    phi = i,
