@@ -170,9 +170,15 @@ if [ -z "$(find "$V" -name '*.tmp*')" ]; then pass "evaluate: no temporary files
 # the two definitions of the total uncertainty: corrected on top by default, both objects
 # always; near_singular (2 of 150 events) and bulk (148); no "rescaled" unless asked
 if grep -Eq '"uncertainty":[[:space:]]*"corrected"' "$V/metrics.json"; then pass "metrics.json: uncertainty corrected by default"; else fail "metrics.json" "uncertainty is not corrected"; fi
+if [ "$(json_value "$V/metrics.json" amplitude_weighted/sum_bias)" != missing ] &&
+   [ "$(json_value "$V/metrics.json" largest_1pct/n_events)" = 2 ] && [ "$(json_value "$V/metrics.json" largest_10pct/n_events)" = 15 ]; then
+    pass "metrics.json: amplitude-weighted metrics, largest 1 % (2 of 150) and 10 % (15)"
+else
+    fail "metrics.json" "amplitude_weighted or largest groups missing or wrong size"
+fi
 if [ "$(json_value "$V/metrics.json" bayes_total/coverage/68)" != missing ] && [ "$(json_value "$V/metrics.json" corrected_total/nll)" != missing ] &&
-   [ "$(grep -c '"bayes_total":' "$V/metrics.json")" -eq 3 ] && [ "$(grep -c '"corrected_total":' "$V/metrics.json")" -eq 3 ]; then
-    pass "metrics.json: bayes_total and corrected_total at the top and in both regions"
+   [ "$(grep -c '"bayes_total":' "$V/metrics.json")" -eq 5 ] && [ "$(grep -c '"corrected_total":' "$V/metrics.json")" -eq 5 ]; then
+    pass "metrics.json: bayes_total and corrected_total at the top, in both regions and in the largest-amplitude groups"
 else
     fail "metrics.json" "bayes_total or corrected_total missing"
 fi
