@@ -1,5 +1,7 @@
 /* bayesamp amplitude: the exact one-loop |M|^2 of g g -> gamma gamma g for given
- * momenta, e.g. to label events from another generator or to check a data set. */
+ * momenta, e.g. to label events from another generator or to check a data set; with a
+ * trained model, the network's amplitude where it is sure enough and the exact one
+ * elsewhere (ba_hybrid_amplitudes). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "bayesamp.h"
 #include "cli.h"
 #include "data/npy.h"
+#include "physics/amplitude.h"
 #include "physics/generate.h"
 
 #define DEFAULT_TOL 1e-10
@@ -31,25 +34,44 @@ static void amplitude_usage(FILE *out)
         "  --tol X             relative tolerance of the mass-shell and momentum checks\n"
         "                      (default 1e-10; float32 momenta need about 1e-5)\n"
         "  --threads N         threads (default: all cores)\n"
-        "  --help              this text\n");
+        "  --help              this text\n"
+        "\n"
+        "With a trained model, the surrogate with an exact fallback: for each event the\n"
+        "network's amplitude where its calibrated uncertainty says it is within the\n"
+        "tolerance at the confidence, the exact amplitude elsewhere. AMP.npy is then (N,2)\n"
+        "float64: the amplitude, and 1 where it was computed exactly, 0 where it is the\n"
+        "network's. Reports the fraction computed exactly and the time against all-exact.\n"
+        "  --model RUN/model.safetensors\n"
+        "  --tolerance T       relative tolerance of the network's amplitude (default 0.01)\n"
+        "  --confidence C      two-sided confidence of being within it (default 0.99)\n"
+        "  --n-monte K         Monte-Carlo passes of the prediction (default 30)\n"
+        "  --seed S            seed of the prediction's weight draws (default 1)\n");
 }
 
 typedef struct amplitude_options {
-    const char *momenta, *out;
+    const char *momenta, *out, *model;
     double tol;
     int threads;
+    ba_hybrid_config hybrid;
+    int hybrid_flag_given;   /* a hybrid option without --model is an error */
 } amplitude_options;
 
 /* 0: parsed; 1: --help printed; -1: usage error (already reported). */
 static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
 {
-    enum { O_MOMENTA = 256, O_OUT, O_TOL, O_THREADS, O_HELP };
+    enum { O_MOMENTA = 256, O_OUT, O_TOL, O_THREADS, O_HELP, O_MODEL, O_TOLERANCE,
+           O_CONFIDENCE, O_N_MONTE, O_SEED };
     static const struct option options[] = {
         {"momenta", required_argument, 0, O_MOMENTA}, {"out", required_argument, 0, O_OUT},
         {"tol", required_argument, 0, O_TOL},         {"threads", required_argument, 0, O_THREADS},
-        {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0}};
+        {"help", no_argument, 0, O_HELP},             {"model", required_argument, 0, O_MODEL},
+        {"tolerance", required_argument, 0, O_TOLERANCE},
+        {"confidence", required_argument, 0, O_CONFIDENCE},
+        {"n-monte", required_argument, 0, O_N_MONTE}, {"seed", required_argument, 0, O_SEED},
+        {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->tol = DEFAULT_TOL;
+    o->hybrid = ba_hybrid_defaults();
     opterr = 0;
     optind = 1;
     int c;
@@ -67,6 +89,26 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
             o->threads = (int)v;
             break;
         case O_HELP: amplitude_usage(stdout); return 1;
+        case O_MODEL: o->model = optarg; break;
+        case O_TOLERANCE:
+            if (cli_parse_double("--tolerance", optarg, 1e-12, 0.999, &o->hybrid.tolerance))
+                return -1;
+            o->hybrid_flag_given = 1;
+            break;
+        case O_CONFIDENCE:
+            if (cli_parse_double("--confidence", optarg, 1e-6, 0.999999, &o->hybrid.confidence))
+                return -1;
+            o->hybrid_flag_given = 1;
+            break;
+        case O_N_MONTE:
+            if (cli_parse_int("--n-monte", optarg, 2, 1 << 20, &v)) return -1;
+            o->hybrid.predict.n_monte = (int)v;
+            o->hybrid_flag_given = 1;
+            break;
+        case O_SEED:
+            if (cli_parse_u64("--seed", optarg, &o->hybrid.predict.seed)) return -1;
+            o->hybrid_flag_given = 1;
+            break;
         default: cli_bad_option("amplitude", c, flag); return -1;
         }
     }
@@ -77,9 +119,94 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
                   !o->momenta ? "--momenta FILE.npy" : "--out AMP.npy");
         return -1;
     }
+    if (o->hybrid_flag_given && !o->model) {
+        cli_error("amplitude: --tolerance, --confidence, --n-monte and --seed need --model");
+        return -1;
+    }
     if (o->threads == 0)
         o->threads = ba_default_threads();
+    o->hybrid.predict.threads = o->threads;
     return 0;
+}
+
+/* The exact fallback of the hybrid evaluation: the one-loop amplitude. */
+typedef struct exact_context {
+    double tol;
+    int threads;
+} exact_context;
+
+static int exact_amplitudes(const double *momenta, size_t n, double *amp, void *user,
+                            ba_error *err)
+{
+    const exact_context *c = user;
+    return gen_amp2_events((const double(*)[5][4])momenta, n, c->tol, c->threads, amp, NULL,
+                           NULL, NULL, err);
+}
+
+/* --model: the network where it is sure, the exact amplitude elsewhere; (N, 2) out. */
+static int hybrid_run(const amplitude_options *o, const double *momenta, size_t n)
+{
+    ba_error err;
+    /* every event checked before any work, as without --model */
+    for (size_t i = 0; i < n; i++) {
+        char why[256];
+        if (gg_aag_check_event((const double(*)[4])(momenta + 20 * i), o->tol, why,
+                               sizeof why)) {
+            cli_error("%s: row %zu: %s", o->momenta, i, why);
+            return 1;
+        }
+    }
+    ba_model *m = ba_model_load(o->model, &err);
+    if (!m) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    double *rows = malloc((n ? 2 * n : 1) * sizeof *rows);
+    double *amp = malloc((n ? n : 1) * sizeof *amp);
+    unsigned char *flag = malloc(n ? n : 1);
+    int rc = 1;
+    exact_context ctx = {o->tol, o->threads};
+    ba_hybrid_stats st;
+    if (!rows || !amp || !flag) {
+        cli_error("%s: out of memory for %zu events", o->momenta, n);
+    } else if (ba_hybrid_amplitudes(m, momenta, n, &o->hybrid, exact_amplitudes, &ctx, amp,
+                                    flag, &st, &err)) {
+        cli_error("%s: %s", o->momenta, err.msg);
+    } else {
+        /* the cost of all-exact, from the exact events' time or, with few of them,
+         * from timing up to 200 events */
+        double per_event = st.n_exact ? st.seconds_exact / (double)st.n_exact : 0;
+        if (st.n_exact < 200 && n > 0) {
+            size_t k = n < 200 ? n : 200;
+            double t0 = wall_seconds();
+            if (gen_amp2_events((const double(*)[5][4])momenta, k, o->tol, o->threads, rows,
+                                NULL, NULL, NULL, &err) == 0)
+                per_event = (wall_seconds() - t0) / (double)k;
+        }
+        for (size_t i = 0; i < n; i++) {
+            rows[2 * i] = amp[i];
+            rows[2 * i + 1] = flag[i];
+        }
+        const size_t shape[2] = {n, 2};
+        if (npy_write_f64(o->out, rows, 2, shape, &err)) {
+            cli_error("%s", err.msg);
+        } else {
+            double total = st.seconds_network + st.seconds_exact;
+            printf("%zu amplitudes: %zu exact (%.2f %%), the network's elsewhere (sigma of log "
+                   "A <= %.3g: within %g at %g confidence) -> %s\n", n, st.n_exact,
+                   n ? 100.0 * (double)st.n_exact / (double)n : 0.0, st.max_sigma,
+                   o->hybrid.tolerance, o->hybrid.confidence, o->out);
+            printf("  %.3f s (network %.3f s, exact %.3f s) against about %.3f s all exact "
+                   "(%.1f us per exact event): %.1fx faster, %d threads\n", total,
+                   st.seconds_network, st.seconds_exact, per_event * (double)n,
+                   1e6 * per_event, total > 0 ? per_event * (double)n / total : 0.0,
+                   o->threads);
+            rc = 0;
+        }
+    }
+    free(rows), free(amp), free(flag);
+    ba_model_free(m);
+    return rc;
 }
 
 static void show_progress(size_t done, size_t total, void *user)
@@ -123,6 +250,11 @@ int cmd_amplitude(int argc, char **argv)
                   a.ndim == 1 ? "," : "");
         npy_free(&a);
         return 1;
+    }
+    if (o.model) {
+        int rc = hybrid_run(&o, a.data, n);
+        npy_free(&a);
+        return rc;
     }
     double *amp = malloc((n ? n : 1) * sizeof *amp);
     if (!amp) {

@@ -299,6 +299,41 @@ typedef struct ba_events {
 int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err);
 void ba_events_free(ba_events *ev);
 
+/* ---- the surrogate with an exact fallback ----
+ * For event generation: the network's amplitude where its calibrated uncertainty says
+ * it is within a tolerance, the exact amplitude elsewhere. */
+
+/* The exact |M|^2 of n events (momenta n x P x 4, GeV) into amp[0..n); 0, or -1 with
+ * err filled. Called once per call of ba_hybrid_amplitudes, with only the events that
+ * need it, gathered in their original order. */
+typedef int (*ba_exact_amplitude_fn)(const double *momenta, size_t n, double *amp,
+                                     void *user, ba_error *err);
+
+typedef struct ba_hybrid_config {
+    double tolerance;            /* relative: |A_net / A - 1| < tolerance, e.g. 0.01 */
+    double confidence;           /* two-sided probability of that, e.g. 0.99 */
+    ba_predict_config predict;   /* the Monte-Carlo prediction (mode SAMPLE or FIXED) */
+} ba_hybrid_config;
+
+/* tolerance 0.01, confidence 0.99, ba_predict_defaults(). */
+ba_hybrid_config ba_hybrid_defaults(void);
+
+typedef struct ba_hybrid_stats {
+    size_t n_events, n_exact;
+    double max_sigma;            /* the largest sigma of log A the network may keep */
+    double seconds_network, seconds_exact;
+} ba_hybrid_stats;
+
+/* amp[i] = exp(mean log A) of the network where z(confidence) sigma_i <=
+ * log(1 + tolerance), sigma_i the calibrated total uncertainty of log A (evaluate's
+ * "corrected" total), and exact_flag[i] = 0; elsewhere amp[i] from exact() and
+ * exact_flag[i] = 1. Events are numbered from 0 for the prediction's weight draws.
+ * stats may be NULL. */
+int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
+                         const ba_hybrid_config *cfg, ba_exact_amplitude_fn exact, void *user,
+                         double *amp, unsigned char *exact_flag, ba_hybrid_stats *stats,
+                         ba_error *err);
+
 #ifdef __cplusplus
 }
 #endif

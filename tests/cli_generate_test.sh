@@ -159,6 +159,45 @@ expect_error "amplitude: bad --threads" 2 "--threads" \
 expect_error "amplitude: unknown option" 2 "--frobnicate" \
     amplitude --momenta "$G1/tst_dat.npy" --out "$T/x.npy" --frobnicate
 
+# --- amplitude --model: the network where it is sure, the exact amplitude elsewhere -------
+run train --data "$G1" --out "$T/run" --epochs 2 --no-eval --threads 2
+check "a small model to try the surrogate with" [ "$rc" -eq 0 ]
+# with a loose tolerance the two-epoch model keeps some events and sends others on
+run amplitude --momenta "$G1/tst_dat.npy" --model "$T/run/model.safetensors" \
+    --tolerance 0.9 --confidence 0.3 --out "$T/hybrid.npy" --threads 2
+if [ "$rc" -eq 0 ] && [[ "$(npy_header "$T/hybrid.npy")" == *"'shape': (100, 2)"* ]] &&
+   grep -q "exact (" "$T/stdout" && grep -q "all exact" "$T/stdout"; then
+    pass "amplitude --model: (100, 2) and a report: $(head -1 "$T/stdout")"
+else
+    fail "amplitude --model" "exit $rc, stdout $(cat "$T/stdout"), stderr $(head -c 300 "$T/stderr")"
+fi
+# the flags are 0 or 1; a flagged row holds the exact amplitude, bit for bit
+verdict=$(perl -e '
+    sub data { open(my $fh, "<:raw", $_[0]) or die; local $/; my $b = <$fh>;
+               my $hlen = unpack("v", substr($b, 8, 2)); return substr($b, 10 + $hlen); }
+    my @h = unpack("d<*", data($ARGV[0])); my @a = unpack("d<*", data($ARGV[1]));
+    my ($bad, $exact) = (0, 0);
+    for my $i (0 .. $#a) {
+        my ($v, $f) = ($h[2 * $i], $h[2 * $i + 1]);
+        $bad++ unless $f == 0 || $f == 1;
+        $bad++ if $f == 1 && $v != $a[$i];
+        $bad++ unless $v > 0;
+        $exact += $f;
+    }
+    print "$bad bad, $exact exact\n";' "$T/hybrid.npy" "$G1/tst_amp.npy")
+check "amplitude --model: flags 0/1, exact rows exact, all positive ($verdict)" [ "${verdict%% *}" = 0 ]
+# a tolerance no network meets: everything exact, equal to amplitude without --model
+run amplitude --momenta "$G1/tst_dat.npy" --model "$T/run/model.safetensors" \
+    --tolerance 1e-12 --out "$T/hybrid_all.npy"
+check "amplitude --model with a tiny tolerance: every event exact" grep -q "100 exact (100.00 %)" "$T/stdout"
+expect_error "amplitude: --tolerance needs --model" 2 "need --model" \
+    amplitude --momenta "$G1/tst_dat.npy" --out "$T/x.npy" --tolerance 0.01
+expect_error "amplitude: --confidence out of range" 2 "--confidence" \
+    amplitude --momenta "$G1/tst_dat.npy" --out "$T/x.npy" --model "$T/run/model.safetensors" --confidence 1
+expect_error "amplitude --model: model missing" 1 "nomodel.safetensors" \
+    amplitude --momenta "$G1/tst_dat.npy" --out "$T/x.npy" --model "$T/nomodel.safetensors"
+check "failed amplitude --model left no output" [ ! -e "$T/x.npy" ]
+
 # --- generate: usage and runtime errors ------------------------------------------------------
 expect_error "generate: --mhat-min above --mhat-max" 2 "mhat_max must not be below mhat_min" \
     generate --out "$T/e1" --mhat-min 3000 --mhat-max 2000
