@@ -492,10 +492,12 @@ int cmd_train(int argc, char **argv)
 
     ba_error err;
     ba_process proc;
-    if (ba_data_process(o.data, o.process, &proc, &err)) {
+    const char *source;
+    if (ba_data_process(o.data, o.process, &proc, &source, &err)) {
         cli_error("%s%s", o.process ? "--process: " : "", err.msg);
         return o.process ? EXIT_USAGE : 1;
     }
+
     for (int i = 0; i < o.n_masses; i++)
         if (ba_process_set_mass(&proc, o.masses[i], &err)) {
             cli_error("--mass: %s", err.msg);
@@ -537,11 +539,16 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < o.arch.n_hidden && used < (int)sizeof layers; i++)
         used += snprintf(layers + used, sizeof layers - (size_t)used, "-%d", o.arch.hidden[i]);
     printf("training %s-2 (%s preset: %s, %s%s, %s sampler, lr %g %s) on %zu events of "
-           "%s (validation %zu), %d epochs, batch %d, %d threads -> %s\n", layers, o.preset,
+           "%s%s (validation %zu), %d epochs, batch %d, %d threads -> %s\n", layers, o.preset,
            o.features == BA_FEATURES_MOMENTA ? "momenta" : "invariants",
            activation_name(o.arch.activation), o.standardize ? ", standardised" : "",
            o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", o.cfg.lr,
-           lr_schedule_name(o.cfg.lr_schedule), ds.trn.n, proc.text, ds.val.n, o.cfg.epochs,
+           lr_schedule_name(o.cfg.lr_schedule), ds.trn.n, proc.text,
+           /* 5-particle data without a stated process might be another process than
+            * g g > a a g (g g > g g g has 5 massless particles too): say so */
+           !strcmp(source, "default") ? " (assumed: no --process, no process in "
+                                        "generate.json)" : "",
+           ds.val.n, o.cfg.epochs,
            o.cfg.batch_size, threads, o.out);
     fflush(stdout);
     o.cfg.on_progress = show_progress;

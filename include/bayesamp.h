@@ -143,8 +143,10 @@ typedef struct ba_dataset {
 /* The process of a data folder: text if not NULL; else the "process" of
  * dir/generate.json (which `bayesamp generate` writes); else, if the momenta have 5
  * particles, BA_PROCESS_DEFAULT (data folders from before processes); else an error
- * asking for the process. */
-int ba_data_process(const char *dir, const char *text, ba_process *out, ba_error *err);
+ * asking for the process. source (may be NULL) gets where it came from: "given",
+ * "generate.json" or "default". */
+int ba_data_process(const char *dir, const char *text, ba_process *out, const char **source,
+                    ba_error *err);
 
 /* Load {trn,val,tst}_{dat,amp}.npy from dir for the process: momenta (N, P, 4) with the
  * process's P, every event checked with ba_process_check_event, amplitudes positive

@@ -269,10 +269,16 @@ static int generate_json_process(const char *dir, char *text, size_t size, ba_er
     return rc;
 }
 
-int ba_data_process(const char *dir, const char *text, ba_process *out, ba_error *err)
+int ba_data_process(const char *dir, const char *text, ba_process *out, const char **source,
+                    ba_error *err)
 {
+    const char *unused;
+    if (!source)
+        source = &unused;
+    *source = "given";
     if (text)
         return ba_process_parse(text, out, err);
+    *source = "generate.json";
     char stated[1024], path[4096];
     int found = generate_json_process(dir, stated, sizeof stated, err);
     if (found < 0)
@@ -292,6 +298,7 @@ int ba_data_process(const char *dir, const char *text, ba_process *out, ba_error
     size_t p = ndim == 3 ? r.shape[1] : 0;
     npy_reader_close(&r);
     if (p == 5) {
+        *source = "default";
         process_default(out);
         return 0;
     }
