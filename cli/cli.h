@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bayesamp.h"
+
 #define EXIT_USAGE 2
 
 int cmd_train(int argc, char **argv);
@@ -36,5 +38,11 @@ int cli_make_dir(const char *path);
 
 /* Join folder and file name into out; -1 if too long. */
 int cli_path(char *out, size_t size, const char *dir, const char *name);
+
+/* A --process given to a command that reads a model: it must parse and be the model's
+ * process (a model always has one; files from before processes are g g > a a g).
+ * -1 with a message otherwise. */
+int cli_check_process(const char *text, const ba_process *model_process,
+                      const char *model_path);
 
 #endif

@@ -125,3 +125,20 @@ int cli_path(char *out, size_t size, const char *dir, const char *name)
     }
     return 0;
 }
+
+int cli_check_process(const char *text, const ba_process *model_process,
+                      const char *model_path)
+{
+    ba_process given;
+    ba_error err;
+    if (ba_process_parse(text, &given, &err)) {
+        cli_error("--process: %s", err.msg);
+        return -1;
+    }
+    if (strcmp(given.text, model_process->text)) {
+        cli_error("--process: \"%s\" is not the process of %s, \"%s\"", given.text,
+                  model_path, model_process->text);
+        return -1;
+    }
+    return 0;
+}

@@ -31,6 +31,8 @@ static void amplitude_usage(FILE *out)
         "\n"
         "  --momenta FILE.npy  events, float64 or float32 (required)\n"
         "  --out AMP.npy       output file (required)\n"
+        "  --process P         the process, in MadGraph syntax: only \"g g > a a g\" is\n"
+        "                      computed; any other is refused (default \"g g > a a g\")\n"
         "  --tol X             relative tolerance of the mass-shell and momentum checks\n"
         "                      (default 1e-10; float32 momenta need about 1e-5)\n"
         "  --threads N         threads (default: all cores)\n"
@@ -50,6 +52,7 @@ static void amplitude_usage(FILE *out)
 
 typedef struct amplitude_options {
     const char *momenta, *out, *model;
+    const char *process; /* --process, or NULL */
     double tol;
     int threads;
     ba_hybrid_config hybrid;
@@ -60,7 +63,7 @@ typedef struct amplitude_options {
 static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
 {
     enum { O_MOMENTA = 256, O_OUT, O_TOL, O_THREADS, O_HELP, O_MODEL, O_TOLERANCE,
-           O_CONFIDENCE, O_N_MONTE, O_SEED };
+           O_CONFIDENCE, O_N_MONTE, O_SEED, O_PROCESS };
     static const struct option options[] = {
         {"momenta", required_argument, 0, O_MOMENTA}, {"out", required_argument, 0, O_OUT},
         {"tol", required_argument, 0, O_TOL},         {"threads", required_argument, 0, O_THREADS},
@@ -68,6 +71,7 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
         {"tolerance", required_argument, 0, O_TOLERANCE},
         {"confidence", required_argument, 0, O_CONFIDENCE},
         {"n-monte", required_argument, 0, O_N_MONTE}, {"seed", required_argument, 0, O_SEED},
+        {"process", required_argument, 0, O_PROCESS},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->tol = DEFAULT_TOL;
@@ -81,6 +85,7 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
         switch (c) {
         case O_MOMENTA: o->momenta = optarg; break;
         case O_OUT: o->out = optarg; break;
+        case O_PROCESS: o->process = optarg; break;
         case O_TOL:
             if (cli_parse_double("--tol", optarg, 1e-16, 1, &o->tol)) return -1;
             break;
@@ -123,6 +128,20 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
         cli_error("amplitude: --tolerance, --confidence, --n-monte and --seed need --model");
         return -1;
     }
+    /* The exact amplitude is coded for one process only (physics/amplitude.h). */
+    if (o->process) {
+        ba_process p;
+        ba_error err;
+        if (ba_process_parse(o->process, &p, &err)) {
+            cli_error("--process: %s", err.msg);
+            return -1;
+        }
+        if (strcmp(p.text, BA_PROCESS_DEFAULT)) {
+            cli_error("--process: amplitude computes only \"%s\" (one loop), not \"%s\"",
+                      BA_PROCESS_DEFAULT, p.text);
+            return -1;
+        }
+    }
     if (o->threads == 0)
         o->threads = ba_default_threads();
     o->hybrid.predict.threads = o->threads;
@@ -159,6 +178,13 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
     ba_model *m = ba_model_load(o->model, &err);
     if (!m) {
         cli_error("%s", err.msg);
+        return 1;
+    }
+    const char *process = ba_model_preprocessing(m)->process.text;
+    if (strcmp(process, BA_PROCESS_DEFAULT)) {
+        cli_error("%s: the model is for \"%s\", but the exact amplitude here is only for "
+                  "\"%s\"", o->model, process, BA_PROCESS_DEFAULT);
+        ba_model_free(m);
         return 1;
     }
     double *rows = malloc((n ? 2 * n : 1) * sizeof *rows);
@@ -246,8 +272,9 @@ int cmd_amplitude(int argc, char **argv)
         for (int i = 0; i < a.ndim && used < sizeof shape; i++)
             used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%zu", i ? ", " : "",
                                      a.shape[i]);
-        cli_error("%s: shape (%s%s) is not (N, 5, 4) or (5, 4)", o.momenta, shape,
-                  a.ndim == 1 ? "," : "");
+        cli_error("%s: shape (%s%s) is not (N, 5, 4) or (5, 4): amplitude computes only "
+                  "\"%s\", 5 particles", o.momenta, shape, a.ndim == 1 ? "," : "",
+                  BA_PROCESS_DEFAULT);
         npy_free(&a);
         return 1;
     }

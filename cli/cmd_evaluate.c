@@ -26,7 +26,12 @@ static void evaluate_usage(FILE *out)
         "folder without it holds an interrupted evaluation.\n"
         "\n"
         "  --model MODEL       a model file written by 'bayesamp train' (required)\n"
-        "  --data DIR          data folder in the Heidelberg layout (required)\n"
+        "  --data DIR          data folder in the Heidelberg layout (required); its\n"
+        "                      momenta must be of the model's process, and every event\n"
+        "                      is checked against it (mass shells, momentum conservation)\n"
+        "  --process P         the process in MadGraph syntax; must be the model's (files\n"
+        "                      from before processes are \"g g > a a g\") (default: the\n"
+        "                      model's)\n"
         "  --split S           tst, val or trn (default tst)\n"
         "  --out EVAL          output folder, created if missing (required)\n"
         "  --n-monte N         Monte-Carlo passes over the network (default 30)\n"
@@ -49,12 +54,13 @@ static void evaluate_usage(FILE *out)
 /* 0: parsed; 1: --help printed; -1: usage error (already reported). */
 static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
 {
-    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_UNCERTAINTY, O_RESCALE, O_HELP };
+    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_UNCERTAINTY, O_RESCALE, O_HELP, O_PROCESS };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
         {"split", required_argument, 0, O_SPLIT}, {"out", required_argument, 0, O_OUT},
         {"uncertainty", required_argument, 0, O_UNCERTAINTY},
         {"rescale-on-val", no_argument, 0, O_RESCALE},
+        {"process", required_argument, 0, O_PROCESS},
         MC_LONG_OPTIONS,                          {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -83,6 +89,7 @@ static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
             }
             break;
         case O_RESCALE: o->rescale_on_val = 1; break;
+        case O_PROCESS: o->process = optarg; break;
         MC_OPTION_CASES:
             if (parse_mc_option(c, optarg, &o->predict)) return -1;
             break;

@@ -192,6 +192,9 @@ static int write_generate_json(const char *path, const generate_options *o,
                                double seconds, ba_error *err)
 {
     cJSON *root = cJSON_CreateObject();
+    /* The process in MadGraph syntax: `train` and `evaluate` read it from here, so the
+     * data folder says what its rows are. */
+    cJSON_AddStringToObject(root, "process", BA_PROCESS_DEFAULT);
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddStringToObject(set, "out", o->out);
     cJSON_AddNumberToObject(set, "n_train", (double)o->n[GEN_TRAIN]);

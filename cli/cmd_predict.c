@@ -14,7 +14,9 @@ static void predict_usage(FILE *out)
         "usage: bayesamp predict --model MODEL --momenta FILE.npy --out PRED.npy [options]\n"
         "\n"
         "Monte-Carlo prediction of the amplitudes of the events in FILE.npy, momenta of\n"
-        "shape (N, 5, 4) in GeV, or (5, 4) for one event. PRED.npy is float64 of shape\n"
+        "shape (N, P, 4) in GeV, or (P, 4) for one event, P the particles of the model's\n"
+        "process (5 for g g > a a g); every event is checked against the process (mass\n"
+        "shells, momentum conservation) first. PRED.npy is float64 of shape\n"
         "(N, 4) with columns: amplitude exp(mean), mean of the predicted log-amplitude,\n"
         "aleatoric sigma and epistemic sigma (both of the log-amplitude). The file is\n"
         "streamed, so its size is not limited by memory.\n"
@@ -22,6 +24,9 @@ static void predict_usage(FILE *out)
         "  --model MODEL       a model file written by 'bayesamp train' (required)\n"
         "  --momenta FILE.npy  the events (required)\n"
         "  --out PRED.npy      the prediction, written atomically (required)\n"
+        "  --process P         the process in MadGraph syntax; must be the model's (files\n"
+        "                      from before processes are \"g g > a a g\") (default: the\n"
+        "                      model's)\n"
         "  --n-monte N         Monte-Carlo passes over the network (default 30)\n"
         "  --mode M            sample: new weights for every batch of every pass, as the\n"
         "                      tutorial; fixed: one weight draw per pass, the same for\n"
@@ -35,19 +40,22 @@ static void predict_usage(FILE *out)
 
 typedef struct predict_options {
     const char *model, *momenta, *out;
+    const char *process; /* --process, or NULL */
     ba_predict_config cfg;
 } predict_options;
 
 /* 0: parsed; 1: --help printed; -1: usage error (already reported). */
 static int parse_predict_options(int argc, char **argv, predict_options *o)
 {
-    enum { O_MODEL = 256, O_MOMENTA, O_OUT, O_HELP };
+    enum { O_MODEL = 256, O_MOMENTA, O_OUT, O_HELP, O_PROCESS };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL}, {"momenta", required_argument, 0, O_MOMENTA},
         {"out", required_argument, 0, O_OUT},     MC_LONG_OPTIONS,
+        {"process", required_argument, 0, O_PROCESS},
         {"help", no_argument, 0, O_HELP},         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->cfg = ba_predict_defaults();
+    o->cfg.check_kinematics = 1; /* the command checks every event against the process */
     opterr = 0;
     optind = 1;
     int c;
@@ -57,6 +65,7 @@ static int parse_predict_options(int argc, char **argv, predict_options *o)
         case O_MODEL: o->model = optarg; break;
         case O_MOMENTA: o->momenta = optarg; break;
         case O_OUT: o->out = optarg; break;
+        case O_PROCESS: o->process = optarg; break;
         MC_OPTION_CASES:
             if (parse_mc_option(c, optarg, &o->cfg)) return -1;
             break;
@@ -85,6 +94,10 @@ int cmd_predict(int argc, char **argv)
     if (!m) {
         cli_error("%s", err.msg);
         return 1;
+    }
+    if (o.process && cli_check_process(o.process, &ba_model_preprocessing(m)->process, o.model)) {
+        ba_model_free(m);
+        return EXIT_USAGE;
     }
     size_t n = 0;
     double t0 = wall_seconds();

@@ -33,6 +33,11 @@ static void train_usage(FILE *out)
         "\n"
         "  --data DIR          data folder in the Heidelberg layout (required)\n"
         "  --out RUN           output folder, created if missing (required)\n"
+        "  --process P         the process in MadGraph syntax, e.g. \"g g > g g g g\"\n"
+        "                      (default: DIR/generate.json's, else \"g g > a a g\" for\n"
+        "                      momenta of 5 particles); every event is checked against it\n"
+        "  --mass NAME=GEV     override a particle's mass (and its antiparticle's), e.g.\n"
+        "                      t=172.5; may be repeated (default: the built-in table)\n"
         "  --preset P          tutorial: the PyTorch tutorial exactly; precision: invariant\n"
         "                      inputs, standardisation, SiLU, local sampler, cosine schedule,\n"
         "                      1000 epochs (default tutorial). Every flag below overrides it;\n"
@@ -43,8 +48,9 @@ static void train_usage(FILE *out)
         "  --lr-schedule S     constant, cosine or onecycle (default constant; precision cosine)\n"
         "  --lr-final-ratio X  last learning rate / peak, for cosine and onecycle (default 1e-3)\n"
         "  --warmup-epochs X   epochs of learning-rate warm-up (default 0; precision 5)\n"
-        "  --features F        momenta: the 20 components / mean gluon pT, target log A;\n"
-        "                      invariants: log s12 and log(s_ij/s12), target log(A s12)\n"
+        "  --features F        momenta: the 4P components / mean pT of the last outgoing\n"
+        "                      particle, target log A; invariants: log s12 and\n"
+        "                      log(s_ij/s12), target log(A s12^(P-4))\n"
         "                      (default momenta; precision invariants)\n"
         "  --standardize yes|no  shift and scale inputs and target to mean 0, sd 1 over the\n"
         "                      training set (default no; precision yes)\n"
@@ -71,6 +77,9 @@ static void train_usage(FILE *out)
 typedef struct train_options {
     const char *data, *out;
     const char *preset;
+    const char *process;        /* --process, or NULL */
+    const char *masses[BA_MAX_PARTICLES];
+    int n_masses;               /* --mass, in order */
     ba_train_config cfg;
     ba_arch arch;
     ba_features features;
@@ -129,7 +138,8 @@ static int parse_train_options(int argc, char **argv, train_options *o)
 {
     enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
            O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP, O_PRESET, O_SCHEDULE, O_FINAL,
-           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_ROLLBACKS };
+           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_ROLLBACKS,
+           O_PROCESS, O_MASS };
     static const struct option options[] = {
         {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
         {"epochs", required_argument, 0, O_EPOCHS},   {"batch-size", required_argument, 0, O_BATCH},
@@ -149,6 +159,8 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         {"clip-grad-norm", required_argument, 0, O_CLIP},
         {"logsig2-clamp", required_argument, 0, O_CLAMP},
         {"max-rollbacks", required_argument, 0, O_ROLLBACKS},
+        {"process", required_argument, 0, O_PROCESS},
+        {"mass", required_argument, 0, O_MASS},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->preset = find_preset(argc, argv);
@@ -258,6 +270,14 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             if (cli_parse_int("--max-rollbacks", optarg, 0, 1000, &v)) return -1;
             o->cfg.max_rollbacks = (int)v;
             break;
+        case O_PROCESS: o->process = optarg; break;
+        case O_MASS:
+            if (o->n_masses == BA_MAX_PARTICLES) {
+                cli_error("--mass: more than %d masses", BA_MAX_PARTICLES);
+                return -1;
+            }
+            o->masses[o->n_masses++] = optarg;
+            break;
         case O_HELP: train_usage(stdout); return 1;
         default: cli_bad_option("train", c, flag); return -1;
         }
@@ -269,7 +289,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
                   !o->data ? "--data DIR" : "--out RUN");
         return -1;
     }
-    o->arch.n_inputs = o->features == BA_FEATURES_MOMENTA ? 20 : 10;
+    /* n_inputs follows from the process, known once the data are found */
     /* A testing hook, not a user option: poison the loss at this optimiser step to
      * exercise the divergence guard from the command line. */
     const char *inject = getenv("BAYESAMP_INJECT_NAN_STEP");
@@ -384,6 +404,10 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddStringToObject(set, "data", o->data);
     cJSON_AddStringToObject(set, "out", o->out);
     cJSON_AddStringToObject(set, "preset", o->preset);
+    cJSON_AddStringToObject(set, "process", ds->pre.process.text);
+    cJSON *masses = cJSON_AddArrayToObject(set, "mass_overrides");
+    for (int i = 0; i < o->n_masses; i++)
+        cJSON_AddItemToArray(masses, cJSON_CreateString(o->masses[i]));
     cJSON_AddNumberToObject(set, "epochs", o->cfg.epochs);
     cJSON_AddNumberToObject(set, "batch_size", o->cfg.batch_size);
     cJSON_AddNumberToObject(set, "lr", o->cfg.lr);
@@ -408,11 +432,29 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddStringToObject(set, "optimizer", "adam(beta1=0.9, beta2=0.999, eps=1e-8)");
     const ba_preprocessing *p = &ds->pre;
     int inv = p->features == BA_FEATURES_INVARIANTS;
+    const ba_process *proc = &p->process;
+    int n_part = proc->n_particles;
     cJSON *pre = cJSON_AddObjectToObject(root, "preprocessing");
+    cJSON_AddStringToObject(pre, "process", proc->text);
+    cJSON *names = cJSON_AddArrayToObject(pre, "particles");
+    for (int i = 0; i < n_part; i++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(proc->name[i]));
+    cJSON_AddItemToObject(pre, "masses_gev", cJSON_CreateDoubleArray(proc->mass, n_part));
+    cJSON_AddNumberToObject(pre, "amplitude_mass_dimension", ba_process_mass_dimension(proc));
     cJSON_AddNumberToObject(pre, "gluon_pt_mean", p->gluon_pt_mean);
-    cJSON_AddStringToObject(pre, "features", inv ? "log s12, log(s_ij / s12) for 9 pairs"
-                                                 : "momenta (N,20) / gluon_pt_mean");
-    cJSON_AddStringToObject(pre, "target", inv ? "log(amplitude * s12)" : "log(amplitude)");
+    char what[256];
+    if (inv)
+        snprintf(what, sizeof what, "log s12, log(s_ij / s12) for %d other pairs, identical "
+                 "final-state particles ordered by s_1i", p->n_features - 1);
+    else
+        snprintf(what, sizeof what, "momenta (N,%d) / gluon_pt_mean (mean pT of the last "
+                 "outgoing particle)", p->n_features);
+    cJSON_AddStringToObject(pre, "features", what);
+    if (inv)
+        snprintf(what, sizeof what, "log(amplitude * s12^%d)", n_part - 4);
+    else
+        snprintf(what, sizeof what, "log(amplitude)");
+    cJSON_AddStringToObject(pre, "target", what);
     cJSON_AddBoolToObject(pre, "standardize", p->standardize);
     cJSON_AddItemToObject(pre, "x_mean", cJSON_CreateDoubleArray(p->x_mean, p->n_features));
     cJSON_AddItemToObject(pre, "x_std", cJSON_CreateDoubleArray(p->x_std, p->n_features));
@@ -452,11 +494,24 @@ int cmd_train(int argc, char **argv)
         return parsed > 0 ? 0 : EXIT_USAGE;
 
     ba_error err;
+    ba_process proc;
+    const char *source;
+    if (ba_data_process(o.data, o.process, &proc, &source, &err)) {
+        cli_error("%s%s", o.process ? "--process: " : "", err.msg);
+        return o.process ? EXIT_USAGE : 1;
+    }
+
+    for (int i = 0; i < o.n_masses; i++)
+        if (ba_process_set_mass(&proc, o.masses[i], &err)) {
+            cli_error("--mass: %s", err.msg);
+            return EXIT_USAGE;
+        }
     ba_dataset ds;
-    if (ba_dataset_load_as(o.data, o.features, o.standardize, &ds, &err)) {
+    if (ba_dataset_load_process(o.data, &proc, o.features, o.standardize, &ds, &err)) {
         cli_error("%s", err.msg);
         return 1;
     }
+    o.arch.n_inputs = ds.pre.n_features;
     train_run r = {.o = &o, .on_terminal = isatty(2)};
     char last_path[4096], json_path[4096];
     if (cli_make_dir(o.out) || cli_path(r.model_path, sizeof r.model_path, o.out, "model.safetensors") ||
@@ -505,12 +560,17 @@ int cmd_train(int argc, char **argv)
     int used = snprintf(layers, sizeof layers, "%d", o.arch.n_inputs);
     for (int i = 0; i < o.arch.n_hidden && used < (int)sizeof layers; i++)
         used += snprintf(layers + used, sizeof layers - (size_t)used, "-%d", o.arch.hidden[i]);
-    printf("training %s-2 (%s preset: %s, %s%s, %s sampler, lr %g %s) on %zu events "
-           "(validation %zu), %d epochs, batch %d, %d threads -> %s\n", layers, o.preset,
+    printf("training %s-2 (%s preset: %s, %s%s, %s sampler, lr %g %s) on %zu events of "
+           "%s%s (validation %zu), %d epochs, batch %d, %d threads -> %s\n", layers, o.preset,
            o.features == BA_FEATURES_MOMENTA ? "momenta" : "invariants",
            activation_name(o.arch.activation), o.standardize ? ", standardised" : "",
            o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", o.cfg.lr,
-           lr_schedule_name(o.cfg.lr_schedule), ds.trn.n, ds.val.n, o.cfg.epochs,
+           lr_schedule_name(o.cfg.lr_schedule), ds.trn.n, proc.text,
+           /* 5-particle data without a stated process might be another process than
+            * g g > a a g (g g > g g g has 5 massless particles too): say so */
+           !strcmp(source, "default") ? " (assumed: no --process, no process in "
+                                        "generate.json)" : "",
+           ds.val.n, o.cfg.epochs,
            o.cfg.batch_size, threads, o.out);
     fflush(stdout);
     o.cfg.on_progress = show_progress;

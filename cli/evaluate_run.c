@@ -281,7 +281,14 @@ int evaluate_run(const evaluate_options *o)
     }
     ba_events ev, val;
     int have_val = 0;
-    if (ba_events_load(o->data_dir, o->split, &ev, &err)) {
+    /* The model's process decides the particle count, and every event is checked
+     * against it; --process, if given, must be that process. */
+    const ba_process *proc = &ba_model_preprocessing(m)->process;
+    if (o->process && cli_check_process(o->process, proc, o->model_path)) {
+        ba_model_free(m);
+        return EXIT_USAGE;
+    }
+    if (ba_events_load_process(o->data_dir, o->split, proc, &ev, &err)) {
         cli_error("%s", err.msg);
         ba_model_free(m);
         return 1;
@@ -289,7 +296,7 @@ int evaluate_run(const evaluate_options *o)
     /* the val split for the rescaling, unless it is the evaluated split */
     int separate_val = o->rescale_on_val && strcmp(o->split, "val") != 0;
     if (separate_val) {
-        if (ba_events_load(o->data_dir, "val", &val, &err)) {
+        if (ba_events_load_process(o->data_dir, "val", proc, &val, &err)) {
             cli_error("--rescale-on-val: %s", err.msg);
             ba_events_free(&ev);
             ba_model_free(m);
@@ -330,7 +337,7 @@ int evaluate_run(const evaluate_options *o)
         goto done;
     }
     double seconds = wall_seconds() - t0;
-    if (eval_metrics_compute(pred, log_true, ev.momenta, n, o->uncertainty, mc_passes(o),
+    if (eval_metrics_compute(pred, log_true, ev.momenta, proc, n, o->uncertainty, mc_passes(o),
                              &mt, &err)) {
         cli_error("%s", err.msg);
         goto done;

@@ -18,10 +18,12 @@ typedef struct evaluate_options {
     ba_predict_config predict;
     eval_total uncertainty;   /* the total behind pull, coverage, NLL, plots (0: corrected) */
     int rescale_on_val;       /* also fit total *= k on the val split, report "rescaled" */
+    const char *process;      /* --process: must be the model's process (NULL: not given) */
 } evaluate_options;
 
-/* Returns the exit status: 0, or 1 after printing the error. The loss plot reads
- * history.csv beside the model file, if there is one. */
+/* Returns the exit status: 0, 1 after printing the error, or 2 (EXIT_USAGE) if
+ * o->process is malformed or not the model's. The loss plot reads history.csv beside
+ * the model file, if there is one. */
 int evaluate_run(const evaluate_options *o);
 
 /* The Monte-Carlo options that predict and evaluate share: their getopt_long entries

@@ -36,16 +36,77 @@ typedef struct ba_error {
     char msg[512];
 } ba_error;
 
+/* ------------------------------------------------------------------ process */
+
+/* A 2 -> n scattering process in MadGraph's syntax, "g g > a a g": the two incoming
+ * particles left of '>', the outgoing ones right of it, names separated by spaces. The
+ * momenta of an event are (P, 4), rows in the order of the process, (E, px, py, pz) in
+ * GeV, |M|^2 in GeV^(8 - 2P).
+ *
+ * Particle names and masses (GeV) of the built-in table (physics/process.c):
+ *   g a (gluon, photon), d u s c b and d~ u~ s~ c~ b~, e- e+ mu- mu+ ta- ta+,
+ *   ve vm vt ve~ vm~ vt~: massless (light quarks and leptons as in MadGraph's default
+ *   model; b and tau massless too, the five-flavour scheme);
+ *   t t~ 173; z 91.1876; w+ w- 80.377; h 125.
+ * ba_process_set_mass overrides a mass for one process (particle and antiparticle). */
+#define BA_MAX_PARTICLES 10
+#define BA_PROCESS_CHARS 128
+#define BA_PARTICLE_CHARS 8
+
+/* The process of data without one stated: today's g g -> gamma gamma g. */
+#define BA_PROCESS_DEFAULT "g g > a a g"
+
+/* Momenta are checked against their process (ba_process_check_event) to this relative
+ * tolerance, measured against the energy E_in = E_1 + E_2 of the incoming pair in the
+ * frame given: |E^2 - |p|^2 - m^2| <= tol E_in^2 for every particle and
+ * |sum_in p^mu - sum_out p^mu| <= tol E_in for every component. 1e-6 lets float32
+ * momenta through (their rounding is ~1e-7) and stops anything unphysical. */
+#define BA_KINEMATICS_TOL 1e-6
+
+typedef struct ba_process {
+    char text[BA_PROCESS_CHARS];                   /* canonical: "g g > a a g" */
+    int n_particles;                               /* P: 2 incoming + n outgoing */
+    char name[BA_MAX_PARTICLES][BA_PARTICLE_CHARS];
+    double mass[BA_MAX_PARTICLES];                 /* GeV, from the table or overridden */
+    /* Identical final-state particles (same name) share the index of the first of
+     * them; every other particle, incoming ones included, has its own index. */
+    int identical_to[BA_MAX_PARTICLES];
+} ba_process;
+
+/* Parse a process: 2 incoming, 2 to BA_MAX_PARTICLES - 2 outgoing particles from the
+ * table. A malformed string or an unknown particle gives one line naming the token. */
+int ba_process_parse(const char *text, ba_process *out, ba_error *err);
+
+/* The table's mass of a particle name, GeV; -1 if the name is not in the table. */
+int ba_particle_mass(const char *name, double *mass);
+
+/* Override a mass in a process: "t=172.5" sets every t and t~ of the process to
+ * 172.5 GeV (a particle and its antiparticle share their mass). Refuses names not in
+ * the process, negative or non-finite masses. */
+int ba_process_set_mass(ba_process *p, const char *assignment, ba_error *err);
+
+/* The mass dimension of |M|^2 for the process: 8 - 2P. */
+int ba_process_mass_dimension(const ba_process *p);
+
+/* Check one event (P x 4 momenta) against the process: finite, positive energies,
+ * every particle on its mass shell and momentum conserved within BA_KINEMATICS_TOL.
+ * On failure, err says what is wrong (the caller adds the file and row). */
+int ba_process_check_event(const ba_process *p, const double *event, ba_error *err);
+
 /* ------------------------------------------------------------------ data */
 
-/* What the network sees of an event:
- *  - MOMENTA (the tutorial): the 20 components divided by the training set's mean gluon
- *    pT; target log(A);
- *  - INVARIANTS: log s_12 and log(s_ij / s_12) of the nine other pairs (the amplitude is
- *    Lorentz invariant and 1/s_12 times a function of ratios); target log(A s_12). */
+/* What the network sees of an event of P particles:
+ *  - MOMENTA (the tutorial): the 4P components divided by the training set's mean pT of
+ *    the last outgoing particle (the gluon of g g > a a g); target log(A);
+ *  - INVARIANTS: log s_12 and log(s_ij / s_12) of the other P(P-1)/2 - 1 pairs,
+ *    s_ij = 2 p_i.p_j, identical final-state particles in a canonical order (the
+ *    amplitude is Lorentz invariant and s_12^(4-P) times a function of ratios); target
+ *    log(A s_12^(P-4)), i.e. log(A s_12) for P = 5. */
 typedef enum { BA_FEATURES_MOMENTA = 0, BA_FEATURES_INVARIANTS = 1 } ba_features;
 
-#define BA_MAX_FEATURES 20
+/* The most inputs a process of BA_MAX_PARTICLES particles needs: 10 * 9 / 2 invariants
+ * (4 * 10 momentum components). */
+#define BA_MAX_FEATURES 45
 
 /* Events of one split in the Heidelberg layout, already preprocessed:
  * x is (n, n_features) row-major, y is (n,) the network's target (see
@@ -65,10 +126,13 @@ typedef struct ba_split {
 typedef struct ba_preprocessing {
     ba_features features;
     int standardize;
-    int n_features;                 /* 20 or 10 */
-    double gluon_pt_mean;           /* mean pT of the outgoing gluon over the training set, GeV */
+    int n_features;                 /* 4P or P(P-1)/2: 20 or 10 for g g > a a g */
+    /* mean pT of the last outgoing particle over the training set, GeV (the tutorial's
+     * outgoing gluon, whence the name) */
+    double gluon_pt_mean;
     double x_mean[BA_MAX_FEATURES], x_std[BA_MAX_FEATURES];
     double y_mean, y_std;           /* 0 and 1 without standardize */
+    ba_process process;             /* the process the features are made for */
 } ba_preprocessing;
 
 typedef struct ba_dataset {
@@ -76,18 +140,30 @@ typedef struct ba_dataset {
     ba_preprocessing pre;
 } ba_dataset;
 
-/* Load {trn,val,tst}_{dat,amp}.npy from dir, check shapes across files, reject
- * non-finite momenta and non-positive or non-finite amplitudes (naming file and row),
- * and preprocess as the tutorial: flatten, divide by the training mean gluon pT,
- * target log(amp). */
+/* The process of a data folder: text if not NULL; else the "process" of
+ * dir/generate.json (which `bayesamp generate` writes); else, if the momenta have 5
+ * particles, BA_PROCESS_DEFAULT (data folders from before processes); else an error
+ * asking for the process. source (may be NULL) gets where it came from: "given",
+ * "generate.json" or "default". */
+int ba_data_process(const char *dir, const char *text, ba_process *out, const char **source,
+                    ba_error *err);
+
+/* Load {trn,val,tst}_{dat,amp}.npy from dir for the process: momenta (N, P, 4) with the
+ * process's P, every event checked with ba_process_check_event, amplitudes positive
+ * and finite; a bad file or row is named in one line. Then preprocess with the chosen
+ * features and standardisation (out->pre holds the choice, the process and the
+ * constants computed from the training split). */
+int ba_dataset_load_process(const char *dir, const ba_process *process, ba_features features,
+                            int standardize, ba_dataset *out, ba_error *err);
+/* Data folders of g g > a a g, (N, 5, 4), as before processes: shapes, finite momenta
+ * and positive amplitudes are checked, not the kinematics. ba_dataset_load
+ * preprocesses as the tutorial (momenta / mean gluon pT, target log A). */
 int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err);
-/* The same with a choice of features and standardisation (out->pre holds the choice
- * and the constants computed from the training split). */
 int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
                        ba_dataset *out, ba_error *err);
 void ba_dataset_free(ba_dataset *ds);
 
-/* Preprocess n events of raw momenta (n,5,4) into the network's inputs
+/* Preprocess n events of raw momenta (n,P,4) into the network's inputs
  * (n, pre->n_features) with the model's preprocessing. Returns -1 (naming the row in
  * err) if an event has no valid features (a non-positive invariant). */
 int ba_preprocess_events(const double *momenta, size_t n, const ba_preprocessing *pre,
@@ -244,6 +320,8 @@ typedef struct ba_predict_config {
     uint64_t seed;
     int batch_size;       /* events per batch, i.e. per weight draw */
     int threads;          /* 0: all cores */
+    int check_kinematics; /* ba_predict_file: check every event against the model's
+                             process (mass shells, momentum conservation); default 0 */
 } ba_predict_config;
 
 /* The tutorial's settings: 30 passes, sample mode, seed 1, batches of 128, all cores. */
@@ -267,35 +345,41 @@ ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cf
 void ba_predictor_free(ba_predictor *p);
 
 /* Predict n events from features (n, n_inputs), already preprocessed, or from raw
- * momenta (n, 5, 4) to which the model's preprocessing is applied. The events are
- * events first_event .. first_event + n - 1 of a larger sample. An event's row depends
- * on the event, the seed and, in SAMPLE mode, on which weight draws it meets: those of
- * batch floor(index / batch_size) of the sample. It does not depend on the other events,
- * on how the sample is split into calls (any first_event), on the thread count or on
- * the BLAS library: predicting a sample piece by piece, or one event at its index,
- * gives exactly the same numbers as predicting it at once. */
+ * momenta (n, P, 4) of the model's process, to which its preprocessing is applied. The
+ * events are events first_event .. first_event + n - 1 of a larger sample. An event's
+ * row depends on the event, the seed and, in SAMPLE mode, on which weight draws it
+ * meets: those of batch floor(index / batch_size) of the sample. It does not depend on
+ * the other events, on how the sample is split into calls (any first_event), on the
+ * thread count or on the BLAS library: predicting a sample piece by piece, or one event
+ * at its index, gives exactly the same numbers as predicting it at once. */
 int ba_predict_features(ba_predictor *p, const ba_real *features, size_t n,
                         size_t first_event, ba_prediction *out, ba_error *err);
 int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n,
                        size_t first_event, ba_prediction *out, ba_error *err);
 
-/* Predict every event of a momenta file, (N, 5, 4) or (5, 4) for one event, streaming it
- * in pieces so that memory does not grow with N. Writes out_path atomically: float64
- * (N, 4) with columns exp(mean), mean, sigma_aleatoric, sigma_epistemic. Checks the
- * shape and that every momentum is finite (naming the row) before predicting.
- * n_events (may be NULL) receives N. */
+/* Predict every event of a momenta file, (N, P, 4) or (P, 4) for one event, P of the
+ * model's process, streaming it in pieces so that memory does not grow with N. Writes
+ * out_path atomically: float64 (N, 4) with columns exp(mean), mean, sigma_aleatoric,
+ * sigma_epistemic. Checks the shape and that every momentum is finite, and with
+ * cfg->check_kinematics every event against the process (ba_process_check_event),
+ * naming the row, before predicting. n_events (may be NULL) receives N. */
 int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out_path,
                     const ba_predict_config *cfg, size_t *n_events, ba_error *err);
 
-/* One split of a data folder as stored, for evaluation: momenta (n, 5, 4) in GeV and the
- * amplitudes (n,), float64, checked as ba_dataset_load checks them. */
+/* One split of a data folder as stored, for evaluation: momenta (n, P, 4) in GeV and the
+ * amplitudes (n,), float64, checked as ba_dataset_load_process checks them. */
 typedef struct ba_events {
     size_t n;
     double *momenta;
     double *amp;
+    int n_particles;   /* P */
 } ba_events;
 
-/* Load {split}_dat.npy and {split}_amp.npy from dir. */
+/* Load {split}_dat.npy and {split}_amp.npy from dir for the process (checked as
+ * ba_dataset_load_process does); ba_events_load: as g g > a a g data from before
+ * processes (ba_dataset_load's checks). */
+int ba_events_load_process(const char *dir, const char *split, const ba_process *process,
+                           ba_events *out, ba_error *err);
 int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err);
 void ba_events_free(ba_events *ev);
 

@@ -59,31 +59,72 @@ def _numbers(meta, key, n):
     return np.array([float(v) for v in meta[key].split(",")])
 
 
-def invariants(momenta):
-    """The ten s_ij = 2 p_i.p_j of each event (N,5,4), pairs (1,2) (1,3) ... (4,5), with
-    the photons in bayesamp's canonical order (the one with the smaller s with the
-    first incoming gluon first), computed as E_i E_j |n_i - n_j|^2 as the C code does."""
+def process_of(meta):
+    """(names, masses, identical_to) of the model's process: its MadGraph string split
+    at '>' and spaces, the masses from the metadata (every file with a process records
+    them), and for each particle the index of the first identical final-state particle
+    (its own index otherwise). Files from before processes are g g > a a g."""
+    text = meta.get("process", "g g > a a g")
+    names = text.replace(">", " ").split()
+    if "masses" in meta:
+        masses = [float(v) for v in meta["masses"].split(",")]
+    else:
+        masses = [0.0] * len(names)
+    identical = []
+    for i, name in enumerate(names):
+        first = next((j for j in range(2, i) if names[j] == name), i) if i >= 2 else i
+        identical.append(first)
+    return names, masses, identical
+
+
+def _pair_invariant(p, n, m_i, m_j, i, j):
+    """s_ij = 2 p_i.p_j as the C code (data/features.c) computes it: E_i E_j |n_i - n_j|^2
+    for two massless particles, else 2 (m_i^2 E_j^2 + m_j^2 |p_i|^2) / (E_i E_j +
+    |p_i||p_j|) + |p_i||p_j| |n_i - n_j|^2, without cancellations."""
+    d2 = np.sum((n[:, i] - n[:, j]) ** 2, axis=-1)
+    if m_i == 0 and m_j == 0:
+        return p[:, i, 0] * p[:, j, 0] * d2
+    norm_i = np.linalg.norm(p[:, i, 1:], axis=-1)
+    norm_j = np.linalg.norm(p[:, j, 1:], axis=-1)
+    e_i, e_j = p[:, i, 0], p[:, j, 0]
+    radial = (m_i * m_i * e_j * e_j + m_j * m_j * norm_i * norm_i) / (e_i * e_j + norm_i * norm_j)
+    angular = np.where((norm_i > 0) & (norm_j > 0), norm_i * norm_j * d2, 0.0)
+    return 2 * radial + angular
+
+
+def invariants(momenta, meta=None):
+    """The P(P-1)/2 s_ij = 2 p_i.p_j of each event (N,P,4), pairs (1,2) (1,3) ... (P-1,P),
+    with identical final-state particles in bayesamp's canonical order (sorted by their
+    s with the first incoming particle, smallest first; for g g > a a g the photon with
+    the smaller s_1i first), computed as the C code does."""
+    names, masses, identical = process_of(meta or {})
     p = np.asarray(momenta, dtype=np.float64)
-    n = p[..., 1:] / np.linalg.norm(p[..., 1:], axis=-1, keepdims=True)
-
-    def s(i, j):
-        return p[:, i, 0] * p[:, j, 0] * np.sum((n[:, i] - n[:, j]) ** 2, axis=-1)
-
-    swap = s(0, 3) < s(0, 2)
-    order = np.tile(np.arange(5), (len(p), 1))
-    order[swap, 2], order[swap, 3] = 3, 2
+    P = p.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = p[..., 1:] / np.linalg.norm(p[..., 1:], axis=-1, keepdims=True)
+    order = np.tile(np.arange(P), (len(p), 1))
+    for first in range(2, P):
+        members = [i for i in range(first, P) if identical[i] == first]
+        if identical[first] != first or len(members) < 2:
+            continue
+        keys = np.stack([_pair_invariant(p, n, masses[0], masses[i], 0, i) for i in members],
+                        axis=1)
+        ranks = np.argsort(keys, axis=1, kind="stable")
+        order[:, members] = np.array(members)[ranks]
     p = np.take_along_axis(p, order[:, :, None], axis=1)
     n = np.take_along_axis(n, order[:, :, None], axis=1)
-    return np.stack([s(i, j) for i in range(5) for j in range(i + 1, 5)], axis=1)
+    m = masses  # identical particles share their mass, so masses go by position
+    return np.stack([_pair_invariant(p, n, m[i], m[j], i, j)
+                     for i in range(P) for j in range(i + 1, P)], axis=1)
 
 
 def preprocess(momenta, meta):
-    """The network's inputs for momenta (N,5,4) with the model's preprocessing: the
-    tutorial's momenta / mean gluon pT, or log s12 and log(s_ij / s12); then the
-    standardisation constants if the model has them."""
+    """The network's inputs for momenta (N,P,4) with the model's preprocessing: the
+    tutorial's momenta / mean pT of the last outgoing particle, or log s12 and
+    log(s_ij / s12); then the standardisation constants if the model has them."""
     momenta = np.asarray(momenta, dtype=np.float64)
     if meta.get("features", "momenta/gluon_pt_mean") == "log_invariants":
-        s = invariants(momenta)
+        s = invariants(momenta, meta)
         x = np.concatenate([np.log(s[:, :1]), np.log(s[:, 1:] / s[:, :1])], axis=1)
     else:
         x = momenta.reshape(len(momenta), -1) / float(meta["gluon_pt_mean"])
@@ -95,12 +136,13 @@ def preprocess(momenta, meta):
 
 def log_amplitude(mu, sigma, momenta, meta):
     """From the network's outputs back to log A and its standard deviation: undo the
-    target's standardisation and, for the invariant features, the factor s12."""
+    target's standardisation and, for the invariant features, the factor s12^(P-4)."""
     y_mean = float(meta.get("y_mean", 0.0))
     y_std = float(meta.get("y_std", 1.0))
     log_a = np.asarray(mu) * y_std + y_mean
     if meta.get("features") == "log_invariants":
-        log_a = log_a - np.log(invariants(momenta)[:, 0])
+        P = np.asarray(momenta).shape[1]
+        log_a = log_a - (P - 4) * np.log(invariants(momenta, meta)[:, 0])
     return log_a, np.asarray(sigma) * y_std
 
 

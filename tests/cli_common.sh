@@ -103,8 +103,11 @@ help_defaults() {
 
 # npy_perl CODE ARGS...: run the perl CODE (under `use strict`, ARGS in @ARGV), which may
 # call npy(PATH, SHAPE, VALUES...) to write a '<f8' version 1.0 .npy file as numpy writes
-# it; SHAPE is a Python tuple such as "(10, 5, 4)" or "(10,)". Exits the test with status
-# 2 if perl fails.
+# it; SHAPE is a Python tuple such as "(10, 5, 4)" or "(10,)". CODE may also call
+# event(N_OUT) for the 4 (N_OUT + 2) momenta of a random massless 2 -> N_OUT event that
+# passes bayesamp's checks: outgoing momenta of up to 100 GeV per component (the last
+# one balancing the transverse momentum), incoming gluons along +z and -z carrying the
+# total energy and pz. Exits the test with status 2 if perl fails.
 npy_perl() {
     local code=$1
     shift
@@ -120,6 +123,20 @@ npy_perl() {
             open(my $fh, ">:raw", $path) or die "$path: $!";
             print $fh "\x93NUMPY\x01\x00", pack("v", length $dict), $dict, pack("d<*", @v);
             close($fh) or die "$path: $!";
+        }
+        sub event {
+            my ($n_out) = @_;
+            my (@out, $sx, $sy, $sz, $se);
+            $sx = $sy = $sz = $se = 0;
+            for my $k (1 .. $n_out) {
+                my @q = map { 200 * rand() - 100 } 1 .. 3;
+                @q[0, 1] = (-$sx, -$sy) if $k == $n_out;
+                my $e = sqrt($q[0]**2 + $q[1]**2 + $q[2]**2);
+                push @out, $e, @q;
+                $sx += $q[0]; $sy += $q[1]; $sz += $q[2]; $se += $e;
+            }
+            my ($e1, $e2) = (($se + $sz) / 2, ($se - $sz) / 2);
+            return ($e1, 0, 0, $e1, $e2, 0, 0, -$e2, @out);
         }
     ' -e "$code" "$@" || { echo "$ME: perl could not write .npy test data" >&2; exit 2; }
 }

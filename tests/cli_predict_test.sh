@@ -11,18 +11,18 @@
 source "$(dirname "$0")/cli_common.sh"
 
 # npy PATH SHAPE [NAN_VALUE_INDEX]: a '<f8' .npy file of that shape (a Python tuple, e.g.
-# "(10, 5, 4)") with momenta-like values; one value NaN if an index is given.
+# "(10, 5, 4)") filled with the momenta of g g > a a g events; one value NaN if an index
+# is given.
 npy() {
     npy_perl '
         my ($path, $shape, $nan_at) = @ARGV;
         my $n = 1;
         $n *= $_ for ($shape =~ /(\d+)/g);
         srand(length($path) + $n);
+        # g g > a a g events (20 values each), cut to the size of the shape
         my @v;
-        for my $i (0 .. $n - 1) {
-            # every 4th value an energy, the others momentum components in GeV
-            push @v, $i % 4 == 0 ? 100 + 100 * rand() : 200 * rand() - 100;
-        }
+        push @v, event(3) while @v < $n;
+        splice(@v, $n);
         $v[$nan_at] = 9**9**9 - 9**9**9 if defined $nan_at;
         npy($path, $shape, @v);
     ' "$@"

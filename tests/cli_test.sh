@@ -12,20 +12,14 @@
 # shellcheck source-path=SCRIPTDIR source=cli_common.sh
 source "$(dirname "$0")/cli_common.sh"
 
-# write_split DIR SPLIT N_DAT N_AMP [BAD_ROW]: SPLIT_dat.npy with N_DAT events of shape
-# (N, 5, 4) and SPLIT_amp.npy with N_AMP positive amplitudes, both '<f8' version 1.0 as
+# write_split DIR SPLIT N_DAT N_AMP [BAD_ROW]: SPLIT_dat.npy with N_DAT g g > a a g events
+# (massless, momentum conserved) of shape (N, 5, 4) and SPLIT_amp.npy with N_AMP positive amplitudes, both '<f8' version 1.0 as
 # numpy writes them; with BAD_ROW, that row's amplitude is -1.
 write_split() {
     npy_perl '
         my ($dir, $split, $n_dat, $n_amp, $bad) = @ARGV;
         srand(length($split) * 1000 + $n_dat);
-        my @mom;
-        for my $i (1 .. $n_dat) {
-            for my $p (1 .. 5) {
-                my @q = map { 200 * rand() - 100 } 1 .. 3;
-                push @mom, sqrt($q[0]**2 + $q[1]**2 + $q[2]**2), @q;
-            }
-        }
+        my @mom = map { event(3) } 1 .. $n_dat;
         my @amp = map { exp(4 * rand() - 2) } 1 .. $n_amp;
         $amp[$bad] = -1 if defined $bad;
         npy("$dir/${split}_dat.npy", "($n_dat, 5, 4)", @mom);

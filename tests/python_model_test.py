@@ -84,6 +84,41 @@ def main():
             gpt = np.mean(np.sqrt(np.round(trn[:, 4, 1] ** 2 + trn[:, 4, 2] ** 2, 5)))
             report(abs(float(meta["gluon_pt_mean"]) - gpt) < 1e-9 * gpt,
                    "gluon_pt_mean in the metadata matches the tutorial's formula")
+
+        # Other processes (the shared data sets, a few hundred events each, the process in
+        # generate.json): numpy's preprocessing mirrors the C features for any P, massive
+        # particles and identical-particle ordering included.
+        shared = os.path.join(HERE, "..", "..", "shared", "data")
+        for folder, process in (("gg_gggg", "g g > g g g g"), ("gg_tt", "g g > t t~")):
+            if not os.path.isdir(os.path.join(shared, folder)):
+                report(False, f"{shared}/{folder} missing")
+                continue
+            data = os.path.join(tmp, folder)
+            os.makedirs(data)
+            for split, n in (("trn", 400), ("val", 200), ("tst", 300)):
+                for kind in ("dat", "amp"):
+                    arr = np.load(os.path.join(shared, folder, f"{split}_{kind}.npy"))[:n]
+                    np.save(os.path.join(data, f"{split}_{kind}.npy"), arr)
+            with open(os.path.join(data, "generate.json"), "w") as fh:
+                fh.write('{"process": "%s"}\n' % process)
+            dat = np.load(os.path.join(data, "tst_dat.npy"))
+            for preset in ("tutorial", "precision"):
+                run = os.path.join(tmp, f"{folder}-{preset}")
+                subprocess.run([exe, "train", "--data", data, "--out", run, "--preset", preset,
+                                "--epochs", "2", "--no-eval"], check=True,
+                               stdout=subprocess.DEVNULL)
+                path = os.path.join(run, "model.safetensors")
+                _, meta = bm.load(path)
+                report(meta.get("process") == process, f"{folder}: model records {process}")
+                log_a, sigma = bm.predict_map(path, dat)
+                pred = os.path.join(tmp, f"{folder}-{preset}.npy")
+                subprocess.run([exe, "predict", "--model", path, "--momenta",
+                                os.path.join(data, "tst_dat.npy"), "--out", pred, "--mode",
+                                "map"], check=True, stdout=subprocess.DEVNULL)
+                c = np.load(pred)
+                dev = max(np.max(np.abs(c[:, 1] - log_a)), np.max(np.abs(c[:, 2] / sigma - 1)))
+                report(dev < 1e-4, f"{folder} {preset}: numpy prediction equals bayesamp's "
+                                   f"(max deviation {dev:.1e})")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

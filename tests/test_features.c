@@ -8,8 +8,11 @@
 #include "check.h"
 #include "data/features.h"
 #include "data/npy.h"
+#include "physics/process.h"
 
 #define REF BAYESAMP_SHARED "/reference/ref_dat.npy"
+#define N_PARTICLES 5
+#define N_INVARIANT_FEATURES 10
 
 /* 2 p_i.p_j with the metric (+,-,-,-), in long double: the direct formula. */
 static double direct_invariant(const double *a, const double *b)
@@ -69,12 +72,14 @@ int main(void)
         return 2;
     }
     size_t n = ref.shape[0];
+    ba_process aag; /* the reference events are g g > a a g */
+    process_default(&aag);
     double worst_s = 0, worst_boost = 0, worst_rot = 0, worst_swap = 0;
     for (size_t e = 0; e < n; e++) {
         const double *event = ref.data + e * 20;
         /* invariants against the direct formula, in the canonical photon order */
         double s[N_INVARIANT_FEATURES];
-        event_invariants(event, s);
+        event_invariants(&aag, event, s);
         int swapped = direct_invariant(event, event + 12) < direct_invariant(event, event + 8);
         int order[5] = {0, 1, swapped ? 3 : 2, swapped ? 2 : 3, 4}, k = 0;
         for (int i = 0; i < 5; i++)
@@ -83,27 +88,27 @@ int main(void)
                 worst_s = fmax(worst_s, fabs(s[k] - want) / want);
             }
         double f[N_INVARIANT_FEATURES], g[N_INVARIANT_FEATURES], copy[20];
-        CHECK(event_features(BA_FEATURES_INVARIANTS, event, 1, f) == 0);
+        CHECK(event_features(BA_FEATURES_INVARIANTS, &aag, event, 1, f) == 0);
         CHECK(fabs(f[0] - log(direct_invariant(event, event + 4))) < 1e-12);
         memcpy(copy, event, sizeof copy);
         boost_z(copy, 0.9);
-        event_features(BA_FEATURES_INVARIANTS, copy, 1, g);
+        event_features(BA_FEATURES_INVARIANTS, &aag, copy, 1, g);
         worst_boost = fmax(worst_boost, max_feature_change(f, g, N_INVARIANT_FEATURES));
         memcpy(copy, event, sizeof copy);
         rotate(copy, 2.1);
-        event_features(BA_FEATURES_INVARIANTS, copy, 1, g);
+        event_features(BA_FEATURES_INVARIANTS, &aag, copy, 1, g);
         worst_rot = fmax(worst_rot, max_feature_change(f, g, N_INVARIANT_FEATURES));
         memcpy(copy, event, sizeof copy);
         swap_photons(copy);
-        event_features(BA_FEATURES_INVARIANTS, copy, 1, g);
+        event_features(BA_FEATURES_INVARIANTS, &aag, copy, 1, g);
         worst_swap = fmax(worst_swap, max_feature_change(f, g, N_INVARIANT_FEATURES));
 
         /* targets and their inverse */
         double amp = 1e-7 * (1 + (double)e);
-        double t = event_target(BA_FEATURES_INVARIANTS, event, amp);
+        double t = event_target(BA_FEATURES_INVARIANTS, &aag, event, amp);
         CHECK(fabs(t - log(amp * direct_invariant(event, event + 4))) < 1e-12);
-        CHECK(fabs(target_to_log_amplitude(BA_FEATURES_INVARIANTS, event, t) - log(amp)) < 1e-12);
-        CHECK(event_target(BA_FEATURES_MOMENTA, event, amp) == log(amp));
+        CHECK(fabs(target_to_log_amplitude(BA_FEATURES_INVARIANTS, &aag, event, t) - log(amp)) < 1e-12);
+        CHECK(event_target(BA_FEATURES_MOMENTA, &aag, event, amp) == log(amp));
     }
     printf("max relative deviation of s_ij from 2 p_i.p_j: %.2e\n", worst_s);
     printf("max change of a feature: boost %.2e, rotation %.2e, photon exchange %.2e\n",
@@ -121,13 +126,13 @@ int main(void)
 
     /* Momenta features divide by the constant; invalid invariants are refused. */
     double f20[20];
-    CHECK(event_features(BA_FEATURES_MOMENTA, ref.data, 2.0, f20) == 0 &&
+    CHECK(event_features(BA_FEATURES_MOMENTA, &aag, ref.data, 2.0, f20) == 0 &&
           f20[5] == ref.data[5] / 2.0);
     double bad[20];
     memcpy(bad, ref.data, sizeof bad);
     memcpy(bad + 16, bad + 12, 4 * sizeof *bad); /* gluon = photon 2: s_45 = 0 */
     double fb[N_INVARIANT_FEATURES];
-    CHECK(event_features(BA_FEATURES_INVARIANTS, bad, 1, fb) != 0);
+    CHECK(event_features(BA_FEATURES_INVARIANTS, &aag, bad, 1, fb) != 0);
     npy_free(&ref);
     return test_summary("test_features");
 }

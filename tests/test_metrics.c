@@ -20,6 +20,10 @@
 #include "data/npy.h"
 #include "eval/metrics.h"
 #include "io/plots.h"
+#include "physics/process.h"
+
+/* The momenta of the metrics' near-singular selection are g g > a a g events. */
+static ba_process aag;
 
 static const double LOG_2PI = 1.8378770664093453; /* log(2 pi) */
 
@@ -117,7 +121,7 @@ static void test_known_events(void)
     }
     eval_metrics m;
     ba_error err;
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, 4, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     const eval_group *a = &m.all;
     CHECK(a->n_events == 4 && m.uncertainty == EVAL_TOTAL_CORRECTED && !m.has_regions);
     CHECK(eval_chosen(&m) == &a->total[EVAL_TOTAL_CORRECTED]);
@@ -164,9 +168,9 @@ static void test_known_events(void)
     /* sigma_aleatoric = sqrt(0.75 var): median sqrt(0.75) */
     CHECK_CLOSE(a->sigma_aleatoric_median, sqrt(0.75), 1e-12, 0);
     CHECK_CLOSE(a->sigma_epistemic_median, sqrt(0.25), 1e-12, 0);
-    CHECK(eval_metrics_compute(p, y, NULL, 0, EVAL_TOTAL_CORRECTED, 30, &m, &err) != 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, 0, EVAL_TOTAL_CORRECTED, 30, &m, &err) != 0);
     /* the number of passes must be >= 1 */
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, 0, &m, &err) != 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, 4, EVAL_TOTAL_CORRECTED, 0, &m, &err) != 0);
     CHECK(strstr(err.msg, "Monte-Carlo passes") != NULL);
 
     /* the floor: V_n > <sig2> leaves exactly V_n / (n - 1), the Monte-Carlo error of the
@@ -211,7 +215,7 @@ static void test_known_events(void)
     CHECK(eval_total_parse("Bayes", &u) != 0 && eval_total_parse("", &u) != 0);
 
     /* the JSON has exactly the documented keys */
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, 4, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     cJSON *j = eval_metrics_json(&m);
     const char *keys[] = {"uncertainty", "n_events", "rel_dev", "frac_abs_rel_dev_below",
                           "pull", "coverage", "nll", "nll_no_const", "sigma_aleatoric",
@@ -260,7 +264,7 @@ static void test_known_events(void)
     cJSON_Delete(j);
 
     /* --uncertainty bayes: the top level follows */
-    CHECK(eval_metrics_compute(p, y, NULL, 4, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, 4, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     j = eval_metrics_json(&m);
     unc = cJSON_GetObjectItemCaseSensitive(j, "uncertainty");
     CHECK(cJSON_IsString(unc) && !strcmp(unc->valuestring, "bayes"));
@@ -298,7 +302,7 @@ static void test_gaussian_toys(void)
      * 0.0016, a coverage 0.001, the robust width 0.003; tolerances are about 4 of them. */
     const double s = 0.05;
     gaussian_toy(N, s, s, 1, p, y);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     CHECK(eval_chosen(&m) == t);
     CHECK_CLOSE(t->mean, 0, 0, 0.01);
     CHECK_CLOSE(t->std, 1, 0.007, 0);
@@ -328,14 +332,14 @@ static void test_gaussian_toys(void)
 
     /* uncertainties half as large as the scatter: pull std 2, P(|z| < 1/2) = 0.383 */
     gaussian_toy(N, s, s / 2, 2, p, y);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     CHECK_CLOSE(t->std, 2, 0.007, 0);
     CHECK_CLOSE(t->robust_width, 2 * coverage_z(0.68), 0.012, 0);
     CHECK_CLOSE(t->coverage_68, 0.3829, 0, 0.004);
     CHECK(t->calib_observed[9] < m.calib_expected[9] - 0.1); /* below the diagonal */
     /* twice as large: pull std 0.5, P(|z| < 2) = 0.954 */
     gaussian_toy(N, s, 2 * s, 3, p, y);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_BAYES, 30, &m, &err) == 0);
     CHECK_CLOSE(t->std, 0.5, 0.007, 0);
     CHECK_CLOSE(t->robust_width, 0.5 * coverage_z(0.68), 0.012, 0);
     CHECK_CLOSE(t->coverage_68, 0.9545, 0, 0.003);
@@ -395,7 +399,7 @@ static void test_total_definitions(void)
         const int n = passes[t];
         double v = vs[t];
         bnn_toy(N, n, b, v, 1, 20 + t, p, y);
-        CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, n, &m, &err) == 0);
+        CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_CORRECTED, n, &m, &err) == 0);
         /* corrected: calibrated */
         double w68 = coverage_z(0.68); /* the robust width of N(0, 1) */
         CHECK_CLOSE(corr->robust_width, w68, 0, 0.02);
@@ -445,7 +449,7 @@ static void test_total_definitions(void)
         const int n = 30;
         double v = b * b;
         bnn_toy(N, n, 0, v, 1, 35, p, y);
-        CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, n, &m, &err) == 0);
+        CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_CORRECTED, n, &m, &err) == 0);
         double worst = 0;
         for (size_t i = 0; i < N; i++)
             worst = fmax(worst, fabs(p[i].mean - y[i]) /
@@ -464,7 +468,7 @@ static void test_total_definitions(void)
     for (size_t i = 0; i < N; i++)
         nonzero += p[i].var_epistemic != 0;
     CHECK(nonzero == 0);
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, 1, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_CORRECTED, 1, &m, &err) == 0);
     CHECK(memcmp(corr, bayes, sizeof *corr) == 0);
     CHECK(corr->n_floored == 0);
     free(p);
@@ -490,7 +494,7 @@ static void test_rescale(void)
         double k_true = coverage_z(0.68) / scales[t];
         CHECK_MSG(fabs(k / k_true - 1) < 0.05, "k %g, want %g", k, k_true);
         eval_metrics m;
-        CHECK(eval_metrics_compute(pt, yt, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+        CHECK(eval_metrics_compute(pt, yt, NULL, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
         CHECK(eval_pulls_compute(pt, yt, N, EVAL_TOTAL_CORRECTED, 30, k, &m.rescaled, &err) == 0);
         m.has_rescaled = 1, m.rescale_k = k, m.rescale_n_fit = N, m.rescale_split = "val";
         CHECK_CLOSE(m.rescaled.robust_width, 1, 0, 0.02);
@@ -564,7 +568,7 @@ static void test_near_singular(void)
     }
     for (size_t i = 0; i < n; i++) {
         direct[i] = direct_measure(mom + 20 * i);
-        CHECK_MSG(eval_singular_measure(mom + 20 * i) == direct[i], "event %zu", i);
+        CHECK_MSG(eval_singular_measure(&aag, mom + 20 * i) == direct[i], "event %zu", i);
         CHECK_MSG(direct[i] > 0 && direct[i] < 1, "event %zu: %g", i, direct[i]);
     }
     double *sorted = malloc(n * sizeof *sorted);
@@ -575,7 +579,7 @@ static void test_near_singular(void)
     for (int f = 0; f < 3; f++) {
         size_t want = eval_near_singular_count(n, fractions[f]);
         double threshold;
-        long got = eval_select_near_singular(mom, n, fractions[f], near, &threshold, &err);
+        long got = eval_select_near_singular(&aag, mom, n, fractions[f], near, &threshold, &err);
         CHECK_MSG(got == (long)want, "fraction %g: %ld events, want %zu", fractions[f], got,
                   want);
         CHECK(threshold == sorted[want - 1]);
@@ -594,7 +598,7 @@ static void test_near_singular(void)
      * deviation of 5 % and a pull of 3, the bulk 0.05 % and a pull of 0.5 */
     ba_prediction *p = malloc(n * sizeof *p);
     double *y = malloc(n * sizeof *y);
-    eval_select_near_singular(mom, n, 0.01, near, NULL, &err);
+    eval_select_near_singular(&aag, mom, n, 0.01, near, NULL, &err);
     for (size_t i = 0; i < n; i++) {
         y[i] = -3 + 0.01 * (double)i;
         double d = near[i] ? log(1.05) : log(1.0005);
@@ -603,7 +607,7 @@ static void test_near_singular(void)
                                .var_epistemic = 0.25 * sigma * sigma};
     }
     eval_metrics m;
-    CHECK(eval_metrics_compute(p, y, mom, n, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, mom, &aag, n, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     CHECK(m.has_regions && m.near_singular.n_events == 3 && m.bulk.n_events == n - 3);
     CHECK(m.singular_threshold == sorted[2]);
     CHECK(m.near_singular.frac_below[1] == 0 && m.near_singular.frac_below[2] == 1);
@@ -643,7 +647,7 @@ static void test_near_singular(void)
     cJSON_Delete(j);
 
     /* one event: no near-singular events, their numbers NaN (null in JSON) */
-    CHECK(eval_metrics_compute(p, y, mom, 1, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, mom, &aag, 1, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     CHECK(m.near_singular.n_events == 0 && m.bulk.n_events == 1);
     CHECK(isnan(m.near_singular.total[0].robust_width) && isnan(m.singular_threshold));
     j = eval_metrics_json(&m);
@@ -673,7 +677,7 @@ static void test_plot_files(void)
     gaussian_toy(N, 0.1, 0.1, 4, p, y);
     eval_metrics m;
     ba_error err;
-    CHECK(eval_metrics_compute(p, y, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(p, y, NULL, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     char history[256];
     snprintf(history, sizeof history, "%s/history.csv", dir);
     FILE *h = fopen(history, "w");
@@ -834,7 +838,7 @@ static void test_largest_amplitudes(void)
 
     ba_error err;
     eval_metrics m;
-    CHECK(eval_metrics_compute(pred, y, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
+    CHECK(eval_metrics_compute(pred, y, NULL, NULL, N, EVAL_TOTAL_CORRECTED, 30, &m, &err) == 0);
     CHECK_CLOSE(m.sum_bias, sum_pred / sum_true - 1, 1e-9, 1e-15);
     for (int g = 0; g < METRICS_N_LARGEST; g++) {
         size_t c = eval_largest_count(N, metrics_largest_fractions[g]);
@@ -864,6 +868,7 @@ static void test_largest_amplitudes(void)
 
 int main(void)
 {
+    process_default(&aag);
     test_quantiles();
     test_coverage_z();
     test_known_events();

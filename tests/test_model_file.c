@@ -364,6 +364,22 @@ static void test_load_refuses(const char *dir)
     write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "gluon_pt_mean",
                                     .set_meta_value = "-3"});
     expect_load_fails(bad, "negative gluon_pt_mean", "gluon_pt_mean");
+    /* Files from before processes have no "process": they are g g > a a g. */
+    write_damaged(&f, bad, (damage){.drop = -1, .drop_meta = "process"});
+    copy = ba_model_load(bad, &err);
+    CHECK_MSG(copy && models_identical(copy, m) &&
+                  !strcmp(ba_model_preprocessing(copy)->process.text, "g g > a a g"),
+              "model without a process: %s", copy ? "differs" : err.msg);
+    ba_model_free(copy);
+    write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "process",
+                                    .set_meta_value = "g g > a x g"});
+    expect_load_fails(bad, "unknown particle in the process", "\"x\"");
+    write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "process",
+                                    .set_meta_value = "g g > t t~"});
+    expect_load_fails(bad, "process of 4 particles, masses of 5", "masses");
+    write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "process",
+                                    .set_meta_value = "g g > g g g g"});
+    expect_load_fails(bad, "process of 6 particles, 5 masses", "masses");
     write_damaged(&f, bad, (damage){.drop = -1, .poison = "model.4.mu_w",
                                     .poison_value = NAN});
     expect_load_fails(bad, "a NaN weight", "model.4.mu_w");

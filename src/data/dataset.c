@@ -1,21 +1,26 @@
 /* The Heidelberg data layout and the tutorial's preprocessing.
  *
- * A data folder holds {trn,val,tst}_dat.npy, momenta of shape (N, 5, 4) with particles
- * [g_in, g_in, photon, photon, g_out] and components (E, px, py, pz) in GeV, and
- * {trn,val,tst}_amp.npy, amplitudes of shape (N,). The network sees the 20 momentum
- * components divided by the mean transverse momentum of the outgoing gluon over the
- * training set, and learns log(amplitude); or the Lorentz invariants and log(A s_12)
- * (data/features.h), optionally standardised.
+ * A data folder holds {trn,val,tst}_dat.npy, momenta of shape (N, P, 4) with the
+ * particles in the order of the process (physics/process.h; for g g > a a g
+ * [g_in, g_in, photon, photon, g_out]) and components (E, px, py, pz) in GeV, and
+ * {trn,val,tst}_amp.npy, amplitudes of shape (N,). The process is stated, or found in
+ * the folder's generate.json, or, for 5 particles, g g > a a g (ba_data_process). The
+ * network sees the 4P momentum components divided by the mean transverse momentum of
+ * the last outgoing particle over the training set, and learns log(amplitude); or the
+ * Lorentz invariants and log(A s_12^(P-4)) (data/features.h), optionally standardised.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "bayesamp.h"
 #include "common/error.h"
 #include "data/features.h"
 #include "data/npy.h"
+#include "physics/process.h"
 
 /* Standardised value of x with the constants (mean, std). */
 static double standardise(double x, double mean, double std) { return (x - mean) / std; }
@@ -25,7 +30,7 @@ static double standardise(double x, double mean, double std) { return (x - mean)
 static int event_inputs(const double *event, const ba_preprocessing *pre, ba_real *out)
 {
     double f[BA_MAX_FEATURES];
-    if (event_features(pre->features, event, pre->gluon_pt_mean, f))
+    if (event_features(pre->features, &pre->process, event, pre->gluon_pt_mean, f))
         return -1;
     for (int k = 0; k < pre->n_features; k++)
         out[k] = (ba_real)(pre->standardize ? standardise(f[k], pre->x_mean[k], pre->x_std[k])
@@ -33,11 +38,26 @@ static int event_inputs(const double *event, const ba_preprocessing *pre, ba_rea
     return 0;
 }
 
+/* pre itself, or, if it names no process (a ba_preprocessing filled in by a program
+ * written before processes), a copy in tmp with g g > a a g. */
+static const ba_preprocessing *with_process(const ba_preprocessing *pre,
+                                            ba_preprocessing *tmp)
+{
+    if (pre->process.n_particles > 0)
+        return pre;
+    *tmp = *pre;
+    process_default(&tmp->process);
+    return tmp;
+}
+
 int ba_preprocess_events(const double *momenta, size_t n, const ba_preprocessing *pre,
                          ba_real *features, ba_error *err)
 {
+    ba_preprocessing tmp;
+    pre = with_process(pre, &tmp);
+    size_t stride = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
     for (size_t i = 0; i < n; i++)
-        if (event_inputs(momenta + i * N_MOMENTUM_FEATURES, pre,
+        if (event_inputs(momenta + i * stride, pre,
                          features + i * (size_t)pre->n_features))
             return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
                            "invariant features do not exist", i);
@@ -48,8 +68,10 @@ void ba_target_to_log_amplitude(const double *event, const ba_preprocessing *pre
                                 double *b)
 {
     /* y_net = (t - y_mean) / y_std with the raw target t; log A from t */
+    ba_preprocessing tmp;
+    pre = with_process(pre, &tmp);
     *a = pre->y_std;
-    *b = target_to_log_amplitude(pre->features, event, pre->y_mean);
+    *b = target_to_log_amplitude(pre->features, &pre->process, event, pre->y_mean);
 }
 
 /* The raw arrays of one split, checked. */
@@ -57,7 +79,16 @@ typedef struct raw_split {
     npy_array dat, amp;
 } raw_split;
 
-static int load_raw_split(const char *dir, const char *split, raw_split *out, ba_error *err)
+/* What the loader checks: the process's particle count always; the kinematics (mass
+ * shells, momentum conservation) unless the data come through the API from before
+ * processes, whose callers may hold any (N, 5, 4) numbers. */
+typedef struct load_spec {
+    const ba_process *process;
+    int check_kinematics;
+} load_spec;
+
+static int load_raw_split(const char *dir, const char *split, const load_spec *spec,
+                          raw_split *out, ba_error *err)
 {
     char dat_path[4096], amp_path[4096];
     memset(out, 0, sizeof *out);
@@ -70,11 +101,19 @@ static int load_raw_split(const char *dir, const char *split, raw_split *out, ba
         return -1;
     }
     const npy_array *d = &out->dat, *a = &out->amp;
+    const ba_process *proc = spec->process;
+    size_t n_particles = (size_t)proc->n_particles, stride = N_COMPONENTS * n_particles;
     int rc = 0;
-    if (d->ndim != 3 || d->shape[1] != N_PARTICLES || d->shape[2] != N_COMPONENTS)
-        rc = ba_fail(err, "%s: momenta must have shape (N, 5, 4), found %d dimensions (%zu, ...)",
-                     dat_path, d->ndim, d->ndim ? d->shape[0] : 0);
-    else if (a->ndim != 1)
+    if (d->ndim != 3 || d->shape[1] != n_particles || d->shape[2] != N_COMPONENTS) {
+        char shape[128] = "";
+        size_t used = 0;
+        for (int i = 0; i < d->ndim && used < sizeof shape; i++)
+            used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%zu", i ? ", " : "",
+                                     d->shape[i]);
+        rc = ba_fail(err, "%s: momenta must have shape (N, %zu, 4) for the %zu particles of "
+                     "\"%s\", found (%s%s)", dat_path, n_particles, n_particles, proc->text,
+                     shape, d->ndim == 1 ? "," : "");
+    } else if (a->ndim != 1)
         rc = ba_fail(err, "%s: amplitudes must have shape (N,), found %d dimensions", amp_path,
                      a->ndim);
     else if (a->shape[0] != d->shape[0])
@@ -83,12 +122,16 @@ static int load_raw_split(const char *dir, const char *split, raw_split *out, ba
     else if (d->shape[0] == 0)
         rc = ba_fail(err, "%s: no events", dat_path);
     for (size_t i = 0; rc == 0 && i < d->shape[0]; i++) {
-        for (int k = 0; k < N_MOMENTUM_FEATURES; k++)
-            if (!isfinite(d->data[i * N_MOMENTUM_FEATURES + k])) {
+        const double *event = d->data + i * stride;
+        for (size_t k = 0; k < stride; k++)
+            if (!isfinite(event[k])) {
                 rc = ba_fail(err, "%s: row %zu: non-finite momentum component %g", dat_path, i,
-                             d->data[i * N_MOMENTUM_FEATURES + k]);
+                             event[k]);
                 break;
             }
+        ba_error why;
+        if (rc == 0 && spec->check_kinematics && ba_process_check_event(proc, event, &why))
+            rc = ba_fail(err, "%s: row %zu: %s", dat_path, i, why.msg);
         double amp = a->data[i];
         if (rc == 0 && !(amp > 0 && isfinite(amp)))
             rc = ba_fail(err, "%s: row %zu: amplitude %g is not positive and finite", amp_path,
@@ -101,22 +144,23 @@ static int load_raw_split(const char *dir, const char *split, raw_split *out, ba
     return rc;
 }
 
-/* The constants of the preprocessing from the training split: the mean gluon pT and,
- * with standardisation, the mean and standard deviation of every raw feature and of the
- * raw target (in double, two passes). */
+/* The constants of the preprocessing from the training split: the mean pT of the last
+ * outgoing particle and, with standardisation, the mean and standard deviation of every
+ * raw feature and of the raw target (in double, two passes). */
 static int fit_preprocessing(const raw_split *trn, const char *path, ba_preprocessing *pre,
                              ba_error *err)
 {
-    size_t n = trn->dat.shape[0];
+    const ba_process *proc = &pre->process;
+    size_t n = trn->dat.shape[0], stride = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     double sum = 0;
     for (size_t i = 0; i < n; i++)
-        sum += gluon_pt(trn->dat.data + i * N_MOMENTUM_FEATURES);
+        sum += outgoing_pt(proc, trn->dat.data + i * stride);
     pre->gluon_pt_mean = sum / (double)n;
     if (!(pre->gluon_pt_mean > 0))
-        return ba_fail(err, "%s: the outgoing gluon has no transverse momentum in any event; "
-                       "cannot normalise", path);
-    pre->n_features = pre->features == BA_FEATURES_MOMENTA ? N_MOMENTUM_FEATURES
-                                                          : N_INVARIANT_FEATURES;
+        return ba_fail(err, "%s: the last outgoing particle (%s) has no transverse momentum "
+                       "in any event; cannot normalise", path,
+                       proc->name[proc->n_particles - 1]);
+    pre->n_features = feature_count(pre->features, proc);
     pre->y_mean = 0;
     pre->y_std = 1;
     for (int k = 0; k < pre->n_features; k++)
@@ -128,10 +172,10 @@ static int fit_preprocessing(const raw_split *trn, const char *path, ba_preproce
     double sy = 0, syy = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++) {
-            const double *event = trn->dat.data + i * N_MOMENTUM_FEATURES;
-            if (event_features(pre->features, event, pre->gluon_pt_mean, f))
+            const double *event = trn->dat.data + i * stride;
+            if (event_features(pre->features, proc, event, pre->gluon_pt_mean, f))
                 return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", path, i);
-            double y = event_target(pre->features, event, trn->amp.data[i]);
+            double y = event_target(pre->features, proc, event, trn->amp.data[i]);
             for (int k = 0; k < nf; k++) {
                 if (pass == 0)
                     sx[k] += f[k];
@@ -176,23 +220,100 @@ static int make_split(const raw_split *raw, const char *path, const ba_preproces
         memset(out, 0, sizeof *out);
         return ba_fail(err, "out of memory for %zu events", n);
     }
+    size_t stride = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
     for (size_t i = 0; i < n; i++) {
-        const double *event = raw->dat.data + i * N_MOMENTUM_FEATURES;
+        const double *event = raw->dat.data + i * stride;
         if (event_inputs(event, pre, out->x + i * nf))
             return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", path, i);
-        double y = event_target(pre->features, event, raw->amp.data[i]);
+        double y = event_target(pre->features, &pre->process, event, raw->amp.data[i]);
         out->y[i] = (ba_real)(pre->standardize ? standardise(y, pre->y_mean, pre->y_std) : y);
     }
     return 0;
 }
 
-int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err)
+/* ---- the process of a data folder ---- */
+
+/* The "process" string of dir/generate.json into text; 0 if found, 1 if there is no
+ * such file or key (folders from before processes), -1 on a file that is not JSON. */
+static int generate_json_process(const char *dir, char *text, size_t size, ba_error *err)
 {
-    return ba_dataset_load_as(dir, BA_FEATURES_MOMENTA, 0, out, err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/generate.json", dir);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 1;
+    char *buf = NULL;
+    long len = -1;
+    if (fseek(fp, 0, SEEK_END) == 0 && (len = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0)
+        buf = malloc((size_t)len + 1);
+    size_t got = buf ? fread(buf, 1, (size_t)len, fp) : 0;
+    fclose(fp);
+    if (!buf || got != (size_t)len) {
+        free(buf);
+        return ba_fail(err, "%s: cannot read", path);
+    }
+    buf[len] = '\0';
+    cJSON *root = cJSON_Parse(buf);
+    free(buf);
+    if (!root)
+        return ba_fail(err, "%s: not valid JSON", path);
+    const cJSON *proc = cJSON_GetObjectItemCaseSensitive(root, "process");
+    int rc = 1;
+    if (cJSON_IsString(proc)) {
+        snprintf(text, size, "%s", proc->valuestring);
+        rc = 0;
+    } else if (proc) {
+        rc = ba_fail(err, "%s: \"process\" is not a string", path);
+    }
+    cJSON_Delete(root);
+    return rc;
 }
 
-int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
-                       ba_dataset *out, ba_error *err)
+int ba_data_process(const char *dir, const char *text, ba_process *out, const char **source,
+                    ba_error *err)
+{
+    const char *unused;
+    if (!source)
+        source = &unused;
+    *source = "given";
+    if (text)
+        return ba_process_parse(text, out, err);
+    *source = "generate.json";
+    char stated[1024], path[4096];
+    int found = generate_json_process(dir, stated, sizeof stated, err);
+    if (found < 0)
+        return -1;
+    if (found == 0) {
+        ba_error why;
+        if (ba_process_parse(stated, out, &why))
+            return ba_fail(err, "%s/generate.json: %s", dir, why.msg);
+        return 0;
+    }
+    /* Nothing stated: the particle count of the training momenta decides. */
+    snprintf(path, sizeof path, "%s/trn_dat.npy", dir);
+    npy_reader r;
+    if (npy_reader_open(&r, path, err))
+        return -1;
+    int ndim = r.ndim;
+    size_t p = ndim == 3 ? r.shape[1] : 0;
+    npy_reader_close(&r);
+    if (p == 5) {
+        *source = "default";
+        process_default(out);
+        return 0;
+    }
+    if (ndim != 3)
+        return ba_fail(err, "%s: momenta must have shape (N, P, 4), found %d dimensions",
+                       path, ndim);
+    return ba_fail(err, "%s: momenta of %zu particles and no process stated (only 5-particle "
+                   "data default to \"%s\"): give the process, e.g. --process \"g g > g g g\"",
+                   path, p, BA_PROCESS_DEFAULT);
+}
+
+/* ---- loading ---- */
+
+static int load_dataset(const char *dir, const load_spec *spec, ba_features features,
+                        int standardize, ba_dataset *out, ba_error *err)
 {
     static const char *names[3] = {"trn", "val", "tst"};
     raw_split raw[3];
@@ -202,10 +323,11 @@ int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
     int rc = 0;
     for (int s = 0; s < 3 && rc == 0; s++) {
         snprintf(paths[s], sizeof paths[s], "%s/%s_dat.npy", dir, names[s]);
-        rc = load_raw_split(dir, names[s], &raw[s], err);
+        rc = load_raw_split(dir, names[s], spec, &raw[s], err);
     }
     out->pre.features = features;
     out->pre.standardize = standardize;
+    out->pre.process = *spec->process;
     if (rc == 0)
         rc = fit_preprocessing(&raw[0], paths[0], &out->pre, err);
     ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
@@ -220,16 +342,54 @@ int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
     return rc;
 }
 
-int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err)
+int ba_dataset_load_process(const char *dir, const ba_process *process, ba_features features,
+                            int standardize, ba_dataset *out, ba_error *err)
+{
+    load_spec spec = {process, 1};
+    return load_dataset(dir, &spec, features, standardize, out, err);
+}
+
+int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err)
+{
+    return ba_dataset_load_as(dir, BA_FEATURES_MOMENTA, 0, out, err);
+}
+
+int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
+                       ba_dataset *out, ba_error *err)
+{
+    ba_process aag;
+    process_default(&aag);
+    load_spec spec = {&aag, 0};
+    return load_dataset(dir, &spec, features, standardize, out, err);
+}
+
+static int load_events(const char *dir, const char *split, const load_spec *spec,
+                       ba_events *out, ba_error *err)
 {
     raw_split raw;
     memset(out, 0, sizeof *out);
-    if (load_raw_split(dir, split, &raw, err))
+    if (load_raw_split(dir, split, spec, &raw, err))
         return -1;
     out->n = raw.dat.shape[0];
     out->momenta = raw.dat.data; /* ownership moves to out */
     out->amp = raw.amp.data;
+    out->n_particles = spec->process->n_particles;
     return 0;
+}
+
+int ba_events_load_process(const char *dir, const char *split, const ba_process *process,
+                           ba_events *out, ba_error *err)
+{
+    load_spec spec = {process, 1};
+    return load_events(dir, split, &spec, out, err);
+}
+
+int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err)
+{
+    ba_process aag;
+    process_default(&aag);
+    load_spec spec = {&aag, 0};
+    return load_events(dir, split, &spec, out, err);
 }
 
 void ba_events_free(ba_events *ev)

@@ -1,15 +1,19 @@
-/* Network inputs and targets computed from an event's momenta.
+/* Network inputs and targets computed from an event's momenta, for any 2 -> n process
+ * of P particles (physics/process.h).
  *
  * Two feature sets:
- *  - momenta (the tutorial): the 20 components (E, px, py, pz) of the five particles
- *    divided by the mean transverse momentum of the outgoing gluon over the training
- *    set; target log(A).
- *  - invariants: the helicity-summed |M|^2 is Lorentz invariant and, by dimension,
- *    1/s_12 times a function of ratios of invariants, so the inputs are log s_12 and
- *    log(s_ij / s_12) for the nine other pairs, and the target is log(A s_12). The two
- *    photons are put in a canonical order (the one with the smaller s with the first
- *    incoming gluon first), so the features are invariant under their exchange as the
- *    amplitude is.
+ *  - momenta (the tutorial): the 4P components (E, px, py, pz) of the P particles
+ *    divided by the mean transverse momentum of the last outgoing particle over the
+ *    training set (for g g -> gamma gamma g the outgoing gluon, as the tutorial);
+ *    target log(A).
+ *  - invariants: the helicity-summed |M|^2 is Lorentz invariant, so it is a function of
+ *    the P(P-1)/2 invariants s_ij = 2 p_i.p_j; it has mass dimension 8 - 2P, so
+ *    A s_12^(P-4) is a function of the ratios s_ij / s_12 alone. The inputs are
+ *    log s_12 and log(s_ij / s_12) for the other pairs, the target is log(A s_12^(P-4))
+ *    (log(A s_12) for P = 5). Identical final-state particles are put in a canonical
+ *    order, by their invariant with the first incoming particle, s_1i, smallest first,
+ *    so the features are invariant under their exchange as the amplitude is (for
+ *    g g > a a g: the photon with the smaller s with the first incoming gluon first).
  * Either set may be standardised (each input and the target shifted and scaled to mean 0
  * and variance 1 over the training set); the constants travel with the model.
  */
@@ -20,32 +24,48 @@
 
 #include "bayesamp.h"
 
-#define N_PARTICLES 5
 #define N_COMPONENTS 4
-#define N_MOMENTUM_FEATURES (N_PARTICLES * N_COMPONENTS)
-#define N_INVARIANT_FEATURES 10
-#define GLUON_OUT 4
+#define MAX_PAIRS (BA_MAX_PARTICLES * (BA_MAX_PARTICLES - 1) / 2)
+
+/* The number of inputs of a feature set for a process: 4P or P(P-1)/2. */
+int feature_count(ba_features kind, const ba_process *p);
 
 /* s_ij = 2 p_i.p_j of two massless momenta, computed as E_i E_j |n_i - n_j|^2 with the
  * unit directions n = p / |p|, which keeps full relative precision for nearly collinear
  * pairs where 2 (E_i E_j - p_i.p_j) cancels. */
 double massless_invariant(const double *p_i, const double *p_j);
 
-/* The ten s_ij of an event (20 numbers), pairs in the order (1,2) (1,3) (1,4) (1,5)
- * (2,3) (2,4) (2,5) (3,4) (3,5) (4,5), photons in canonical order. */
-void event_invariants(const double *event, double s[N_INVARIANT_FEATURES]);
+/* s_ij = 2 p_i.p_j of two momenta with masses m_i, m_j (GeV, the process's): the
+ * massless formula above if both masses are 0; otherwise, without cancellation,
+ *   2 (E_i E_j - |p_i||p_j|) + |p_i||p_j| |n_i - n_j|^2,
+ *   E_i E_j - |p_i||p_j| = (m_i^2 E_j^2 + m_j^2 |p_i|^2) / (E_i E_j + |p_i||p_j|),
+ * both terms >= 0, so s_ij >= 2 m_i m_j > 0. */
+double pair_invariant(const double *p_i, double m_i, const double *p_j, double m_j);
+
+/* The canonical order of an event's particles: order[k] is the particle in position k.
+ * Only identical final-state particles move, sorted by s_1i, smallest first (a stable
+ * sort: exact ties keep the order of the event). */
+void canonical_order(const ba_process *p, const double *event, int order[BA_MAX_PARTICLES]);
+
+/* The P(P-1)/2 s_ij of an event, pairs (1,2) (1,3) ... (1,P) (2,3) ... (P-1,P) of the
+ * particles in canonical order. */
+void event_invariants(const ba_process *p, const double *event, double *s);
 
 /* The raw (not yet standardised) inputs of one event; -1 if an invariant is not positive
- * and finite, so its logarithm does not exist. */
-int event_features(ba_features kind, const double *event, double gluon_pt_mean, double *out);
+ * and finite, so its logarithm does not exist. pt_mean is the momenta's divisor. */
+int event_features(ba_features kind, const ba_process *p, const double *event,
+                   double pt_mean, double *out);
 
-/* The raw target of one event: log(A), or log(A s_12) for invariants. */
-double event_target(ba_features kind, const double *event, double amplitude);
+/* The raw target of one event: log(A), or log(A s_12^(P-4)) for invariants. */
+double event_target(ba_features kind, const ba_process *p, const double *event,
+                    double amplitude);
 
 /* log(A) from a raw target: the inverse of event_target. */
-double target_to_log_amplitude(ba_features kind, const double *event, double target);
+double target_to_log_amplitude(ba_features kind, const ba_process *p, const double *event,
+                               double target);
 
-/* pT of the outgoing gluon as the tutorial computes it: sqrt(round(px^2 + py^2, 5)). */
-double gluon_pt(const double *event);
+/* pT of the last outgoing particle as the tutorial computes the gluon's:
+ * sqrt(round(px^2 + py^2, 5)). */
+double outgoing_pt(const ba_process *p, const double *event);
 
 #endif

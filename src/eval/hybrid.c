@@ -36,7 +36,8 @@ int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
                        cfg->confidence);
     if (!exact)
         return ba_fail(err, "no exact amplitude function given");
-    const size_t n_per_event = 20; /* momenta per event: 5 particles x 4 */
+    const size_t n_per_event =
+        4 * (size_t)ba_model_preprocessing((ba_model *)m)->process.n_particles;
     const int passes = cfg->predict.mode == BA_PREDICT_MAP ? 1 : cfg->predict.n_monte;
     const double max_sigma = log1p(cfg->tolerance) / coverage_z(cfg->confidence);
     ba_hybrid_stats st = {.n_events = n, .max_sigma = max_sigma};

@@ -192,12 +192,12 @@ static double fraction_below(const double *sorted, size_t n, double t)
 
 /* ------------------------------------------------------------------ near-singular events */
 
-double eval_singular_measure(const double *event)
+double eval_singular_measure(const ba_process *p, const double *event)
 {
-    double s[N_INVARIANT_FEATURES];
-    event_invariants(event, s);
+    double s[MAX_PAIRS];
+    event_invariants(p, event, s);
     double m = INFINITY;
-    for (int k = 1; k < N_INVARIANT_FEATURES; k++)
+    for (int k = 1; k < feature_count(BA_FEATURES_INVARIANTS, p); k++)
         m = fmin(m, s[k] / s[0]);
     return m;
 }
@@ -224,7 +224,8 @@ static int compare_keyed(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-long eval_select_near_singular(const double *momenta, size_t n, double fraction,
+long eval_select_near_singular(const ba_process *p, const double *momenta, size_t n,
+                               double fraction,
                                unsigned char *near, double *threshold, ba_error *err)
 {
     size_t count = eval_near_singular_count(n, fraction);
@@ -237,7 +238,7 @@ long eval_select_near_singular(const double *momenta, size_t n, double fraction,
     if (!k)
         return ba_fail(err, "out of memory for %zu events", n);
     for (size_t i = 0; i < n; i++) {
-        double m = eval_singular_measure(momenta + i * N_PARTICLES * N_COMPONENTS);
+        double m = eval_singular_measure(p, momenta + i * (size_t)p->n_particles * N_COMPONENTS);
         k[i].key = isnan(m) ? INFINITY : m; /* never for checked events; sorted last */
         k[i].index = i;
     }
@@ -451,8 +452,8 @@ done:
 
 /* near_singular and bulk from the selection. */
 static int regions_compute(const ba_prediction *pred, const double *log_true,
-                           const double *momenta, size_t n, int n_monte, eval_metrics *out,
-                           ba_error *err)
+                           const double *momenta, const ba_process *proc, size_t n,
+                           int n_monte, eval_metrics *out, ba_error *err)
 {
     unsigned char *near = malloc(n);
     ba_prediction *p = malloc(n * sizeof *p);
@@ -462,7 +463,7 @@ static int regions_compute(const ba_prediction *pred, const double *log_true,
         ba_fail(err, "out of memory for %zu events", n);
         goto done;
     }
-    long count = eval_select_near_singular(momenta, n, METRICS_NEAR_SINGULAR_FRACTION, near,
+    long count = eval_select_near_singular(proc, momenta, n, METRICS_NEAR_SINGULAR_FRACTION, near,
                                            &out->singular_threshold, err);
     if (count < 0)
         goto done;
@@ -486,8 +487,8 @@ done:
 }
 
 int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
-                         const double *momenta, size_t n, eval_total u, int n_monte,
-                         eval_metrics *out, ba_error *err)
+                         const double *momenta, const ba_process *p, size_t n,
+                         eval_total u, int n_monte, eval_metrics *out, ba_error *err)
 {
     memset(out, 0, sizeof *out);
     out->uncertainty = u;
@@ -504,7 +505,7 @@ int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
     eval_amplitude_weighted(pred, log_true, n, &out->sum_bias, &out->weighted_abs_rel);
     if (largest_compute(pred, log_true, n, n_monte, out, err))
         return -1;
-    if (momenta && regions_compute(pred, log_true, momenta, n, n_monte, out, err))
+    if (momenta && regions_compute(pred, log_true, momenta, p, n, n_monte, out, err))
         return -1;
     return 0;
 }

@@ -123,9 +123,10 @@ double eval_total_variance(const ba_prediction *p, eval_total u, int n_monte);
 void eval_residuals(const ba_prediction *pred, const double *log_true, size_t n,
                     eval_total u, int n_monte, double *rel, double *pull);
 
-/* How close an event (5 x 4 momenta) is to a singularity: the smallest s_ij / s_12 over
- * the nine pairs other than the incoming one, s_ij = 2 p_i.p_j (massless_invariant). */
-double eval_singular_measure(const double *event);
+/* How close an event (P x 4 momenta of process p) is to a singularity: the smallest
+ * s_ij / s_12 over the pairs other than the incoming one, s_ij = 2 p_i.p_j
+ * (pair_invariant). */
+double eval_singular_measure(const ba_process *p, const double *event);
 
 /* How many of n events are near-singular for a fraction f: ceil(f n), but at most
  * n - 1, so that neither set is empty for n >= 2 and f < 1. */
@@ -135,7 +136,8 @@ size_t eval_near_singular_count(size_t n, double fraction);
  * smallest eval_singular_measure (ties: the earlier event first). threshold (may be
  * NULL) gets the largest measure among them (NaN if none). Returns the count, or -1
  * (out of memory, err filled). */
-long eval_select_near_singular(const double *momenta, size_t n, double fraction,
+long eval_select_near_singular(const ba_process *p, const double *momenta, size_t n,
+                               double fraction,
                                unsigned char *near, double *threshold, ba_error *err);
 
 /* In the functions below n_monte >= 1 is the number of Monte-Carlo passes behind every
@@ -162,11 +164,12 @@ void eval_amplitude_weighted(const ba_prediction *pred, const double *log_true, 
 size_t eval_largest_count(size_t n, double fraction);
 
 /* All metrics of n >= 1 events except seconds and the rescaling, with u as the chosen
- * definition. momenta (n x 5 x 4, may be NULL: no near_singular and bulk) are the events'
- * momenta for the selection of the near-singular events. */
+ * definition. momenta (n x P x 4 of process p, may be NULL: no near_singular and bulk;
+ * then p may be NULL too) are the events' momenta for the selection of the
+ * near-singular events. */
 int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
-                         const double *momenta, size_t n, eval_total u, int n_monte,
-                         eval_metrics *out, ba_error *err);
+                         const double *momenta, const ba_process *p, size_t n,
+                         eval_total u, int n_monte, eval_metrics *out, ba_error *err);
 
 /* The metrics as metrics.json's object (the caller owns it): uncertainty, n_events,
  * rel_dev, frac_abs_rel_dev_below, pull, coverage, nll, nll_no_const, sigma_aleatoric,

@@ -2,8 +2,10 @@
  *   torch_model.load_state_dict(safetensors.torch.load_file("model.safetensors"))
  * works for the tutorial's bayes_amp_net. Layer l of ours is PyTorch's model.{2l} (the
  * ReLUs sit at the odd indices of its nn.Sequential); each has mu_w and logsig2_w of
- * shape (n_out, n_in) and bias (n_out,). The architecture and the preprocessing
- * constants go into __metadata__ (string values, as the format requires).
+ * shape (n_out, n_in) and bias (n_out,). The architecture, the process (its MadGraph
+ * string and the masses of its particles) and the preprocessing constants go into
+ * __metadata__ (string values, as the format requires). Files from before processes
+ * have no "process" and are g g > a a g.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,9 +15,11 @@
 
 #include "bayesamp.h"
 #include "common/error.h"
+#include "data/features.h"
 #include "io/safetensors.h"
 #include "nn/activation.h"
 #include "nn/model.h"
+#include "physics/process.h"
 
 #ifdef BA_REAL_DOUBLE
 #define MODEL_DTYPE ST_F64
@@ -83,8 +87,8 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
         }
     }
     const ba_preprocessing *pre = &m->pre;
-    char hidden[512], n_inputs[32], prior[64], gpt[64], x_mean[1024], x_std[1024], y_mean[64],
-        y_std[64];
+    char hidden[512], n_inputs[32], prior[64], gpt[64], x_mean[25 * BA_MAX_FEATURES],
+        x_std[25 * BA_MAX_FEATURES], y_mean[64], y_std[64], masses[25 * BA_MAX_PARTICLES];
     format_hidden(hidden, sizeof hidden, &m->arch);
     snprintf(n_inputs, sizeof n_inputs, "%d", m->arch.n_inputs);
     snprintf(prior, sizeof prior, "%.17g", m->arch.prior_sigma);
@@ -93,8 +97,9 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
     format_numbers(x_std, sizeof x_std, pre->x_std, pre->n_features);
     snprintf(y_mean, sizeof y_mean, "%.17g", pre->y_mean);
     snprintf(y_std, sizeof y_std, "%.17g", pre->y_std);
+    process_format_masses(&pre->process, masses, sizeof masses);
     /* The network's output is (mu, logsig2) of the target y' = (t - y_mean) / y_std with
-     * t = log A (momenta) or log(A s12) (invariants); the inputs are x' = (x - x_mean) /
+     * t = log A (momenta) or log(A s12^(P-4)) (invariants); the inputs are x' = (x - x_mean) /
      * x_std of the features named. Without standardisation the means are 0 and the
      * standard deviations 1. */
     st_meta meta[] = {
@@ -105,6 +110,8 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
         {"activation", (char *)activation_name(m->arch.activation)},
         {"outputs", "mu,logsig2"},
         {"prior_sigma", prior},
+        {"process", (char *)pre->process.text},
+        {"masses", masses},
         {"features", (char *)FEATURE_NAMES[pre->features]},
         {"target", (char *)TARGET_NAMES[pre->features]},
         {"standardize", pre->standardize ? "1" : "0"},
@@ -193,21 +200,39 @@ static int parse_numbers(const char *s, double *x, int n)
     return *s ? -1 : 0;
 }
 
+/* The process from the metadata: "process" and "masses"; files from before processes
+ * have neither and are g g > a a g with the table's masses. */
+static int parse_process(const st_file *f, const char *path, ba_process *proc, ba_error *err)
+{
+    const char *text = st_find_meta(f, "process"), *masses = st_find_meta(f, "masses");
+    ba_error why;
+    if (!text)
+        process_default(proc);
+    else if (ba_process_parse(text, proc, &why))
+        return ba_fail(err, "%s: metadata: %s", path, why.msg);
+    if (masses && process_parse_masses(proc, masses, &why))
+        return ba_fail(err, "%s: metadata: %s", path, why.msg);
+    return 0;
+}
+
 /* The preprocessing from the metadata; files from before the invariant features lack
  * the keys and get the tutorial's (momenta, no standardisation). */
 static int parse_preprocessing(const st_file *f, const char *path, int n_inputs,
                                ba_preprocessing *pre, ba_error *err)
 {
+    if (parse_process(f, path, &pre->process, err))
+        return -1;
     const char *features = st_find_meta(f, "features");
     pre->features = BA_FEATURES_MOMENTA;
     if (features && !strcmp(features, FEATURE_NAMES[BA_FEATURES_INVARIANTS]))
         pre->features = BA_FEATURES_INVARIANTS;
     else if (features && strcmp(features, FEATURE_NAMES[BA_FEATURES_MOMENTA]))
         return ba_fail(err, "%s: features \"%s\" not supported", path, features);
-    pre->n_features = pre->features == BA_FEATURES_MOMENTA ? 20 : 10;
+    pre->n_features = feature_count(pre->features, &pre->process);
     if (n_inputs != pre->n_features)
-        return ba_fail(err, "%s: %d inputs, but the features \"%s\" are %d", path, n_inputs,
-                       FEATURE_NAMES[pre->features], pre->n_features);
+        return ba_fail(err, "%s: %d inputs, but the features \"%s\" of \"%s\" are %d", path,
+                       n_inputs, FEATURE_NAMES[pre->features], pre->process.text,
+                       pre->n_features);
     const char *standardize = st_find_meta(f, "standardize");
     pre->standardize = standardize && !strcmp(standardize, "1");
     pre->y_mean = 0;

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/rng.h"
 #include "nn/streams.h"
+#include "physics/process.h"
 
 int arch_validate(const ba_arch *arch, ba_error *err)
 {
@@ -37,6 +38,7 @@ ba_model *model_alloc(const ba_arch *arch, ba_error *err)
     m->pre.features = BA_FEATURES_MOMENTA;
     m->pre.n_features = 20;
     m->pre.gluon_pt_mean = 1;
+    process_default(&m->pre.process);
     for (int k = 0; k < BA_MAX_FEATURES; k++)
         m->pre.x_std[k] = 1;
     m->pre.y_std = 1;

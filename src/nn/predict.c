@@ -16,8 +16,8 @@
 #define normals ba_rng_normals_f32
 #endif
 
-/* Raw momenta per event: 5 particles x (E, px, py, pz). */
-#define N_MOMENTA 20
+/* Raw momenta per event of model m: P particles x (E, px, py, pz). */
+#define N_MOMENTA(m) ((size_t)4 * (size_t)(m)->pre.process.n_particles)
 
 /* The weight streams name the pass in 20 bits (streams.h). */
 #define MAX_PASSES (1 << 20)
@@ -216,7 +216,7 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
     if (momenta) /* from the network's target scale back to log A */
         for (int r = 0; r < rows; r++) {
             double a, b;
-            ba_target_to_log_amplitude(momenta + (size_t)r * N_MOMENTA, &m->pre, &a, &b);
+            ba_target_to_log_amplitude(momenta + (size_t)r * N_MOMENTA(m), &m->pre, &a, &b);
             out[r].mean = a * out[r].mean + b;
             out[r].var_aleatoric *= a * a;
             out[r].var_epistemic *= a * a;
@@ -239,7 +239,7 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
     if (momenta && p->m->pre.features == BA_FEATURES_INVARIANTS) {
         ba_real x[BA_MAX_FEATURES];
         for (size_t i = 0; i < n; i++)
-            if (ba_preprocess_events(momenta + i * N_MOMENTA, 1, &p->m->pre, x, NULL))
+            if (ba_preprocess_events(momenta + i * N_MOMENTA(p->m), 1, &p->m->pre, x, NULL))
                 return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
                                "model's invariant features do not exist", first_event + i);
     }
@@ -253,7 +253,7 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
             size_t e1 = hi - first_event < n ? hi - first_event : n;
             int rows = (int)(e1 - e0);
             predict_batch(p, w, features ? features + e0 * n_in : NULL,
-                          momenta ? momenta + e0 * N_MOMENTA : NULL, rows, batch0 + b,
+                          momenta ? momenta + e0 * N_MOMENTA(p->m) : NULL, rows, batch0 + b,
                           out + e0);
         }
     }

@@ -11,16 +11,17 @@
 #include "data/npy.h"
 #include "nn/predict.h"
 
-#define N_PARTICLES 5
 #define N_COMPONENTS 4
-#define N_MOMENTA (N_PARTICLES * N_COMPONENTS)
 
-/* The number of events of a momenta file: (N, 5, 4), or (5, 4) for one event. */
-static int momenta_events(const npy_reader *r, size_t *n, ba_error *err)
+/* The number of events of a momenta file: (N, P, 4), or (P, 4) for one event, P the
+ * particles of the model's process. */
+static int momenta_events(const npy_reader *r, const ba_process *proc, size_t *n,
+                          ba_error *err)
 {
-    if (r->ndim == 3 && r->shape[1] == N_PARTICLES && r->shape[2] == N_COMPONENTS)
+    size_t n_particles = (size_t)proc->n_particles;
+    if (r->ndim == 3 && r->shape[1] == n_particles && r->shape[2] == N_COMPONENTS)
         *n = r->shape[0];
-    else if (r->ndim == 2 && r->shape[0] == N_PARTICLES && r->shape[1] == N_COMPONENTS)
+    else if (r->ndim == 2 && r->shape[0] == n_particles && r->shape[1] == N_COMPONENTS)
         *n = 1;
     else {
         char shape[256];
@@ -30,30 +31,38 @@ static int momenta_events(const npy_reader *r, size_t *n, ba_error *err)
                                      r->shape[i]);
         if (r->ndim == 0)
             shape[0] = '\0';
-        return ba_fail(err, "%s: momenta must have shape (N, 5, 4) or (5, 4), found (%s%s)",
-                       r->path, shape, r->ndim == 1 ? "," : "");
+        return ba_fail(err, "%s: momenta must have shape (N, %zu, 4) or (%zu, 4) for the "
+                       "model's process \"%s\", found (%s%s)", r->path, n_particles,
+                       n_particles, proc->text, shape, r->ndim == 1 ? "," : "");
     }
     if (*n == 0)
         return ba_fail(err, "%s: no events", r->path);
     return 0;
 }
 
-/* Every momentum finite, checked before any prediction, naming the first bad row. */
-static int check_finite(npy_reader *r, size_t n, double *buf, size_t chunk, ba_error *err)
+/* Every momentum finite, and with kinematics every event on its process's mass shells
+ * with momentum conserved (ba_process_check_event), checked before any prediction,
+ * naming the first bad row. */
+static int check_events(npy_reader *r, const ba_process *proc, int kinematics, size_t n,
+                        double *buf, size_t chunk, ba_error *err)
 {
-    static const char *particles[N_PARTICLES] = {"incoming gluon 1", "incoming gluon 2",
-                                                 "photon 1", "photon 2", "outgoing gluon"};
     static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
+    size_t n_momenta = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     for (size_t first = 0; first < n; first += chunk) {
         size_t rows = n - first < chunk ? n - first : chunk;
-        if (npy_reader_read(r, first * N_MOMENTA, rows * N_MOMENTA, buf, err))
+        if (npy_reader_read(r, first * n_momenta, rows * n_momenta, buf, err))
             return -1;
-        for (size_t i = 0; i < rows * N_MOMENTA; i++)
+        for (size_t i = 0; i < rows * n_momenta; i++)
             if (!isfinite(buf[i]))
-                return ba_fail(err, "%s: row %zu: non-finite momentum component %g (%s %s)",
-                               r->path, first + i / N_MOMENTA, buf[i],
-                               particles[i % N_MOMENTA / N_COMPONENTS],
+                return ba_fail(err, "%s: row %zu: non-finite momentum component %g (particle "
+                               "%zu, %s, %s)", r->path, first + i / n_momenta, buf[i],
+                               i % n_momenta / N_COMPONENTS + 1,
+                               proc->name[i % n_momenta / N_COMPONENTS],
                                components[i % N_COMPONENTS]);
+        ba_error why;
+        for (size_t i = 0; kinematics && i < rows; i++)
+            if (ba_process_check_event(proc, buf + i * n_momenta, &why))
+                return ba_fail(err, "%s: row %zu: %s", r->path, first + i, why.msg);
     }
     return 0;
 }
@@ -70,7 +79,7 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     if (npy_reader_open(&r, momenta_path, err))
         return -1;
     size_t n = 0;
-    if (momenta_events(&r, &n, err)) {
+    if (momenta_events(&r, &pre->process, &n, err)) {
         npy_reader_close(&r);
         return -1;
     }
@@ -86,7 +95,8 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
         chunk = bs;
     if (chunk > n)
         chunk = n;
-    double *momenta = malloc(chunk * N_MOMENTA * sizeof *momenta);
+    size_t n_momenta = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
+    double *momenta = malloc(chunk * n_momenta * sizeof *momenta);
     double *rows_out = malloc(chunk * 4 * sizeof *rows_out);
     ba_prediction *pred = malloc(chunk * sizeof *pred);
     npy_writer w = {0};
@@ -98,10 +108,10 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     if (rc == 0)
         rc = npy_writer_open(&w, out_path, 2, shape, err);
     if (rc == 0)
-        rc = check_finite(&r, n, momenta, chunk, err);
+        rc = check_events(&r, &pre->process, cfg->check_kinematics, n, momenta, chunk, err);
     for (size_t first = 0; rc == 0 && first < n; first += chunk) {
         size_t rows = n - first < chunk ? n - first : chunk;
-        rc = npy_reader_read(&r, first * N_MOMENTA, rows * N_MOMENTA, momenta, err);
+        rc = npy_reader_read(&r, first * n_momenta, rows * n_momenta, momenta, err);
         if (rc == 0)
             rc = ba_predict_momenta(p, momenta, rows, first, pred, err);
         if (rc == 0) {
