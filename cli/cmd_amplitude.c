@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
+#include "data/event_file.h"
 #include "data/npy.h"
 #include "physics/amplitude.h"
 #include "physics/generate.h"
@@ -20,16 +21,18 @@
 static void amplitude_usage(FILE *out)
 {
     fprintf(out,
-        "usage: bayesamp amplitude --momenta FILE.npy --out AMP.npy [options]\n"
+        "usage: bayesamp amplitude --momenta FILE --out AMP.npy [options]\n"
         "\n"
         "Evaluate the exact one-loop |M|^2 of g g -> gamma gamma g (GeV^-2) for every\n"
-        "event of FILE.npy, (N,5,4) or one event (5,4): g_in(+z), g_in(-z), photon, photon,\n"
-        "g_out; (E,px,py,pz) in GeV. Writes AMP.npy, (N,) float64 ((1,) for one event).\n"
+        "event of FILE: a .npy of (N,5,4) or one event (5,4), or rows of events, (N,20)\n"
+        "or (N,21) with an amplitude column that is ignored, in a .npy or an HDF5 dataset\n"
+        "(FILE.h5:NAME); particles g_in(+z), g_in(-z), photon, photon, g_out;\n"
+        "(E,px,py,pz) in GeV. Writes AMP.npy, (N,) float64 ((1,) for one event).\n"
         "Every event is checked first (finite, positive energies, incoming along the beam,\n"
         "massless, momentum conserved); a bad one stops the command, and no output is\n"
         "written.\n"
         "\n"
-        "  --momenta FILE.npy  events, float64 or float32 (required)\n"
+        "  --momenta FILE      events, float64 or float32 (required)\n"
         "  --out AMP.npy       output file (required)\n"
         "  --process P         the process, in MadGraph syntax: only \"g g > a a g\" is\n"
         "                      computed; any other is refused (default \"g g > a a g\")\n"
@@ -44,6 +47,7 @@ static void amplitude_usage(FILE *out)
         "float64: the amplitude, and 1 where it was computed exactly, 0 where it is the\n"
         "network's. Reports the fraction computed exactly and the time against all-exact.\n"
         "  --model RUN/model.safetensors\n"
+        "                      the trained surrogate (default: none, every event exact)\n"
         "  --tolerance T       relative tolerance of the network's amplitude (default 0.01)\n"
         "  --confidence C      two-sided confidence of being within it (default 0.99)\n"
         "  --n-monte K         Monte-Carlo passes of the prediction (default 30)\n"
@@ -257,7 +261,26 @@ int cmd_amplitude(int argc, char **argv)
 
     ba_error err;
     npy_array a;
-    if (npy_read(o.momenta, &a, &err)) {
+    /* rows of events (FILE.npy of (N, 20) or (N, 21), FILE.h5:NAME) through the event
+     * file reader, whose amplitude column, if any, is ignored; (N, 5, 4) as before */
+    event_spec_kind kind = event_spec_classify(o.momenta);
+    int rows_file = kind == EVENT_SPEC_HDF5;
+    if (kind == EVENT_SPEC_NPY) {
+        npy_reader r;
+        if (npy_reader_open(&r, o.momenta, &err) == 0) {
+            rows_file = r.ndim == 2 && r.shape[1] != 4;
+            npy_reader_close(&r);
+        }
+    }
+    if (rows_file) {
+        event_data d;
+        if (event_file_load(o.momenta, 5, EVENT_AMP_IGNORED, &d, &err)) {
+            cli_error("%s", err.msg);
+            return 1;
+        }
+        a = (npy_array){.ndim = 3, .shape = {d.n, 5, 4}, .count = d.n * 20, .data = d.momenta};
+        free(d.amplitudes);
+    } else if (npy_read(o.momenta, &a, &err)) {
         cli_error("%s", err.msg);
         return 1;
     }

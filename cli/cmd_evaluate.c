@@ -5,6 +5,7 @@
 
 #include "bayesamp.h"
 #include "cli.h"
+#include "data/event_file.h"
 #include "evaluate_run.h"
 
 static void evaluate_usage(FILE *out)
@@ -48,19 +49,24 @@ static void evaluate_usage(FILE *out)
         "  --rescale-on-val    also fit one factor k (the robust pull width) on the val\n"
         "                      split and report the test pulls with total * k as\n"
         "                      \"rescaled\"; the other metrics stay unrescaled (default: off)\n"
+        "  --data-split T,V,S  when --data is one file of events (FILE.npy,\n"
+        "                      FILE.h5:NAME): the fractions train --split cut it with\n"
+        "                      (default: none, as a folder needs)\n"
         "  --help              this text\n");
 }
 
 /* 0: parsed; 1: --help printed; -1: usage error (already reported). */
 static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
 {
-    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_UNCERTAINTY, O_RESCALE, O_HELP, O_PROCESS };
+    enum { O_MODEL = 256, O_DATA, O_SPLIT, O_OUT, O_UNCERTAINTY, O_RESCALE, O_HELP, O_PROCESS,
+           O_DATA_SPLIT };
     static const struct option options[] = {
         {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
         {"split", required_argument, 0, O_SPLIT}, {"out", required_argument, 0, O_OUT},
         {"uncertainty", required_argument, 0, O_UNCERTAINTY},
         {"rescale-on-val", no_argument, 0, O_RESCALE},
         {"process", required_argument, 0, O_PROCESS},
+        {"data-split", required_argument, 0, O_DATA_SPLIT},
         MC_LONG_OPTIONS,                          {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -90,6 +96,15 @@ static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
             break;
         case O_RESCALE: o->rescale_on_val = 1; break;
         case O_PROCESS: o->process = optarg; break;
+        case O_DATA_SPLIT: {
+            ba_error err;
+            if (event_split_parse(optarg, o->data_split, &err)) {
+                cli_error("--data-split: %s", err.msg);
+                return -1;
+            }
+            o->has_data_split = 1;
+            break;
+        }
         MC_OPTION_CASES:
             if (parse_mc_option(c, optarg, &o->predict)) return -1;
             break;

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
+#include "data/event_file.h"
 #include "evaluate_run.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
@@ -31,7 +32,12 @@ static void train_usage(FILE *out)
         "a folder without it holds an interrupted run (the best model so far and its\n"
         "history).\n"
         "\n"
-        "  --data DIR          data folder in the Heidelberg layout (required)\n"
+        "  --data DIR          data folder in the Heidelberg layout, or one file of\n"
+        "                      events, FILE.npy or FILE.h5:NAME, rows of the P\n"
+        "                      four-momenta then the amplitude (required)\n"
+        "  --split T,V,S       fractions of a single file's events for training,\n"
+        "                      validation and test, e.g. 0.8,0.1,0.1; a fixed shuffle, the\n"
+        "                      same on every machine (default: none, as a folder needs)\n"
         "  --out RUN           output folder, created if missing (required)\n"
         "  --process P         the process in MadGraph syntax, e.g. \"g g > g g g g\"\n"
         "                      (default: DIR/generate.json's, else \"g g > a a g\" for\n"
@@ -85,6 +91,8 @@ typedef struct train_options {
     ba_features features;
     int standardize;
     int no_eval;  /* --no-eval: no evaluation after training */
+    double split[3];  /* --split: fractions of a single file of events */
+    int has_split;
 } train_options;
 
 /* The --preset value, found before the other flags so that they override it. */
@@ -139,7 +147,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
     enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
            O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP, O_PRESET, O_SCHEDULE, O_FINAL,
            O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_ROLLBACKS,
-           O_PROCESS, O_MASS };
+           O_PROCESS, O_MASS, O_SPLIT };
     static const struct option options[] = {
         {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
         {"epochs", required_argument, 0, O_EPOCHS},   {"batch-size", required_argument, 0, O_BATCH},
@@ -161,6 +169,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         {"max-rollbacks", required_argument, 0, O_ROLLBACKS},
         {"process", required_argument, 0, O_PROCESS},
         {"mass", required_argument, 0, O_MASS},
+        {"split", required_argument, 0, O_SPLIT},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->preset = find_preset(argc, argv);
@@ -271,6 +280,15 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             o->cfg.max_rollbacks = (int)v;
             break;
         case O_PROCESS: o->process = optarg; break;
+        case O_SPLIT: {
+            ba_error err;
+            if (event_split_parse(optarg, o->split, &err)) {
+                cli_error("%s", err.msg);
+                return -1;
+            }
+            o->has_split = 1;
+            break;
+        }
         case O_MASS:
             if (o->n_masses == BA_MAX_PARTICLES) {
                 cli_error("--mass: more than %d masses", BA_MAX_PARTICLES);
@@ -402,6 +420,10 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON *root = cJSON_CreateObject();
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddStringToObject(set, "data", o->data);
+    if (o->has_split)
+        cJSON_AddItemToObject(set, "split", cJSON_CreateDoubleArray(o->split, 3));
+    else
+        cJSON_AddNullToObject(set, "split");
     cJSON_AddStringToObject(set, "out", o->out);
     cJSON_AddStringToObject(set, "preset", o->preset);
     cJSON_AddStringToObject(set, "process", ds->pre.process.text);
@@ -507,7 +529,8 @@ int cmd_train(int argc, char **argv)
             return EXIT_USAGE;
         }
     ba_dataset ds;
-    if (ba_dataset_load_process(o.data, &proc, o.features, o.standardize, &ds, &err)) {
+    if (ba_dataset_load_source(o.data, o.has_split ? o.split : NULL, &proc, o.features,
+                               o.standardize, &ds, &err)) {
         cli_error("%s", err.msg);
         return 1;
     }
@@ -610,6 +633,8 @@ int cmd_train(int argc, char **argv)
         evaluate_options eo = {.model_path = r.model_path, .data_dir = o.data,
                                .split = "tst", .out_dir = eval_dir,
                                .predict = ba_predict_defaults()};
+        memcpy(eo.data_split, o.split, sizeof o.split);
+        eo.has_data_split = o.has_split;
         eo.predict.seed = o.cfg.seed;
         eo.predict.threads = o.cfg.threads;
         status = evaluate_run(&eo);

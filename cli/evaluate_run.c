@@ -104,6 +104,8 @@ static int write_metrics(const char *path, const eval_metrics *mt, const evaluat
     cJSON *set = cJSON_AddObjectToObject(root, "settings");
     cJSON_AddStringToObject(set, "model", o->model_path);
     cJSON_AddStringToObject(set, "data", o->data_dir);
+    if (o->has_data_split)
+        cJSON_AddItemToObject(set, "data_split", cJSON_CreateDoubleArray(o->data_split, 3));
     cJSON_AddStringToObject(set, "split", o->split);
     cJSON_AddNumberToObject(set, "n_monte", o->predict.n_monte);
     cJSON_AddStringToObject(set, "mode", evaluate_mode_name(o->predict.mode));
@@ -288,7 +290,7 @@ int evaluate_run(const evaluate_options *o)
         ba_model_free(m);
         return EXIT_USAGE;
     }
-    if (ba_events_load_process(o->data_dir, o->split, proc, &ev, &err)) {
+    if (ba_events_load_source(o->data_dir, o->has_data_split ? o->data_split : NULL, o->split, proc, &ev, &err)) {
         cli_error("%s", err.msg);
         ba_model_free(m);
         return 1;
@@ -296,7 +298,7 @@ int evaluate_run(const evaluate_options *o)
     /* the val split for the rescaling, unless it is the evaluated split */
     int separate_val = o->rescale_on_val && strcmp(o->split, "val") != 0;
     if (separate_val) {
-        if (ba_events_load_process(o->data_dir, "val", proc, &val, &err)) {
+        if (ba_events_load_source(o->data_dir, o->has_data_split ? o->data_split : NULL, "val", proc, &val, &err)) {
             cli_error("--rescale-on-val: %s", err.msg);
             ba_events_free(&ev);
             ba_model_free(m);

@@ -12,7 +12,9 @@
 
 typedef struct evaluate_options {
     const char *model_path;   /* RUN/model.safetensors */
-    const char *data_dir;     /* Heidelberg layout */
+    const char *data_dir;     /* Heidelberg layout, or one file of events */
+    double data_split[3];     /* that file's fractions trn, val, tst ... */
+    int has_data_split;       /* ... if it is one (0: a folder) */
     const char *split;        /* "tst", "val" or "trn" */
     const char *out_dir;      /* created if missing */
     ba_predict_config predict;

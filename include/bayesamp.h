@@ -155,6 +155,13 @@ int ba_data_process(const char *dir, const char *text, ba_process *out, const ch
  * constants computed from the training split). */
 int ba_dataset_load_process(const char *dir, const ba_process *process, ba_features features,
                             int standardize, ba_dataset *out, ba_error *err);
+/* The same from a source: a data folder (split NULL), or one file of events, FILE.npy
+ * or FILE.h5:NAME (rows of the P four-momenta and the amplitude), cut into training,
+ * validation and test events by the fractions split[3] (deterministic: the same file
+ * gives the same split on every machine). */
+int ba_dataset_load_source(const char *source, const double *split, const ba_process *process,
+                           ba_features features, int standardize, ba_dataset *out,
+                           ba_error *err);
 /* Data folders of g g > a a g, (N, 5, 4), as before processes: shapes, finite momenta
  * and positive amplitudes are checked, not the kinematics. ba_dataset_load
  * preprocesses as the tutorial (momenta / mean gluon pT, target log A). */
@@ -380,6 +387,9 @@ typedef struct ba_events {
  * processes (ba_dataset_load's checks). */
 int ba_events_load_process(const char *dir, const char *split, const ba_process *process,
                            ba_events *out, ba_error *err);
+/* One split ("trn", "val", "tst") of a source as ba_dataset_load_source cuts it. */
+int ba_events_load_source(const char *source, const double *fractions, const char *split,
+                          const ba_process *process, ba_events *out, ba_error *err);
 int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err);
 void ba_events_free(ba_events *ev);
 

@@ -95,6 +95,41 @@ expect_error "non-conserving row" 1 "tst_dat.npy: row 12: momentum not conserved
 data "$B" gg_tt 40 "g g > t t~"
 subset "$SHARED/gg_tt/trn_amp.npy" "$B/trn_amp.npy" 40 3 0 -1     # row 3: amplitude < 0
 expect_error "negative amplitude" 1 "trn_amp.npy: row 3" train --data "$B" --out "$T/x"
+# ---- one file of rows (N, 4P + 1), cut by --split ---------------------------------------
+# rows N DAT AMP DST: the first N events of DAT and AMP as rows (momenta, amplitude)
+rows() {
+    npy_perl '
+        my ($n, $dat, $amp, $dst) = @ARGV;
+        sub data { open(my $fh, "<:raw", $_[0]) or die "$_[0]: $!"; local $/; my $b = <$fh>;
+                   my $hlen = unpack("v", substr($b, 8, 2)); return substr($b, 10 + $hlen) }
+        my @d = unpack("d<*", data($dat)); my @a = unpack("d<*", data($amp));
+        my $per = 16;
+        my @v;
+        for my $i (0 .. $n - 1) { push @v, @d[$i * $per .. ($i + 1) * $per - 1], $a[$i] }
+        npy($dst, "($n, 17)", @v);
+    ' "$@"
+}
+rows 400 "$SHARED/gg_tt/trn_dat.npy" "$SHARED/gg_tt/trn_amp.npy" "$T/tt_rows.npy"
+run train --data "$T/tt_rows.npy" --split 0.5,0.25,0.25 --process "g g > t t~" --epochs 2 --out "$T/rr" --threads 2
+check "train on one file of rows with --split (exit $rc)" test "$rc" = 0
+check "200 training and 100 validation events" grep -q "on 200 events of g g > t t~ (validation 100)" "$T/stdout"
+check "train.json records the split" test "$(json_value "$T/rr/train.json" settings/split)" = "[0.5,0.25,0.25]"
+check "the evaluation after training: 100 test events" test "$(json_value "$T/rr/eval/metrics.json" n_events)" = 100
+run evaluate --model "$T/rr/model.safetensors" --data "$T/tt_rows.npy" --data-split 0.5,0.25,0.25 --out "$T/ev_rows" --seed 1
+check "evaluate the same file and split: the same metrics as after training" \
+    test "$(json_value "$T/ev_rows/metrics.json" rel_dev)" = "$(json_value "$T/rr/eval/metrics.json" rel_dev)"
+run predict --model "$T/rr/model.safetensors" --momenta "$T/tt_rows.npy" --out "$T/p_rows.npy"
+check "predict reads the rows, ignoring the amplitude column" grep -q "predicted 400 events" "$T/stdout"
+expect_error "one file without --split" 1 "give the fractions" \
+    train --data "$T/tt_rows.npy" --process "g g > t t~" --out "$T/x1"
+expect_error "a folder with --split" 1 "--split is for a single file" \
+    train --data "$TT" --split 0.8,0.1,0.1 --out "$T/x2"
+expect_error "--split of two fractions" 2 "three fractions" \
+    train --data "$T/tt_rows.npy" --split 0.8,0.2 --process "g g > t t~" --out "$T/x3"
+expect_error "rows of the wrong width for the process" 1 "tt_rows.npy" \
+    train --data "$T/tt_rows.npy" --split 0.8,0.1,0.1 --process "g g > t t~ g" --out "$T/x4"
+check "no run folders from the failures" test ! -e "$T/x1" -a ! -e "$T/x2" -a ! -e "$T/x3" -a ! -e "$T/x4"
+
 subset "$SHARED/gg_tt/tst_dat.npy" "$T/off.npy" 40 5 8 1.001
 expect_error "predict: off-shell row" 1 "off.npy: row 5" predict --model "$T/rt/model.safetensors" --momenta "$T/off.npy" --out "$T/x.npy"
 check "no prediction written" test ! -e "$T/x.npy"

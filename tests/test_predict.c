@@ -563,6 +563,35 @@ static void test_predict_file(void)
     CHECK(rows && ref && rows_match(rows, ref, N));
     free(rows);
 
+    /* the same events as rows (N, 20), and as rows with an amplitude column (N, 21),
+     * which is ignored: the same predictions */
+    {
+        char flat[512];
+        path_in_tmp(flat, sizeof flat, "rows.npy");
+        double *with_amp = malloc((size_t)N * (NF + 1) * sizeof *with_amp);
+        for (size_t i = 0; i < N; i++) {
+            memcpy(with_amp + i * (NF + 1), mom + i * NF, NF * sizeof *mom);
+            with_amp[i * (NF + 1) + NF] = 1.0 + (double)i;
+        }
+        size_t shape_rows[2] = {N, NF}, shape_amp[2] = {N, NF + 1};
+        CHECK(npy_write_f64(flat, mom, 2, shape_rows, &err) == 0);
+        CHECK_MSG(ba_predict_file(m, flat, out, &cfg, &n, &err) == 0, "%s", err.msg);
+        rows = read_pred(out, N);
+        CHECK_MSG(n == N && rows && ref && rows_match(rows, ref, N), "rows (N, 20) differ");
+        free(rows);
+        CHECK(npy_write_f64(flat, with_amp, 2, shape_amp, &err) == 0);
+        CHECK_MSG(ba_predict_file(m, flat, out, &cfg, &n, &err) == 0, "%s", err.msg);
+        rows = read_pred(out, N);
+        CHECK_MSG(n == N && rows && ref && rows_match(rows, ref, N), "rows (N, 21) differ");
+        free(rows);
+        size_t shape_bad[2] = {N, NF - 1};
+        CHECK(npy_write_f64(flat, mom, 2, shape_bad, &err) == 0);
+        CHECK(ba_predict_file(m, flat, out, &cfg, &n, &err) != 0);
+        CHECK_MSG(strstr(err.msg, "rows.npy") && strstr(err.msg, "19 columns"), "%s", err.msg);
+        remove(flat);
+        free(with_amp);
+    }
+
     /* one event of shape (5, 4) */
     char one[512];
     path_in_tmp(one, sizeof one, "one.npy");

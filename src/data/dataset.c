@@ -19,6 +19,7 @@
 #include "bayesamp.h"
 #include "common/error.h"
 #include "data/features.h"
+#include "data/event_file.h"
 #include "data/npy.h"
 #include "physics/process.h"
 
@@ -233,6 +234,14 @@ static int make_split(const raw_split *raw, const char *path, const ba_preproces
 
 /* ---- the process of a data folder ---- */
 
+/* A source names one file of events (FILE.npy, FILE.h5:NAME), not a data folder; what
+ * is neither is taken for a folder, so that a missing one is reported as today. */
+static int is_event_file(const char *source)
+{
+    event_spec_kind k = event_spec_classify(source);
+    return k == EVENT_SPEC_NPY || k == EVENT_SPEC_HDF5;
+}
+
 /* The "process" string of dir/generate.json into text; 0 if found, 1 if there is no
  * such file or key (folders from before processes), -1 on a file that is not JSON. */
 static int generate_json_process(const char *dir, char *text, size_t size, ba_error *err)
@@ -278,6 +287,22 @@ int ba_data_process(const char *dir, const char *text, ba_process *out, const ch
     *source = "given";
     if (text)
         return ba_process_parse(text, out, err);
+    if (is_event_file(dir)) {
+        /* one file of events: no generate.json; five particles default as for folders */
+        event_file f;
+        if (event_file_open(&f, dir, 0, EVENT_AMP_OPTIONAL, err))
+            return -1;
+        int p = f.n_particles;
+        event_file_close(&f);
+        *source = "default";
+        if (p == 5) {
+            process_default(out);
+            return 0;
+        }
+        return ba_fail(err, "%s: events of %d particles and no process stated (only "
+                       "5-particle data default to \"%s\"): give the process, e.g. "
+                       "--process \"g g > g g g\"", dir, p, BA_PROCESS_DEFAULT);
+    }
     *source = "generate.json";
     char stated[1024], path[4096];
     int found = generate_json_process(dir, stated, sizeof stated, err);
@@ -312,19 +337,92 @@ int ba_data_process(const char *dir, const char *text, ba_process *out, const ch
 
 /* ---- loading ---- */
 
-static int load_dataset(const char *dir, const load_spec *spec, ba_features features,
-                        int standardize, ba_dataset *out, ba_error *err)
+/* A single file of events (event_file.h) cut into the three splits by fractions, as
+ * raw splits: every event checked first (the kinematics, if asked, naming the file's
+ * row), then split deterministically (event_split_assign). */
+static int load_raw_file(const char *spec, const double fractions[3], const load_spec *ls,
+                         raw_split raw[3], ba_error *err)
+{
+    memset(raw, 0, 3 * sizeof *raw);
+    event_data all;
+    if (event_file_load(spec, ls->process->n_particles, EVENT_AMP_REQUIRED, &all, err))
+        return -1;
+    size_t stride = 4 * (size_t)all.n_particles;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && ls->check_kinematics && i < all.n; i++) {
+        ba_error why;
+        if (ba_process_check_event(ls->process, all.momenta + i * stride, &why))
+            rc = ba_fail(err, "%s: row %zu: %s", spec, i, why.msg);
+    }
+    unsigned char *labels = rc == 0 ? malloc(all.n) : NULL;
+    size_t counts[3];
+    if (rc == 0 && !labels)
+        rc = ba_fail(err, "%s: out of memory for %zu events", spec, all.n);
+    if (rc == 0)
+        rc = event_split_assign(all.n, fractions, EVENT_SPLIT_SHUFFLED, EVENT_SPLIT_SEED,
+                                labels, counts, err);
+    for (int s = 0; rc == 0 && s < 3; s++) {
+        event_data part;
+        rc = event_data_take(&all, labels, s, &part, err);
+        if (rc)
+            break;
+        raw[s].dat = (npy_array){.ndim = 3, .shape = {part.n, (size_t)part.n_particles, 4},
+                                 .count = part.n * stride, .data = part.momenta};
+        raw[s].amp = (npy_array){.ndim = 1, .shape = {part.n}, .count = part.n,
+                                 .data = part.amplitudes};
+    }
+    free(labels);
+    event_data_free(&all);
+    if (rc)
+        for (int s = 0; s < 3; s++) {
+            npy_free(&raw[s].dat);
+            npy_free(&raw[s].amp);
+        }
+    return rc;
+}
+
+/* The three splits of a source: a folder in the Heidelberg layout (fractions NULL), or
+ * one file of events with the fractions of its split. paths get what messages name. */
+static int load_raw_splits(const char *source, const double *fractions, const load_spec *spec,
+                           raw_split raw[3], char paths[3][4096], ba_error *err)
 {
     static const char *names[3] = {"trn", "val", "tst"};
+    int is_folder = !is_event_file(source);
+    if (is_folder && fractions)
+        return ba_fail(err, "%s: a folder holds its own trn, val and tst files; --split is "
+                       "for a single file of events", source);
+    if (!is_folder && !fractions)
+        return ba_fail(err, "%s: one file holds a single set of events: give the fractions "
+                       "that cut it into training, validation and test events (train "
+                       "--split, evaluate --data-split, e.g. 0.8,0.1,0.1)", source);
+    memset(raw, 0, 3 * sizeof *raw);
+    if (!is_folder) {
+        for (int s = 0; s < 3; s++)
+            snprintf(paths[s], sizeof paths[s], "%s (%s events)", source, names[s]);
+        return load_raw_file(source, fractions, spec, raw, err);
+    }
+    for (int s = 0; s < 3; s++) {
+        snprintf(paths[s], sizeof paths[s], "%s/%s_dat.npy", source, names[s]);
+        if (load_raw_split(source, names[s], spec, &raw[s], err)) {
+            for (int t = 0; t < s; t++) {
+                npy_free(&raw[t].dat);
+                npy_free(&raw[t].amp);
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_dataset(const char *source, const double *fractions, const load_spec *spec,
+                        ba_features features, int standardize, ba_dataset *out, ba_error *err)
+{
     raw_split raw[3];
     char paths[3][4096];
     memset(out, 0, sizeof *out);
-    memset(raw, 0, sizeof raw);
-    int rc = 0;
-    for (int s = 0; s < 3 && rc == 0; s++) {
-        snprintf(paths[s], sizeof paths[s], "%s/%s_dat.npy", dir, names[s]);
-        rc = load_raw_split(dir, names[s], spec, &raw[s], err);
-    }
+    int rc = load_raw_splits(source, fractions, spec, raw, paths, err);
+    if (rc)
+        return rc;
     out->pre.features = features;
     out->pre.standardize = standardize;
     out->pre.process = *spec->process;
@@ -345,8 +443,15 @@ static int load_dataset(const char *dir, const load_spec *spec, ba_features feat
 int ba_dataset_load_process(const char *dir, const ba_process *process, ba_features features,
                             int standardize, ba_dataset *out, ba_error *err)
 {
+    return ba_dataset_load_source(dir, NULL, process, features, standardize, out, err);
+}
+
+int ba_dataset_load_source(const char *source, const double *split, const ba_process *process,
+                           ba_features features, int standardize, ba_dataset *out,
+                           ba_error *err)
+{
     load_spec spec = {process, 1};
-    return load_dataset(dir, &spec, features, standardize, out, err);
+    return load_dataset(source, split, &spec, features, standardize, out, err);
 }
 
 int ba_dataset_load(const char *dir, ba_dataset *out, ba_error *err)
@@ -360,16 +465,36 @@ int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
     ba_process aag;
     process_default(&aag);
     load_spec spec = {&aag, 0};
-    return load_dataset(dir, &spec, features, standardize, out, err);
+    return load_dataset(dir, NULL, &spec, features, standardize, out, err);
 }
 
-static int load_events(const char *dir, const char *split, const load_spec *spec,
-                       ba_events *out, ba_error *err)
+static int load_events(const char *source, const double *fractions, const char *split,
+                       const load_spec *spec, ba_events *out, ba_error *err)
 {
     raw_split raw;
     memset(out, 0, sizeof *out);
-    if (load_raw_split(dir, split, spec, &raw, err))
+    if (fractions || is_event_file(source)) {
+        /* a file: all three splits are made (the split needs every event), one kept */
+        static const char *names[3] = {"trn", "val", "tst"};
+        int which = -1;
+        for (int s = 0; s < 3; s++)
+            if (!strcmp(split, names[s]))
+                which = s;
+        if (which < 0)
+            return ba_fail(err, "unknown split '%s'", split);
+        raw_split all[3];
+        char paths[3][4096];
+        if (load_raw_splits(source, fractions, spec, all, paths, err))
+            return -1;
+        raw = all[which];
+        for (int s = 0; s < 3; s++)
+            if (s != which) {
+                npy_free(&all[s].dat);
+                npy_free(&all[s].amp);
+            }
+    } else if (load_raw_split(source, split, spec, &raw, err)) {
         return -1;
+    }
     out->n = raw.dat.shape[0];
     out->momenta = raw.dat.data; /* ownership moves to out */
     out->amp = raw.amp.data;
@@ -380,8 +505,14 @@ static int load_events(const char *dir, const char *split, const load_spec *spec
 int ba_events_load_process(const char *dir, const char *split, const ba_process *process,
                            ba_events *out, ba_error *err)
 {
+    return ba_events_load_source(dir, NULL, split, process, out, err);
+}
+
+int ba_events_load_source(const char *source, const double *fractions, const char *split,
+                          const ba_process *process, ba_events *out, ba_error *err)
+{
     load_spec spec = {process, 1};
-    return load_events(dir, split, &spec, out, err);
+    return load_events(source, fractions, split, &spec, out, err);
 }
 
 int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err)
@@ -389,7 +520,7 @@ int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error 
     ba_process aag;
     process_default(&aag);
     load_spec spec = {&aag, 0};
-    return load_events(dir, split, &spec, out, err);
+    return load_events(dir, NULL, split, &spec, out, err);
 }
 
 void ba_events_free(ba_events *ev)

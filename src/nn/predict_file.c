@@ -1,4 +1,5 @@
-/* Prediction for a momenta file of any size: the file is read, predicted and written in
+/* Prediction for a momenta file of any size ((N, P, 4) .npy, or rows of events in .npy
+ * or HDF5): the file is read, predicted and written in
  * pieces of whole batches, so memory is bounded by the piece, not by the file (10^7
  * events x 30 passes never sit in memory). The pieces start at multiples of the batch
  * size, which keeps every batch's random numbers those of a prediction in one go. */
@@ -8,6 +9,7 @@
 
 #include "bayesamp.h"
 #include "common/error.h"
+#include "data/event_file.h"
 #include "data/npy.h"
 #include "nn/predict.h"
 
@@ -40,29 +42,91 @@ static int momenta_events(const npy_reader *r, const ba_process *proc, size_t *n
     return 0;
 }
 
+/* Where the momenta come from: a .npy file of (N, P, 4) or (P, 4) through the streaming
+ * reader, or rows of events (FILE.npy of (N, 4P) or (N, 4P + 1), FILE.h5:NAME), whose
+ * amplitude column, if any, is ignored (data/event_file.h). */
+typedef struct momenta_source {
+    int rows_file;     /* event_file, else npy_reader */
+    npy_reader npy;
+    event_file events;
+    const char *path;
+} momenta_source;
+
+static int source_open(momenta_source *src, const char *path, const ba_process *proc,
+                       size_t *n, ba_error *err)
+{
+    memset(src, 0, sizeof *src);
+    src->path = path;
+    event_spec_kind kind = event_spec_classify(path);
+    if (kind == EVENT_SPEC_NPY) {
+        if (npy_reader_open(&src->npy, path, err))
+            return -1;
+        if (!(src->npy.ndim == 2 && src->npy.shape[1] != N_COMPONENTS)) {
+            if (momenta_events(&src->npy, proc, n, err)) {
+                npy_reader_close(&src->npy);
+                return -1;
+            }
+            return 0;
+        }
+        npy_reader_close(&src->npy); /* rows of events */
+    }
+    if (kind == EVENT_SPEC_NPY || kind == EVENT_SPEC_HDF5) {
+        if (event_file_open(&src->events, path, proc->n_particles, EVENT_AMP_IGNORED, err))
+            return -1;
+        src->rows_file = 1;
+        *n = src->events.n_events;
+        return 0;
+    }
+    /* anything else: the .npy reader says what is wrong with it */
+    if (npy_reader_open(&src->npy, path, err))
+        return -1;
+    if (momenta_events(&src->npy, proc, n, err)) {
+        npy_reader_close(&src->npy);
+        return -1;
+    }
+    return 0;
+}
+
+/* The momenta of events [first, first + rows) into buf. */
+static int source_read(momenta_source *src, size_t first, size_t rows, size_t n_momenta,
+                       double *buf, ba_error *err)
+{
+    if (src->rows_file)
+        return event_file_read(&src->events, first, rows, buf, NULL, err);
+    return npy_reader_read(&src->npy, first * n_momenta, rows * n_momenta, buf, err);
+}
+
+static void source_close(momenta_source *src)
+{
+    if (src->rows_file)
+        event_file_close(&src->events);
+    else
+        npy_reader_close(&src->npy);
+}
+
 /* Every momentum finite, and with kinematics every event on its process's mass shells
  * with momentum conserved (ba_process_check_event), checked before any prediction,
  * naming the first bad row. */
-static int check_events(npy_reader *r, const ba_process *proc, int kinematics, size_t n,
+static int check_events(momenta_source *src, const ba_process *proc, int kinematics, size_t n,
                         double *buf, size_t chunk, ba_error *err)
 {
     static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
     size_t n_momenta = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     for (size_t first = 0; first < n; first += chunk) {
         size_t rows = n - first < chunk ? n - first : chunk;
-        if (npy_reader_read(r, first * n_momenta, rows * n_momenta, buf, err))
+        if (source_read(src, first, rows, n_momenta, buf, err))
             return -1;
         for (size_t i = 0; i < rows * n_momenta; i++)
             if (!isfinite(buf[i]))
                 return ba_fail(err, "%s: row %zu: non-finite momentum component %g (particle "
-                               "%zu, %s, %s)", r->path, first + i / n_momenta, buf[i],
+                               "%zu, %s, %s)", src->path, first + i / n_momenta, buf[i],
                                i % n_momenta / N_COMPONENTS + 1,
                                proc->name[i % n_momenta / N_COMPONENTS],
                                components[i % N_COMPONENTS]);
         ba_error why;
         for (size_t i = 0; kinematics && i < rows; i++)
             if (ba_process_check_event(proc, buf + i * n_momenta, &why))
-                return ba_fail(err, "%s: row %zu: %s", r->path, first + i, why.msg);
+                return ba_fail(err, "%s: row %zu: %s", src->path, first + i, why.msg);
     }
     return 0;
 }
@@ -75,17 +139,13 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     if (ba_model_arch(m)->n_inputs != pre->n_features)
         return ba_fail(err, "the network takes %d inputs, but its preprocessing makes %d "
                        "features of an event", ba_model_arch(m)->n_inputs, pre->n_features);
-    npy_reader r;
-    if (npy_reader_open(&r, momenta_path, err))
-        return -1;
+    momenta_source src;
     size_t n = 0;
-    if (momenta_events(&r, &pre->process, &n, err)) {
-        npy_reader_close(&r);
+    if (source_open(&src, momenta_path, &pre->process, &n, err))
         return -1;
-    }
     ba_predictor *p = ba_predictor_create(m, cfg, err);
     if (!p) {
-        npy_reader_close(&r);
+        source_close(&src);
         return -1;
     }
     /* Whole batches per piece, at least one. */
@@ -108,10 +168,10 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     if (rc == 0)
         rc = npy_writer_open(&w, out_path, 2, shape, err);
     if (rc == 0)
-        rc = check_events(&r, &pre->process, cfg->check_kinematics, n, momenta, chunk, err);
+        rc = check_events(&src, &pre->process, cfg->check_kinematics, n, momenta, chunk, err);
     for (size_t first = 0; rc == 0 && first < n; first += chunk) {
         size_t rows = n - first < chunk ? n - first : chunk;
-        rc = npy_reader_read(&r, first * n_momenta, rows * n_momenta, momenta, err);
+        rc = source_read(&src, first, rows, n_momenta, momenta, err);
         if (rc == 0)
             rc = ba_predict_momenta(p, momenta, rows, first, pred, err);
         if (rc == 0) {
@@ -134,7 +194,7 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     free(rows_out);
     free(pred);
     ba_predictor_free(p);
-    npy_reader_close(&r);
+    source_close(&src);
     return rc;
 }
 
