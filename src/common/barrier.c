@@ -47,6 +47,7 @@ void team_barrier_init(team_barrier *b, int n_threads)
     atomic_init(&b->arrived, 0);
     atomic_init(&b->round, 0);
     atomic_init(&b->sleepers, 0);
+    atomic_init(&b->sleeps, 0);
 }
 
 void team_barrier_wait(team_barrier *b)
@@ -74,6 +75,7 @@ void team_barrier_wait(team_barrier *b)
             deadline = now + BARRIER_SPIN_SECONDS;
         } else if (now > deadline) {
             atomic_fetch_add(&b->sleepers, 1);
+            atomic_fetch_add(&b->sleeps, 1);
             while (atomic_load(&b->round) == round)
                 sleep_while_equal(&b->round, round);
             atomic_fetch_sub(&b->sleepers, 1);

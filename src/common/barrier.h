@@ -22,6 +22,8 @@ typedef struct team_barrier {
     atomic_int arrived;     /* threads at the barrier in this round */
     atomic_int round;       /* incremented by the last thread to arrive; futex word */
     atomic_int sleepers;    /* threads asleep on `round` (the last thread wakes them) */
+    atomic_long sleeps;     /* waits that ended in sleep since init: a partner late by
+                               more than the spin, i.e. a busy machine */
 } team_barrier;
 
 void team_barrier_init(team_barrier *b, int n_threads);

@@ -392,6 +392,52 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
     return nll / rows;
 }
 
+/* How many threads an epoch uses. Results do not depend on it (blocks and sums are
+ * fixed by the batch size), so it may change from epoch to epoch. When another process
+ * holds a core, two threads end up sharing one and every barrier waits for a time
+ * slice: measured, an epoch took 65-104 ms on two threads against 30 ms on one. So if
+ * more than THREADS_SLEEPY of an epoch's barrier waits end asleep, the next epoch runs
+ * on one thread; from then on each epoch takes the setting that was faster when last
+ * measured, and every THREADS_PROBE_EVERY epochs the other one is measured again (the
+ * machine may have become free). An idle machine never sleeps at the barriers and
+ * never leaves the full count. */
+#define THREADS_SLEEPY 0.10
+#define THREADS_PROBE_EVERY 8
+
+typedef struct thread_choice {
+    int max;             /* the configured count */
+    int active;          /* this epoch's */
+    double seconds[2];   /* last epoch time with max threads [0] and with one [1]; NaN */
+    int since_probe;
+} thread_choice;
+
+static thread_choice thread_choice_start(int max)
+{
+    thread_choice c = {max, max, {NAN, NAN}, 0};
+    return c;
+}
+
+static void thread_choice_update(thread_choice *c, double seconds, double sleepy)
+{
+    int one = c->active == 1;
+    c->seconds[one] = seconds;
+    if (c->max <= 1)
+        return;
+    if (isnan(c->seconds[1])) { /* one thread not tried yet: only on a busy machine */
+        if (!one && sleepy > THREADS_SLEEPY) {
+            c->active = 1;
+            c->since_probe = 0;
+        }
+        return;
+    }
+    int faster_one = c->seconds[1] < c->seconds[0];
+    c->active = faster_one ? 1 : c->max;
+    if (++c->since_probe >= THREADS_PROBE_EVERY) { /* measure the other setting again */
+        c->active = faster_one ? c->max : 1;
+        c->since_probe = 0;
+    }
+}
+
 ba_train_config ba_train_defaults(void)
 {
     ba_train_config c = {.epochs = 100, .batch_size = 128, .lr = 1e-3,
@@ -432,14 +478,16 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
     double best = INFINITY, lr_scale = 1, lr = cfg->lr;
     int since_best = 0, rc = 0, rollbacks = 0;
     save_good_state(&t);
+    thread_choice tc = thread_choice_start(t.threads);
     for (int epoch = 1; epoch <= cfg->epochs && rc == 0; epoch++) {
         double t0 = wall_seconds();
+        const int active = tc.active; /* this epoch's threads (see thread_choice) */
         shuffle(t.order, ds->trn.n, cfg->seed, epoch);
         double sum_loss = 0, sum_nll = 0, sum_kl = 0;
         size_t failed_batch = 0;
         /* One parallel region per pass, not per batch: the threads go through the batches
          * together and meet only at the barriers inside train_step. */
-#pragma omp parallel num_threads(t.threads)
+#pragma omp parallel num_threads(active)
         {
             long step = t.step;
             noise_source src = {cfg->seed, STREAM_TRAIN_NOISE, (uint64_t)epoch, 0};
@@ -480,6 +528,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
 #pragma omp master
             t.step = step;
         }
+        long barrier_sleeps = atomic_load(&t.barrier.sleeps);
         char what[128] = "";
         if (failed_batch)
             snprintf(what, sizeof what, "the loss or gradient is not finite in batch %zu",
@@ -490,7 +539,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         /* Validation: the tutorial's pass, new weights for every batch. */
         double kl = net_kl(m) / n_train, sum_val = 0;
         size_t n_val_batches = (ds->val.n + cfg->batch_size - 1) / cfg->batch_size;
-#pragma omp parallel for num_threads(t.threads) schedule(dynamic)
+#pragma omp parallel for num_threads(active) schedule(dynamic)
         for (size_t bi = 0; bi < n_val_batches; bi++) {
             size_t first = bi * cfg->batch_size;
             int rows = (int)(ds->val.n - first < (size_t)cfg->batch_size ? ds->val.n - first
@@ -529,6 +578,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
             continue;
         }
         save_good_state(&t);
+        thread_choice_update(&tc, wall_seconds() - t0, (double)barrier_sleeps / (2.0 * n_batches));
         ba_epoch_stats st = {.epoch = epoch,
                              .train_loss = sum_loss / n_batches,
                              .train_nll = sum_nll / n_batches,
