@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "data/event_file.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -138,6 +139,16 @@ int cli_check_process(const char *text, const ba_process *model_process,
     if (strcmp(given.text, model_process->text)) {
         cli_error("--process: \"%s\" is not the process of %s, \"%s\"", given.text,
                   model_path, model_process->text);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_split(const char *flag, const char *text, double fractions[3])
+{
+    ba_error err;
+    if (event_split_parse(text, fractions, &err)) {
+        cli_error("%s: %s", flag, err.msg);
         return -1;
     }
     return 0;

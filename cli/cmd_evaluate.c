@@ -5,7 +5,6 @@
 
 #include "bayesamp.h"
 #include "cli.h"
-#include "data/event_file.h"
 #include "evaluate_run.h"
 
 static void evaluate_usage(FILE *out)
@@ -96,15 +95,10 @@ static int parse_evaluate_options(int argc, char **argv, evaluate_options *o)
             break;
         case O_RESCALE: o->rescale_on_val = 1; break;
         case O_PROCESS: o->process = optarg; break;
-        case O_DATA_SPLIT: {
-            ba_error err;
-            if (event_split_parse(optarg, o->data_split, &err)) {
-                cli_error("--data-split: %s", err.msg);
-                return -1;
-            }
+        case O_DATA_SPLIT:
+            if (cli_parse_split("--data-split", optarg, o->data_split)) return -1;
             o->has_data_split = 1;
             break;
-        }
         MC_OPTION_CASES:
             if (parse_mc_option(c, optarg, &o->predict)) return -1;
             break;

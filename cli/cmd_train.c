@@ -12,7 +12,6 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
-#include "data/event_file.h"
 #include "evaluate_run.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
@@ -283,15 +282,10 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             o->cfg.max_rollbacks = (int)v;
             break;
         case O_PROCESS: o->process = optarg; break;
-        case O_SPLIT: {
-            ba_error err;
-            if (event_split_parse(optarg, o->split, &err)) {
-                cli_error("%s", err.msg);
-                return -1;
-            }
+        case O_SPLIT:
+            if (cli_parse_split("--split", optarg, o->split)) return -1;
             o->has_split = 1;
             break;
-        }
         case O_MASS:
             if (o->n_masses == BA_MAX_PARTICLES) {
                 cli_error("--mass: more than %d masses", BA_MAX_PARTICLES);

@@ -666,7 +666,7 @@ static void test_split_parse(void)
         err.msg[0] = '\0';
         int rc = event_split_parse(bad[i], f, &err);
         CHECK_MSG(rc != 0, "--split '%s' accepted", bad[i]);
-        CHECK_MSG(strncmp(err.msg, "--split ", 8) == 0 && strstr(err.msg, bad[i]),
+        CHECK_MSG(strncmp(err.msg, "split fractions ", 16) == 0 && strstr(err.msg, bad[i]),
                   "'%s': %s", bad[i], err.msg);
         if (getenv("TEST_VERBOSE"))
             printf("  %s\n", err.msg);

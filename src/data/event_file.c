@@ -604,24 +604,24 @@ int event_split_parse(const char *text, double fractions[3], ba_error *err)
         errno = 0;
         double v = strtod(p, &end);
         if (end == p || errno == ERANGE || !isfinite(v))
-            return ba_fail(err, "--split %s: expected three fractions a,b,c (training, "
+            return ba_fail(err, "split fractions %s: expected three fractions a,b,c (training, "
                            "validation, test), like 0.8,0.1,0.1", text);
         if (v < 0 || v > 1)
-            return ba_fail(err, "--split %s: the %s fraction %g is not between 0 and 1",
+            return ba_fail(err, "split fractions %s: the %s fraction %g is not between 0 and 1",
                            text, names[k], v);
         fractions[k] = v;
         p = end;
         if (k < 2 && *p++ != ',')
-            return ba_fail(err, "--split %s: expected three fractions a,b,c (training, "
+            return ba_fail(err, "split fractions %s: expected three fractions a,b,c (training, "
                            "validation, test), like 0.8,0.1,0.1", text);
     }
     if (*p != '\0')
-        return ba_fail(err, "--split %s: unexpected text after the third fraction", text);
+        return ba_fail(err, "split fractions %s: unexpected text after the third fraction", text);
     if (!(fractions[0] > 0))
-        return ba_fail(err, "--split %s: the training fraction must be positive", text);
+        return ba_fail(err, "split fractions %s: the training fraction must be positive", text);
     double sum = fractions[0] + fractions[1] + fractions[2];
     if (fabs(sum - 1) > 1e-6)
-        return ba_fail(err, "--split %s: the fractions add up to %g, not 1", text, sum);
+        return ba_fail(err, "split fractions %s: the fractions add up to %g, not 1", text, sum);
     return 0;
 }
 

@@ -824,7 +824,8 @@ int npy_writer_append(npy_writer *w, const double *data, size_t n, ba_error *err
     return 0;
 }
 
-int npy_writer_commit(npy_writer *w, ba_error *err)
+/* The end of writing, before the file is committed or synced: every value given. */
+static int writer_finish(npy_writer *w, ba_error *err)
 {
     if (!w->open)
         return ba_fail(err, "npy writer used after commit or abort");
@@ -834,20 +835,17 @@ int npy_writer_commit(npy_writer *w, ba_error *err)
                        w->written, w->count);
     }
     w->open = 0;
-    return atomic_file_commit(&w->af, err);
+    return 0;
+}
+
+int npy_writer_commit(npy_writer *w, ba_error *err)
+{
+    return writer_finish(w, err) ? -1 : atomic_file_commit(&w->af, err);
 }
 
 int npy_writer_sync(npy_writer *w, ba_error *err)
 {
-    if (!w->open)
-        return ba_fail(err, "npy writer used after commit or abort");
-    if (w->written != w->count) {
-        npy_writer_abort(w);
-        return ba_fail(err, "%s: cannot write: %zu of %zu values given", w->af.path,
-                       w->written, w->count);
-    }
-    w->open = 0;
-    return atomic_file_sync(&w->af, err);
+    return writer_finish(w, err) ? -1 : atomic_file_sync(&w->af, err);
 }
 
 void npy_writer_abort(npy_writer *w)
