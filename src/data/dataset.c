@@ -15,6 +15,7 @@
 #include "bayesamp.h"
 #include "common/error.h"
 #include "data/features.h"
+#include "data/dataset.h"
 #include "data/npy.h"
 
 /* Standardised value of x with the constants (mean, std). */
@@ -52,23 +53,23 @@ void ba_target_to_log_amplitude(const double *event, const ba_preprocessing *pre
     *b = target_to_log_amplitude(pre->features, event, pre->y_mean);
 }
 
-/* The raw arrays of one split, checked. */
-typedef struct raw_split {
-    npy_array dat, amp;
-} raw_split;
-
 static int load_raw_split(const char *dir, const char *split, raw_split *out, ba_error *err)
 {
-    char dat_path[4096], amp_path[4096];
     memset(out, 0, sizeof *out);
-    snprintf(dat_path, sizeof dat_path, "%s/%s_dat.npy", dir, split);
-    snprintf(amp_path, sizeof amp_path, "%s/%s_amp.npy", dir, split);
-    if (npy_read(dat_path, &out->dat, err))
+    snprintf(out->dat_path, sizeof out->dat_path, "%s/%s_dat.npy", dir, split);
+    snprintf(out->amp_path, sizeof out->amp_path, "%s/%s_amp.npy", dir, split);
+    if (npy_read(out->dat_path, &out->dat, err))
         return -1;
-    if (npy_read(amp_path, &out->amp, err)) {
+    if (npy_read(out->amp_path, &out->amp, err)) {
         npy_free(&out->dat);
         return -1;
     }
+    return dataset_check_split(out, err);
+}
+
+int dataset_check_split(raw_split *out, ba_error *err)
+{
+    const char *dat_path = out->dat_path, *amp_path = out->amp_path;
     const npy_array *d = &out->dat, *a = &out->amp;
     int rc = 0;
     if (d->ndim != 3 || d->shape[1] != N_PARTICLES || d->shape[2] != N_COMPONENTS)
@@ -195,26 +196,34 @@ int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
                        ba_dataset *out, ba_error *err)
 {
     static const char *names[3] = {"trn", "val", "tst"};
-    raw_split raw[3];
-    char paths[3][4096];
+    /* on the heap: three splits with two 4 KiB paths each would crowd a stack */
+    raw_split *raw = calloc(3, sizeof *raw);
     memset(out, 0, sizeof *out);
-    memset(raw, 0, sizeof raw);
+    if (!raw)
+        return ba_fail(err, "out of memory");
     int rc = 0;
-    for (int s = 0; s < 3 && rc == 0; s++) {
-        snprintf(paths[s], sizeof paths[s], "%s/%s_dat.npy", dir, names[s]);
-        rc = load_raw_split(dir, names[s], &raw[s], err);
-    }
-    out->pre.features = features;
-    out->pre.standardize = standardize;
-    if (rc == 0)
-        rc = fit_preprocessing(&raw[0], paths[0], &out->pre, err);
-    ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
     for (int s = 0; s < 3 && rc == 0; s++)
-        rc = make_split(&raw[s], paths[s], &out->pre, splits[s], err);
+        rc = load_raw_split(dir, names[s], &raw[s], err);
+    if (rc == 0)
+        rc = dataset_from_splits(raw, features, standardize, out, err);
     for (int s = 0; s < 3; s++) {
         npy_free(&raw[s].dat);
         npy_free(&raw[s].amp);
     }
+    free(raw);
+    return rc;
+}
+
+int dataset_from_splits(const raw_split raw[3], ba_features features, int standardize,
+                        ba_dataset *out, ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->pre.features = features;
+    out->pre.standardize = standardize;
+    int rc = fit_preprocessing(&raw[0], raw[0].dat_path, &out->pre, err);
+    ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
+    for (int s = 0; s < 3 && rc == 0; s++)
+        rc = make_split(&raw[s], raw[s].dat_path, &out->pre, splits[s], err);
     if (rc)
         ba_dataset_free(out);
     return rc;

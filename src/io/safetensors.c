@@ -13,7 +13,7 @@
  * callers that care can list their F64 tensors first.
  */
 #ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat, fmemopen */
 #endif
 #include "io/safetensors.h"
 
@@ -536,6 +536,22 @@ int st_read(const char *path, st_file *out, ba_error *err)
     fclose(fp);
     if (rc != 0)
         st_free(out); /* leaves *out zeroed */
+    return rc;
+}
+
+int st_read_mem(const void *data, size_t size, const char *name, st_file *out,
+                ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* fmemopen wants a non-NULL buffer even for size 0 (refused by read_file). */
+    static char empty[1];
+    FILE *fp = fmemopen(size ? (void *)data : empty, size, "rb");
+    if (!fp)
+        return ba_fail(err, "%s: cannot open the buffer: %s", name, strerror(errno));
+    int rc = read_file(name, fp, (uint64_t)size, out, err);
+    fclose(fp);
+    if (rc != 0)
+        st_free(out);
     return rc;
 }
 

@@ -49,6 +49,10 @@ int st_write(const char *path, const st_tensor *tensors, int n_tensors,
 /* Read and validate a whole file. */
 int st_read(const char *path, st_file *out, ba_error *err);
 void st_free(st_file *f);
+/* st_read of a file already in memory (size bytes at data), with the same checks;
+ * name stands for the path in errors. For the fuzz harnesses and tests. */
+int st_read_mem(const void *data, size_t size, const char *name, st_file *out,
+                ba_error *err);
 
 /* Look-ups in a file read with st_read; NULL when absent. */
 const st_tensor *st_find_tensor(const st_file *f, const char *name);
