@@ -413,6 +413,10 @@ static int regular_file_size(FILE *fp, const char *path, uint64_t *size, ba_erro
 static int read_layout(FILE *fp, uint64_t file_size, const char *path, npy_layout *out,
                        ba_error *err)
 {
+    /* Callers copy the whole shape array: the dimensions beyond ndim must be 0, not
+     * whatever was on the stack (found by the fuzz harness, which compares the shapes
+     * of npy_read and npy_reader). */
+    memset(out, 0, sizeof *out);
     if (file_size == 0)
         return ba_fail(err, "%s: empty file, not a .npy file", path);
 
@@ -547,12 +551,16 @@ static int read_layout(FILE *fp, uint64_t file_size, const char *path, npy_layou
 static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t n_values,
                        double *out, ba_error *err)
 {
-    /* Convert in chunks: read raw bytes, assemble each value in the file's byte order. */
-    unsigned char *chunk = malloc(NPY_CHUNK);
-    if (!chunk)
-        return ba_fail(err, "%s: out of memory", path);
+    /* Convert in chunks: read raw bytes, assemble each value in the file's byte order.
+     * A small read (predict's pieces, one event) gets a buffer of its own size rather
+     * than the full chunk. */
     int rc = 0, itemsize = lay->itemsize, big_endian = lay->big_endian;
     size_t per_chunk = NPY_CHUNK / (size_t)itemsize;
+    if (n_values < per_chunk)
+        per_chunk = n_values ? n_values : 1;
+    unsigned char *chunk = malloc(per_chunk * (size_t)itemsize);
+    if (!chunk)
+        return ba_fail(err, "%s: out of memory", path);
     for (size_t done = 0; done < n_values && !rc;) {
         size_t n = n_values - done < per_chunk ? n_values - done : per_chunk;
         rc = read_exact(fp, chunk, n * (size_t)itemsize, path, err);
@@ -620,6 +628,8 @@ static FILE *open_memory(const void *data, size_t size, const char *name, ba_err
     FILE *fp = fmemopen(size ? (void *)data : empty, size, "rb");
     if (!fp)
         ba_fail(err, "%s: cannot open the buffer: %s", name, strerror(errno));
+    else /* the bytes are in memory already: no stdio buffer to fill and copy from */
+        setvbuf(fp, NULL, _IONBF, 0);
     return fp;
 }
 
