@@ -548,6 +548,7 @@ int st_read_mem(const void *data, size_t size, const char *name, st_file *out,
     FILE *fp = fmemopen(size ? (void *)data : empty, size, "rb");
     if (!fp)
         return ba_fail(err, "%s: cannot open the buffer: %s", name, strerror(errno));
+    setvbuf(fp, NULL, _IONBF, 0); /* the bytes are in memory already */
     int rc = read_file(name, fp, (uint64_t)size, out, err);
     fclose(fp);
     if (rc != 0)
