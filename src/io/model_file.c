@@ -239,7 +239,7 @@ static int parse_preprocessing(const st_file *f, const char *path, int n_inputs,
 /* The model that f describes. Every tensor the architecture in the metadata implies is
  * checked against f before the parameters are allocated: widths up to 100000 per layer
  * are valid architectures, and a file of a few hundred bytes that merely claims them
- * must not make us allocate gigabytes (the fuzzer's first finding). Once the tensors
+ * must not make us allocate gigabytes (found writing the fuzz harness). Once the tensors
  * match, the parameters number no more than the values read from the file. */
 static ba_model *model_from_file(const st_file *f, const char *path, ba_error *err)
 {
