@@ -378,6 +378,20 @@ static void test_load_refuses(const char *dir)
     write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "hidden",
                                     .set_meta_value = "50,,50"});
     expect_load_fails(bad, "hidden malformed", "hidden");
+    /* Regression (found by tests/fuzz/fuzz_model): metadata strings went into the
+     * message as they were, so a line break in the file broke the one-line error. */
+    static const struct {
+        const char *key, *value;
+    } multiline[] = {{"features", "log_invari\nts"}, {"activation", "re\rlu\n"}};
+    for (int i = 0; i < 2; i++) {
+        write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = multiline[i].key,
+                                        .set_meta_value = multiline[i].value});
+        ba_error e2 = {{0}};
+        CHECK(ba_model_load(bad, &e2) == NULL);
+        CHECK_MSG(strchr(e2.msg, '\n') == NULL && strchr(e2.msg, '\r') == NULL &&
+                      contains(e2.msg, "not supported"),
+                  "%s: \"%s\"", multiline[i].key, e2.msg);
+    }
     write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "gluon_pt_mean",
                                     .set_meta_value = "-3"});
     expect_load_fails(bad, "negative gluon_pt_mean", "gluon_pt_mean");

@@ -172,8 +172,10 @@ static int parse_arch(const st_file *f, const char *path, ba_arch *a, double *gp
     if (parse_double(st_find_meta(f, "gluon_pt_mean"), gpt) || !(*gpt > 0))
         return ba_fail(err, "%s: metadata gluon_pt_mean is not a positive number", path);
     const char *act = st_find_meta(f, "activation");
+    char shown[80]; /* a metadata string in a message: one line, and short */
     if (act && activation_parse(act, &a->activation))
-        return ba_fail(err, "%s: activation \"%s\" not supported", path, act);
+        return ba_fail(err, "%s: activation \"%s\" not supported", path,
+                       st_printable(act, shown, sizeof shown));
     return 0;
 }
 
@@ -199,11 +201,13 @@ static int parse_preprocessing(const st_file *f, const char *path, int n_inputs,
                                ba_preprocessing *pre, ba_error *err)
 {
     const char *features = st_find_meta(f, "features");
+    char shown[80]; /* a metadata string in a message: one line, and short */
     pre->features = BA_FEATURES_MOMENTA;
     if (features && !strcmp(features, FEATURE_NAMES[BA_FEATURES_INVARIANTS]))
         pre->features = BA_FEATURES_INVARIANTS;
     else if (features && strcmp(features, FEATURE_NAMES[BA_FEATURES_MOMENTA]))
-        return ba_fail(err, "%s: features \"%s\" not supported", path, features);
+        return ba_fail(err, "%s: features \"%s\" not supported", path,
+                       st_printable(features, shown, sizeof shown));
     pre->n_features = pre->features == BA_FEATURES_MOMENTA ? 20 : 10;
     if (n_inputs != pre->n_features)
         return ba_fail(err, "%s: %d inputs, but the features \"%s\" are %d", path, n_inputs,

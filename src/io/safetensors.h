@@ -54,6 +54,11 @@ void st_free(st_file *f);
 int st_read_mem(const void *data, size_t size, const char *name, st_file *out,
                 ba_error *err);
 
+/* s, a name or string from a file, made fit for a one-line error message in buf (size
+ * >= 8 bytes): control characters become '?', and a long string is cut and ends in
+ * "...". Returns buf. */
+const char *st_printable(const char *s, char *buf, size_t size);
+
 /* Look-ups in a file read with st_read; NULL when absent. */
 const st_tensor *st_find_tensor(const st_file *f, const char *name);
 const char *st_find_meta(const st_file *f, const char *key);
