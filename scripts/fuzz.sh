@@ -12,12 +12,13 @@
 #                                                  exec/s, coverage and findings
 # A campaign keeps its corpus in build-fuzz/campaign/NAME (seeded from the committed
 # tests/fuzz/corpus/NAME, which it never writes), its log in build-fuzz/campaign/NAME.log
-# and any crash, leak or timeout input in build-fuzz/campaign/artifacts/NAME/.
+# and any crash, leak or timeout input in build-fuzz/campaign/artifacts/NAME/ (emptied
+# when NAME's run starts: copy a finding out, e.g. into the seed corpus, to keep it).
 # Exits non-zero if a harness fails. Needs clang, libclang-rt-14-dev and libomp-14-dev
 # (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 mode=${1:---ci}
 case "$mode" in
   --ci) [ $# -le 1 ] || usage ;;
@@ -42,6 +43,7 @@ failed=0
 summary=()
 for h in "${harnesses[@]}"; do
   [ -x "build-fuzz/tests/fuzz/fuzz_$h" ] || { echo "no harness fuzz_$h" >&2; exit 2; }
+  rm -rf "$camp/artifacts/$h"
   mkdir -p "$camp/$h" "$camp/artifacts/$h"
   args=(-seed=1 "-runs=$runs" -timeout=10 -print_final_stats=1
         "-artifact_prefix=$camp/artifacts/$h/")
