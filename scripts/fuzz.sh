@@ -18,7 +18,7 @@
 # (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 mode=${1:---ci}
 case "$mode" in
   --ci) [ $# -le 1 ] || usage ;;

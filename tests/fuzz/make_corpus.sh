@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpora of the fuzz harnesses (corpus/NAME) from a tiny run of
 # the tool itself, so that the seeds are files it really writes, plus a few .npy
-# variants it reads but never writes (float32, big-endian, format 2.0, 0-d).
-# Usage: bash tests/fuzz/make_corpus.sh BUILD/bayesamp   (about 40 KB in all)
+# variants it reads but never writes (float32, big-endian, format 2.0, 0-d). Inputs
+# named regress-* (former findings) are kept.
+# Usage: bash tests/fuzz/make_corpus.sh BUILD/bayesamp   (about 17 KB in all)
 set -euo pipefail
 exe=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +16,9 @@ cd "$work"
   --batch-size 2 --threads 1 >/dev/null
 
 c=$here/corpus
-rm -rf "$c" && mkdir -p "$c"/{npy,dataset,model,json,history}
+# Inputs that once were findings (regress-*) stay; everything else is made anew.
+mkdir -p "$c"/{npy,dataset,model,json,history}
+find "$c" -type f ! -name 'regress-*' -delete
 cp data/trn_dat.npy data/trn_amp.npy "$c/npy/"
 cp run/eval/pred.npy "$c/npy/pred.npy"
 python3 - "$c/npy" <<'PY'
@@ -46,4 +49,4 @@ cp run/train.json "$c/json/train.json"
 cp run/eval/metrics.json "$c/json/metrics.json"
 cp run/history.csv "$c/history/tutorial.csv"
 cp prec/history.csv "$c/history/precision.csv"
-du -sb "$c"
+find "$c" -type f -printf '%s\n' | awk '{s += $1} END {print s " bytes of seeds"}'
