@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "io/json_file.h"
 
 static void demo_usage(FILE *out)
 {
@@ -32,46 +33,10 @@ static void demo_usage(FILE *out)
         "  --help         this text\n");
 }
 
-/* One number of a run's metrics.json or train.json by its path of keys; NAN if absent. */
-static double json_number(const cJSON *root, const char *k1, const char *k2)
-{
-    const cJSON *node = cJSON_GetObjectItemCaseSensitive(root, k1);
-    if (node && k2)
-        node = cJSON_GetObjectItemCaseSensitive(node, k2);
-    return cJSON_IsNumber(node) ? node->valuedouble : NAN;
-}
-
 static cJSON *read_json(const char *dir, const char *name)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *text = NULL;
-    size_t size = 0, used = 0, got;
-    char chunk[4096];
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-        if (used + got + 1 > size) {
-            size = 2 * (used + got + 1);
-            char *grown = realloc(text, size);
-            if (!grown) {
-                free(text);
-                fclose(fp);
-                return NULL;
-            }
-            text = grown;
-        }
-        memcpy(text + used, chunk, got);
-        used += got;
-    }
-    fclose(fp);
-    if (!text)
-        return NULL;
-    text[used] = '\0';
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    return root;
+    return cli_path(path, sizeof path, dir, name) ? NULL : json_read_file(path);
 }
 
 /* The comparison table of the trained runs. */

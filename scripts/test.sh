@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the optimised GCC build (under the OpenBLAS kernel this
 # machine picks, then under forced other kernels), the optimised clang build (the code
-# must build -Wall -Wextra clean and behave the same with both), then an
-# AddressSanitizer + UndefinedBehaviorSanitizer build with GCC. Exits non-zero on any
-# failure.
+# must build -Wall -Wextra clean and behave the same with both), an AddressSanitizer +
+# UndefinedBehaviorSanitizer build with GCC; then runs each fuzz harness of every file
+# reader briefly (clang's libFuzzer, scripts/fuzz.sh --ci). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -36,3 +36,5 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBAYESAMP_SANITIZE=ON -DCMAKE
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j"$jobs")
+# Each harness a fixed number of executions from its seed corpus (under a minute).
+bash scripts/fuzz.sh --ci

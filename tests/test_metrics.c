@@ -866,6 +866,54 @@ static void test_largest_amplitudes(void)
     cJSON_Delete(j);
 }
 
+/* plots_read_history of text, through a memory stream. */
+static int read_history_text(const char *text, double **cols, size_t *n, char *why,
+                             size_t why_size)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    if (!f)
+        return -2;
+    int rc = plots_read_history(f, "h.csv", cols, n, why, why_size);
+    fclose(f);
+    return rc;
+}
+
+/* Regression: a row shorter than the header left its values unset (uninitialised
+ * memory went into the loss plot), and text or NaN in a loss column was plotted as 0
+ * or NaN. Such a history.csv is not one train wrote: the loss plot is left out with a
+ * notice naming the row and column. */
+static void test_history_rows(void)
+{
+    double *cols[3];
+    size_t n = 0;
+    char why[600];
+    CHECK(read_history_text("epoch,train_loss,val_loss\n1,2.5,2.6\n2,1.5,1.7\n", cols, &n,
+                            why, sizeof why) == 0);
+    CHECK(n == 2 && cols[0][1] == 2 && cols[1][1] == 1.5 && cols[2][1] == 1.7);
+    for (int k = 0; k < 3; k++)
+        free(cols[k]);
+    CHECK(read_history_text("epoch,train_loss,val_loss\r\n1,2.5,2.6\r\n", cols, &n, why,
+                            sizeof why) == 0 && n == 1 && cols[2][0] == 2.6);
+    for (int k = 0; k < 3; k++)
+        free(cols[k]);
+    static const char *bad[][2] = {
+        {"epoch,train_loss,val_loss\n1,2.5,2.6\n2,1.5\n", "data row 2: column 'val_loss'"},
+        {"epoch,train_loss,val_loss\n1,x,2.6\n", "data row 1: column 'train_loss'"},
+        {"epoch,train_loss,val_loss\n1,2.5,nan\n", "column 'val_loss'"},
+        {"epoch,train_loss,val_loss\n1,2.5,2.6abc\n", "column 'val_loss'"},
+        {"epoch,train_loss\n1,2.5\n", "no column 'val_loss'"},
+        {"epoch,train_loss,val_loss\n", "no epochs"},
+        {"", "empty file"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cols[0] = cols[1] = cols[2] = (double *)1; /* must come back NULL */
+        int rc = read_history_text(bad[i][0], cols, &n, why, sizeof why);
+        CHECK_MSG(rc == -1 && strstr(why, bad[i][1]) && strstr(why, "h.csv") == why,
+                  "case %zu: rc %d, \"%s\"", i, rc, why);
+        CHECK(!cols[0] && !cols[1] && !cols[2]);
+    }
+}
+
 int main(void)
 {
     process_default(&aag);
@@ -878,5 +926,6 @@ int main(void)
     test_near_singular();
     test_largest_amplitudes();
     test_plot_files();
+    test_history_rows();
     return test_summary("test_metrics");
 }

@@ -337,6 +337,15 @@ static void test_load_refuses(const char *dir)
     ba_model *copy = ba_model_load(bad, &err);
     CHECK_MSG(copy && models_identical(copy, m), "undamaged copy: %s", copy ? "differs" : err.msg);
     ba_model_free(copy);
+    /* The same bytes from memory (what the fuzz harness loads) give the same model, and
+     * errors name the given name. */
+    bytes = read_all(good, &n);
+    copy = model_load_mem(bytes, n, "mem.safetensors", &err);
+    CHECK_MSG(copy && models_identical(copy, m), "from memory: %s", copy ? "differs" : err.msg);
+    ba_model_free(copy);
+    copy = model_load_mem(bytes, n - 1, "mem.safetensors", &err);
+    CHECK(copy == NULL && strncmp(err.msg, "mem.safetensors: ", 17) == 0);
+    free(bytes);
 
     int bias_index = -1;
     for (int i = 0; i < f.n_tensors; i++)
@@ -358,9 +367,30 @@ static void test_load_refuses(const char *dir)
     write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "hidden",
                                     .set_meta_value = "50,50"});
     expect_load_fails(bad, "hidden disagrees with the tensors", NULL);
+    /* Regression: widths that are each valid (up to 100000) but far beyond the tensors
+     * were allocated before the tensors were compared, 3 x 10^10 weights, hundreds of
+     * GB for a file of a few KB: out of memory, or worse the memory taken. The file must
+     * be refused for its tensors, before any allocation. */
+    write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "hidden",
+                                    .set_meta_value = "100000,100000,100000"});
+    expect_load_fails(bad, "huge hidden widths", "model.0.mu_w has the wrong shape");
     write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "hidden",
                                     .set_meta_value = "50,,50"});
     expect_load_fails(bad, "hidden malformed", "hidden");
+    /* Regression (found by tests/fuzz/fuzz_model): metadata strings went into the
+     * message as they were, so a line break in the file broke the one-line error. */
+    static const struct {
+        const char *key, *value;
+    } multiline[] = {{"features", "log_invari\nts"}, {"activation", "re\rlu\n"}};
+    for (int i = 0; i < 2; i++) {
+        write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = multiline[i].key,
+                                        .set_meta_value = multiline[i].value});
+        ba_error e2 = {{0}};
+        CHECK(ba_model_load(bad, &e2) == NULL);
+        CHECK_MSG(strchr(e2.msg, '\n') == NULL && strchr(e2.msg, '\r') == NULL &&
+                      contains(e2.msg, "not supported"),
+                  "%s: \"%s\"", multiline[i].key, e2.msg);
+    }
     write_damaged(&f, bad, (damage){.drop = -1, .set_meta_key = "gluon_pt_mean",
                                     .set_meta_value = "-3"});
     expect_load_fails(bad, "negative gluon_pt_mean", "gluon_pt_mean");

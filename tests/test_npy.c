@@ -820,6 +820,61 @@ static void test_reference(const char *dir)
     }
 }
 
+/* Fill a stretch of stack with non-zero bytes, where the next call's locals will sit. */
+static void __attribute__((noinline)) dirty_stack(void)
+{
+    volatile unsigned char junk[16384];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0xa5;
+}
+
+/* Regression (found by tests/fuzz/fuzz_npy): npy_read and npy_reader_open copied the
+ * whole shape array from a local that was never cleared, so the dimensions beyond ndim
+ * held stack garbage. They must be 0, and the in-memory readers agree with the file
+ * readers. */
+static void test_unused_dims_and_memory_readers(const char *dir)
+{
+    bytes buf;
+    small_file(&buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 5, 4), }", 0);
+    char path[4096];
+    join(path, sizeof path, dir, "empty3d.npy");
+    CHECK(write_file(path, buf.b, buf.n) == 0);
+    ba_error err;
+    npy_array a, m;
+    dirty_stack();
+    CHECK(npy_read(path, &a, &err) == 0);
+    dirty_stack();
+    CHECK(npy_read_mem(buf.b, buf.n, "mem.npy", &m, &err) == 0);
+    CHECK(a.ndim == 3 && a.shape[0] == 0 && a.shape[1] == 5 && a.shape[2] == 4);
+    CHECK(memcmp(a.shape, m.shape, sizeof a.shape) == 0 && a.ndim == m.ndim);
+    for (int i = 3; i < NPY_MAX_DIMS; i++)
+        CHECK_MSG(a.shape[i] == 0, "shape[%d] = %zu beyond ndim", i, a.shape[i]);
+    npy_free(&a);
+    npy_free(&m);
+    npy_reader r;
+    dirty_stack();
+    CHECK(npy_reader_open(&r, path, &err) == 0);
+    for (int i = 3; i < NPY_MAX_DIMS; i++)
+        CHECK_MSG(r.shape[i] == 0, "reader shape[%d] = %zu beyond ndim", i, r.shape[i]);
+    npy_reader_close(&r);
+    unlink(path);
+
+    /* Values and errors from memory are those from a file, under the given name. */
+    small_file(&buf, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", 6);
+    CHECK(npy_read_mem(buf.b, buf.n, "mem.npy", &m, &err) == 0);
+    CHECK(m.count == 6 && m.data[5] == 5.0);
+    npy_free(&m);
+    CHECK(npy_reader_open_mem(&r, buf.b, buf.n, "mem.npy", &err) == 0);
+    double v[2];
+    CHECK(npy_reader_read(&r, 3, 2, v, &err) == 0 && v[0] == 3.0 && v[1] == 4.0);
+    CHECK(npy_reader_read(&r, 5, 2, v, &err) != 0 && strstr(err.msg, "mem.npy") == err.msg);
+    npy_reader_close(&r);
+    CHECK(npy_read_mem(buf.b, buf.n - 1, "mem.npy", &m, &err) != 0 &&
+          strstr(err.msg, "mem.npy: truncated") == err.msg);
+    CHECK(npy_read_mem(NULL, 0, "mem.npy", &m, &err) != 0 &&
+          strstr(err.msg, "empty file") != NULL);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/test_npy_XXXXXX";
@@ -834,6 +889,7 @@ int main(void)
     test_malformed(dir);
     test_write_errors(dir);
     test_reference(dir);
+    test_unused_dims_and_memory_readers(dir);
     CHECK(count_entries(dir) == 0); /* every test cleaned up after itself */
     remove_dir(dir);
     return test_summary("test_npy");

@@ -19,6 +19,7 @@
 #include "bayesamp.h"
 #include "common/error.h"
 #include "data/features.h"
+#include "data/dataset.h"
 #include "data/event_file.h"
 #include "data/npy.h"
 #include "physics/process.h"
@@ -75,11 +76,6 @@ void ba_target_to_log_amplitude(const double *event, const ba_preprocessing *pre
     *b = target_to_log_amplitude(pre->features, &pre->process, event, pre->y_mean);
 }
 
-/* The raw arrays of one split, checked. */
-typedef struct raw_split {
-    npy_array dat, amp;
-} raw_split;
-
 /* What the loader checks: the process's particle count always; the kinematics (mass
  * shells, momentum conservation) unless the data come through the API from before
  * processes, whose callers may hold any (N, 5, 4) numbers. */
@@ -91,18 +87,23 @@ typedef struct load_spec {
 static int load_raw_split(const char *dir, const char *split, const load_spec *spec,
                           raw_split *out, ba_error *err)
 {
-    char dat_path[4096], amp_path[4096];
     memset(out, 0, sizeof *out);
-    snprintf(dat_path, sizeof dat_path, "%s/%s_dat.npy", dir, split);
-    snprintf(amp_path, sizeof amp_path, "%s/%s_amp.npy", dir, split);
-    if (npy_read(dat_path, &out->dat, err))
+    snprintf(out->dat_path, sizeof out->dat_path, "%s/%s_dat.npy", dir, split);
+    snprintf(out->amp_path, sizeof out->amp_path, "%s/%s_amp.npy", dir, split);
+    if (npy_read(out->dat_path, &out->dat, err))
         return -1;
-    if (npy_read(amp_path, &out->amp, err)) {
+    if (npy_read(out->amp_path, &out->amp, err)) {
         npy_free(&out->dat);
         return -1;
     }
+    return dataset_check_split(out, spec->process, spec->check_kinematics, err);
+}
+
+int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinematics,
+                        ba_error *err)
+{
+    const char *dat_path = out->dat_path, *amp_path = out->amp_path;
     const npy_array *d = &out->dat, *a = &out->amp;
-    const ba_process *proc = spec->process;
     size_t n_particles = (size_t)proc->n_particles, stride = N_COMPONENTS * n_particles;
     int rc = 0;
     if (d->ndim != 3 || d->shape[1] != n_particles || d->shape[2] != N_COMPONENTS) {
@@ -131,7 +132,7 @@ static int load_raw_split(const char *dir, const char *split, const load_spec *s
                 break;
             }
         ba_error why;
-        if (rc == 0 && spec->check_kinematics && ba_process_check_event(proc, event, &why))
+        if (rc == 0 && check_kinematics && ba_process_check_event(proc, event, &why))
             rc = ba_fail(err, "%s: row %zu: %s", dat_path, i, why.msg);
         double amp = a->data[i];
         if (rc == 0 && !(amp > 0 && isfinite(amp)))
@@ -366,6 +367,9 @@ static int load_raw_file(const char *spec, const double fractions[3], const load
         rc = event_data_take(&all, labels, s, &part, err);
         if (rc)
             break;
+        static const char *names[3] = {"trn", "val", "tst"};
+        snprintf(raw[s].dat_path, sizeof raw[s].dat_path, "%s (%s events)", spec, names[s]);
+        snprintf(raw[s].amp_path, sizeof raw[s].amp_path, "%s (%s events)", spec, names[s]);
         raw[s].dat = (npy_array){.ndim = 3, .shape = {part.n, (size_t)part.n_particles, 4},
                                  .count = part.n * stride, .data = part.momenta};
         raw[s].amp = (npy_array){.ndim = 1, .shape = {part.n}, .count = part.n,
@@ -384,7 +388,7 @@ static int load_raw_file(const char *spec, const double fractions[3], const load
 /* The three splits of a source: a folder in the Heidelberg layout (fractions NULL), or
  * one file of events with the fractions of its split. paths get what messages name. */
 static int load_raw_splits(const char *source, const double *fractions, const load_spec *spec,
-                           raw_split raw[3], char paths[3][4096], ba_error *err)
+                           raw_split raw[3], ba_error *err)
 {
     static const char *names[3] = {"trn", "val", "tst"};
     int is_folder = !is_event_file(source);
@@ -396,13 +400,9 @@ static int load_raw_splits(const char *source, const double *fractions, const lo
                        "that cut it into training, validation and test events (train "
                        "--split, evaluate --data-split, e.g. 0.8,0.1,0.1)", source);
     memset(raw, 0, 3 * sizeof *raw);
-    if (!is_folder) {
-        for (int s = 0; s < 3; s++)
-            snprintf(paths[s], sizeof paths[s], "%s (%s events)", source, names[s]);
+    if (!is_folder)
         return load_raw_file(source, fractions, spec, raw, err);
-    }
     for (int s = 0; s < 3; s++) {
-        snprintf(paths[s], sizeof paths[s], "%s/%s_dat.npy", source, names[s]);
         if (load_raw_split(source, names[s], spec, &raw[s], err)) {
             for (int t = 0; t < s; t++) {
                 npy_free(&raw[t].dat);
@@ -418,23 +418,30 @@ static int load_dataset(const char *source, const double *fractions, const load_
                         ba_features features, int standardize, ba_dataset *out, ba_error *err)
 {
     raw_split raw[3];
-    char paths[3][4096];
     memset(out, 0, sizeof *out);
-    int rc = load_raw_splits(source, fractions, spec, raw, paths, err);
+    int rc = load_raw_splits(source, fractions, spec, raw, err);
     if (rc)
         return rc;
-    out->pre.features = features;
-    out->pre.standardize = standardize;
-    out->pre.process = *spec->process;
-    if (rc == 0)
-        rc = fit_preprocessing(&raw[0], paths[0], &out->pre, err);
-    ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
-    for (int s = 0; s < 3 && rc == 0; s++)
-        rc = make_split(&raw[s], paths[s], &out->pre, splits[s], err);
+    rc = dataset_from_splits(raw, spec->process, features, standardize, out, err);
     for (int s = 0; s < 3; s++) {
         npy_free(&raw[s].dat);
         npy_free(&raw[s].amp);
     }
+    return rc;
+}
+
+int dataset_from_splits(const raw_split raw[3], const ba_process *process,
+                        ba_features features, int standardize, ba_dataset *out,
+                        ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->pre.features = features;
+    out->pre.standardize = standardize;
+    out->pre.process = *process;
+    int rc = fit_preprocessing(&raw[0], raw[0].dat_path, &out->pre, err);
+    ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
+    for (int s = 0; s < 3 && rc == 0; s++)
+        rc = make_split(&raw[s], raw[s].dat_path, &out->pre, splits[s], err);
     if (rc)
         ba_dataset_free(out);
     return rc;
@@ -483,8 +490,7 @@ static int load_events(const char *source, const double *fractions, const char *
         if (which < 0)
             return ba_fail(err, "unknown split '%s'", split);
         raw_split all[3];
-        char paths[3][4096];
-        if (load_raw_splits(source, fractions, spec, all, paths, err))
+        if (load_raw_splits(source, fractions, spec, all, err))
             return -1;
         raw = all[which];
         for (int s = 0; s < 3; s++)

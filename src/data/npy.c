@@ -390,9 +390,9 @@ typedef struct npy_layout {
     uint64_t data_offset;  /* bytes before the data */
 } npy_layout;
 
-/* Read and check everything up to the data: magic, version, header, dtype, shape, and
- * the file size against the shape. Leaves fp at the first data byte. */
-static int read_layout(FILE *fp, const char *path, npy_layout *out, ba_error *err)
+/* The size of the open file fp, which must be a regular file: every later length is
+ * checked against it. */
+static int regular_file_size(FILE *fp, const char *path, uint64_t *size, ba_error *err)
 {
     struct stat st;
     if (fstat(fileno(fp), &st) != 0)
@@ -401,10 +401,23 @@ static int read_layout(FILE *fp, const char *path, npy_layout *out, ba_error *er
         return ba_fail(err, "%s: is a directory, not a .npy file", path);
     if (!S_ISREG(st.st_mode))
         return ba_fail(err, "%s: not a regular file", path);
-    if (st.st_size == 0)
-        return ba_fail(err, "%s: empty file, not a .npy file", path);
     /* From here on all sizes are compared as uint64_t: a regular file's size is >= 0. */
-    uint64_t file_size = (uint64_t)st.st_size;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+/* Read and check everything up to the data: magic, version, header, dtype, shape, and
+ * the file size against the shape. fp is at the start of a file of file_size bytes
+ * (a real file, or a buffer opened with fmemopen); leaves it at the first data byte. */
+static int read_layout(FILE *fp, uint64_t file_size, const char *path, npy_layout *out,
+                       ba_error *err)
+{
+    /* Callers copy the whole shape array: the dimensions beyond ndim must be 0, not
+     * whatever was on the stack (found by the fuzz harness, which compares the shapes
+     * of npy_read and npy_reader). */
+    memset(out, 0, sizeof *out);
+    if (file_size == 0)
+        return ba_fail(err, "%s: empty file, not a .npy file", path);
 
     /* Magic and version. */
     unsigned char pre[12];
@@ -537,12 +550,16 @@ static int read_layout(FILE *fp, const char *path, npy_layout *out, ba_error *er
 static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t n_values,
                        double *out, ba_error *err)
 {
-    /* Convert in chunks: read raw bytes, assemble each value in the file's byte order. */
-    unsigned char *chunk = malloc(NPY_CHUNK);
-    if (!chunk)
-        return ba_fail(err, "%s: out of memory", path);
+    /* Convert in chunks: read raw bytes, assemble each value in the file's byte order.
+     * A small read (predict's pieces, one event) gets a buffer of its own size rather
+     * than the full chunk. */
     int rc = 0, itemsize = lay->itemsize, big_endian = lay->big_endian;
     size_t per_chunk = NPY_CHUNK / (size_t)itemsize;
+    if (n_values < per_chunk)
+        per_chunk = n_values ? n_values : 1;
+    unsigned char *chunk = malloc(per_chunk * (size_t)itemsize);
+    if (!chunk)
+        return ba_fail(err, "%s: out of memory", path);
     for (size_t done = 0; done < n_values && !rc;) {
         size_t n = n_values - done < per_chunk ? n_values - done : per_chunk;
         rc = read_exact(fp, chunk, n * (size_t)itemsize, path, err);
@@ -566,10 +583,11 @@ static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t
     return rc;
 }
 
-static int read_open_file(FILE *fp, const char *path, npy_array *out, ba_error *err)
+static int read_open_file(FILE *fp, uint64_t file_size, const char *path, npy_array *out,
+                          ba_error *err)
 {
     npy_layout lay;
-    if (read_layout(fp, path, &lay, err))
+    if (read_layout(fp, file_size, path, &lay, err))
         return -1;
     out->ndim = lay.ndim;
     memcpy(out->shape, lay.shape, sizeof out->shape);
@@ -589,7 +607,39 @@ int npy_read(const char *path, npy_array *out, ba_error *err)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return ba_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    int rc = read_open_file(fp, path, out, err);
+    uint64_t size = 0;
+    int rc = regular_file_size(fp, path, &size, err);
+    if (!rc)
+        rc = read_open_file(fp, size, path, out, err);
+    fclose(fp);
+    if (rc) {
+        npy_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* A read-only stream over size bytes of memory. fmemopen wants a non-NULL buffer even
+ * for size 0 (an empty "file", which read_layout then refuses). */
+static FILE *open_memory(const void *data, size_t size, const char *name, ba_error *err)
+{
+    static char empty[1];
+    FILE *fp = fmemopen(size ? (void *)data : empty, size, "rb");
+    if (!fp)
+        ba_fail(err, "%s: cannot open the buffer: %s", name, strerror(errno));
+    else /* the bytes are in memory already: no stdio buffer to fill and copy from */
+        setvbuf(fp, NULL, _IONBF, 0);
+    return fp;
+}
+
+int npy_read_mem(const void *data, size_t size, const char *name, npy_array *out,
+                 ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    FILE *fp = open_memory(data, size, name, err);
+    if (!fp)
+        return -1;
+    int rc = read_open_file(fp, size, name, out, err);
     fclose(fp);
     if (rc) {
         npy_free(out);
@@ -608,17 +658,12 @@ void npy_free(npy_array *a)
 
 /* ------------------------------------------------------------------ streaming reads */
 
-int npy_reader_open(npy_reader *r, const char *path, ba_error *err)
+/* Check the header of fp (file_size bytes, at its start) and take fp into r; on failure
+ * fp is closed. */
+static int reader_attach(npy_reader *r, FILE *fp, uint64_t file_size, ba_error *err)
 {
-    memset(r, 0, sizeof *r);
-    if (strlen(path) >= sizeof r->path)
-        return ba_fail(err, "%s: path too long", path);
-    strcpy(r->path, path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return ba_fail(err, "%s: cannot open: %s", path, strerror(errno));
     npy_layout lay;
-    if (read_layout(fp, path, &lay, err)) {
+    if (read_layout(fp, file_size, r->path, &lay, err)) {
         fclose(fp);
         memset(r, 0, sizeof *r);
         return -1;
@@ -631,6 +676,45 @@ int npy_reader_open(npy_reader *r, const char *path, ba_error *err)
     r->big_endian = lay.big_endian;
     r->data_offset = lay.data_offset;
     return 0;
+}
+
+/* The name goes into r->path, for the error messages. */
+static int reader_set_name(npy_reader *r, const char *name, ba_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (strlen(name) >= sizeof r->path)
+        return ba_fail(err, "%s: path too long", name);
+    strcpy(r->path, name);
+    return 0;
+}
+
+int npy_reader_open(npy_reader *r, const char *path, ba_error *err)
+{
+    if (reader_set_name(r, path, err))
+        return -1;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ba_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    uint64_t size = 0;
+    if (regular_file_size(fp, path, &size, err)) {
+        fclose(fp);
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    return reader_attach(r, fp, size, err);
+}
+
+int npy_reader_open_mem(npy_reader *r, const void *data, size_t size, const char *name,
+                        ba_error *err)
+{
+    if (reader_set_name(r, name, err))
+        return -1;
+    FILE *fp = open_memory(data, size, name, err);
+    if (!fp) {
+        memset(r, 0, sizeof *r);
+        return -1;
+    }
+    return reader_attach(r, fp, size, err);
 }
 
 int npy_reader_read(npy_reader *r, size_t first, size_t n, double *out, ba_error *err)

@@ -37,6 +37,12 @@ typedef struct npy_array {
 int npy_read(const char *path, npy_array *out, ba_error *err);
 void npy_free(npy_array *a);
 
+/* npy_read of a file already in memory (size bytes at data), with the same checks and
+ * errors; name stands for the path in the messages. For the fuzz harnesses and tests:
+ * the file readers are exercised without touching the file system. */
+int npy_read_mem(const void *data, size_t size, const char *name, npy_array *out,
+                 ba_error *err);
+
 /* Write count = prod(shape) values. */
 int npy_write_f64(const char *path, const double *data, int ndim, const size_t *shape,
                   ba_error *err);
@@ -59,6 +65,9 @@ int npy_reader_open(npy_reader *r, const char *path, ba_error *err);
 /* Read the values [first, first + n) in C order as native float64. */
 int npy_reader_read(npy_reader *r, size_t first, size_t n, double *out, ba_error *err);
 void npy_reader_close(npy_reader *r);
+/* npy_reader_open over a file in memory (see npy_read_mem); the buffer must outlive r. */
+int npy_reader_open_mem(npy_reader *r, const void *data, size_t size, const char *name,
+                        ba_error *err);
 
 /* A '<f8' .npy file written piece by piece into a temporary file beside path. */
 typedef struct npy_writer {

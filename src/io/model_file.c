@@ -179,8 +179,10 @@ static int parse_arch(const st_file *f, const char *path, ba_arch *a, double *gp
     if (parse_double(st_find_meta(f, "gluon_pt_mean"), gpt) || !(*gpt > 0))
         return ba_fail(err, "%s: metadata gluon_pt_mean is not a positive number", path);
     const char *act = st_find_meta(f, "activation");
+    char shown[80]; /* a metadata string in a message: one line, and short */
     if (act && activation_parse(act, &a->activation))
-        return ba_fail(err, "%s: activation \"%s\" not supported", path, act);
+        return ba_fail(err, "%s: activation \"%s\" not supported", path,
+                       st_printable(act, shown, sizeof shown));
     return 0;
 }
 
@@ -206,12 +208,13 @@ static int parse_process(const st_file *f, const char *path, ba_process *proc, b
 {
     const char *text = st_find_meta(f, "process"), *masses = st_find_meta(f, "masses");
     ba_error why;
+    char shown[256]; /* the message may quote the metadata: one line, and short */
     if (!text)
         process_default(proc);
     else if (ba_process_parse(text, proc, &why))
-        return ba_fail(err, "%s: metadata: %s", path, why.msg);
+        return ba_fail(err, "%s: metadata: %s", path, st_printable(why.msg, shown, sizeof shown));
     if (masses && process_parse_masses(proc, masses, &why))
-        return ba_fail(err, "%s: metadata: %s", path, why.msg);
+        return ba_fail(err, "%s: metadata: %s", path, st_printable(why.msg, shown, sizeof shown));
     return 0;
 }
 
@@ -223,11 +226,13 @@ static int parse_preprocessing(const st_file *f, const char *path, int n_inputs,
     if (parse_process(f, path, &pre->process, err))
         return -1;
     const char *features = st_find_meta(f, "features");
+    char shown[80]; /* a metadata string in a message: one line, and short */
     pre->features = BA_FEATURES_MOMENTA;
     if (features && !strcmp(features, FEATURE_NAMES[BA_FEATURES_INVARIANTS]))
         pre->features = BA_FEATURES_INVARIANTS;
     else if (features && strcmp(features, FEATURE_NAMES[BA_FEATURES_MOMENTA]))
-        return ba_fail(err, "%s: features \"%s\" not supported", path, features);
+        return ba_fail(err, "%s: features \"%s\" not supported", path,
+                       st_printable(features, shown, sizeof shown));
     pre->n_features = feature_count(pre->features, &pre->process);
     if (n_inputs != pre->n_features)
         return ba_fail(err, "%s: %d inputs, but the features \"%s\" of \"%s\" are %d", path,
@@ -261,61 +266,100 @@ static int parse_preprocessing(const st_file *f, const char *path, int n_inputs,
     return 0;
 }
 
+/* The model that f describes. Every tensor the architecture in the metadata implies is
+ * checked against f before the parameters are allocated: widths up to 100000 per layer
+ * are valid architectures, and a file of a few hundred bytes that merely claims them
+ * must not make us allocate gigabytes (found writing the fuzz harness). Once the tensors
+ * match, the parameters number no more than the values read from the file. */
+static ba_model *model_from_file(const st_file *f, const char *path, ba_error *err)
+{
+    ba_arch arch;
+    double gpt = 0;
+    if (parse_arch(f, path, &arch, &gpt, err))
+        return NULL;
+    ba_error arch_err;
+    if (arch_validate(&arch, &arch_err)) {
+        ba_fail(err, "%s: %s", path, arch_err.msg);
+        return NULL;
+    }
+    ba_preprocessing pre;
+    memset(&pre, 0, sizeof pre);
+    for (int k = 0; k < BA_MAX_FEATURES; k++)
+        pre.x_std[k] = 1;
+    pre.gluon_pt_mean = gpt;
+    if (parse_preprocessing(f, path, arch.n_inputs, &pre, err))
+        return NULL;
+    int n_layers = arch.n_hidden + 1;
+    if (f->n_tensors != 3 * n_layers) {
+        ba_fail(err, "%s: %d tensors, the architecture needs %d", path, f->n_tensors,
+                3 * n_layers);
+        return NULL;
+    }
+    /* dims[l] -> dims[l + 1] is layer l, as model_alloc lays them out */
+    int dims[BA_MAX_LAYERS + 2];
+    dims[0] = arch.n_inputs;
+    for (int i = 0; i < arch.n_hidden; i++)
+        dims[i + 1] = arch.hidden[i];
+    dims[n_layers] = 2;
+    const st_tensor *found[BA_MAX_LAYERS + 1][3];
+    for (int l = 0; l < n_layers; l++) {
+        size_t n_in = (size_t)dims[l], n_out = (size_t)dims[l + 1];
+        for (int p = 0; p < 3; p++) {
+            char name[64];
+            tensor_name(name, sizeof name, l, p);
+            const st_tensor *x = st_find_tensor(f, name);
+            if (!x) {
+                ba_fail(err, "%s: tensor %s missing", path, name);
+                return NULL;
+            }
+            int ok = p < 2 ? x->ndim == 2 && x->shape[0] == n_out && x->shape[1] == n_in
+                           : x->ndim == 1 && x->shape[0] == n_out;
+            if (!ok) {
+                ba_fail(err, "%s: tensor %s has the wrong shape for a %d -> %d layer", path,
+                        name, dims[l], dims[l + 1]);
+                return NULL;
+            }
+            for (size_t i = 0; i < x->count; i++) {
+                if (!isfinite(x->data[i])) {
+                    ba_fail(err, "%s: tensor %s has a non-finite value at %zu", path, name, i);
+                    return NULL;
+                }
+            }
+            found[l][p] = x;
+        }
+    }
+    ba_model *m = model_alloc(&arch, &arch_err);
+    if (!m) {
+        ba_fail(err, "%s: %s", path, arch_err.msg);
+        return NULL;
+    }
+    m->pre = pre;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        size_t offsets[3] = {L->mu_w, L->logsig2_w, L->bias};
+        for (int p = 0; p < 3; p++)
+            for (size_t i = 0; i < found[l][p]->count; i++)
+                m->params[offsets[p] + i] = (ba_real)found[l][p]->data[i];
+    }
+    return m;
+}
+
 ba_model *ba_model_load(const char *path, ba_error *err)
 {
     st_file f;
     if (st_read(path, &f, err))
         return NULL;
-    ba_arch arch;
-    double gpt = 0;
-    ba_model *m = NULL;
-    ba_error arch_err;
-    if (parse_arch(&f, path, &arch, &gpt, err))
-        goto fail;
-    if (!(m = model_alloc(&arch, &arch_err))) {
-        ba_fail(err, "%s: %s", path, arch_err.msg);
-        goto fail;
-    }
-    m->pre.gluon_pt_mean = gpt;
-    if (parse_preprocessing(&f, path, arch.n_inputs, &m->pre, err))
-        goto fail;
-    if (f.n_tensors != 3 * m->n_layers) {
-        ba_fail(err, "%s: %d tensors, the architecture needs %d", path, f.n_tensors,
-                3 * m->n_layers);
-        goto fail;
-    }
-    for (int l = 0; l < m->n_layers; l++) {
-        const layer_layout *L = &m->layers[l];
-        size_t offsets[3] = {L->mu_w, L->logsig2_w, L->bias};
-        for (int p = 0; p < 3; p++) {
-            char name[64];
-            tensor_name(name, sizeof name, l, p);
-            const st_tensor *x = st_find_tensor(&f, name);
-            if (!x) {
-                ba_fail(err, "%s: tensor %s missing", path, name);
-                goto fail;
-            }
-            int ok = p < 2 ? x->ndim == 2 && x->shape[0] == (size_t)L->n_out &&
-                                 x->shape[1] == (size_t)L->n_in
-                           : x->ndim == 1 && x->shape[0] == (size_t)L->n_out;
-            if (!ok) {
-                ba_fail(err, "%s: tensor %s has the wrong shape for a %d -> %d layer", path,
-                        name, L->n_in, L->n_out);
-                goto fail;
-            }
-            for (size_t i = 0; i < x->count; i++) {
-                if (!isfinite(x->data[i])) {
-                    ba_fail(err, "%s: tensor %s has a non-finite value at %zu", path, name, i);
-                    goto fail;
-                }
-                m->params[offsets[p] + i] = (ba_real)x->data[i];
-            }
-        }
-    }
+    ba_model *m = model_from_file(&f, path, err);
     st_free(&f);
     return m;
-fail:
-    ba_model_free(m);
+}
+
+ba_model *model_load_mem(const void *data, size_t size, const char *name, ba_error *err)
+{
+    st_file f;
+    if (st_read_mem(data, size, name, &f, err))
+        return NULL;
+    ba_model *m = model_from_file(&f, name, err);
     st_free(&f);
-    return NULL;
+    return m;
 }

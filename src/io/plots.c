@@ -2,6 +2,7 @@
 #include "io/plots.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,17 +159,10 @@ static const char *total_title(eval_total u)
 
 /* ------------------------------------------------------------------ loss */
 
-/* The columns epoch, train_loss and val_loss of a history.csv. On failure why says
- * what was wrong (for the notice) and nothing is allocated. */
-static int read_history(const char *path, double **cols, size_t *n_rows, char *why,
-                        size_t why_size)
+int plots_read_history(FILE *f, const char *path, double **cols, size_t *n_rows, char *why,
+                       size_t why_size)
 {
     static const char *wanted[3] = {"epoch", "train_loss", "val_loss"};
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(why, why_size, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     char *line = NULL;
     size_t cap = 0, n = 0, alloc = 0;
     int where[3] = {-1, -1, -1}, rc = 0;
@@ -179,12 +173,13 @@ static int read_history(const char *path, double **cols, size_t *n_rows, char *w
         rc = -1;
     }
     /* header: find the wanted columns */
-    for (int c = 0, at = 0; rc == 0 && line[at];) {
+    for (size_t c = 0, at = 0; rc == 0 && line[at];) {
         size_t len = strcspn(line + at, ",\r\n");
         for (int k = 0; k < 3; k++)
-            if (strlen(wanted[k]) == len && !strncmp(line + at, wanted[k], len))
-                where[k] = c;
-        at += (int)len;
+            if (strlen(wanted[k]) == len && !strncmp(line + at, wanted[k], len) &&
+                c <= INT_MAX)
+                where[k] = (int)c;
+        at += len;
         if (line[at] != ',')
             break;
         at++, c++;
@@ -211,19 +206,34 @@ static int read_history(const char *path, double **cols, size_t *n_rows, char *w
             if (rc)
                 break;
         }
+        /* A short row would otherwise leave its value unset (uninitialised memory in
+         * the plot), and a non-number would be read as 0: both say the file is not
+         * what train wrote, and the plot is left out with a notice. */
+        for (int k = 0; k < 3; k++)
+            cols[k][n] = NAN;
         char *p = line;
         for (int c = 0; *p; c++) {
             for (int k = 0; k < 3; k++)
-                if (c == where[k])
-                    cols[k][n] = strtod(p, NULL);
+                if (c == where[k]) {
+                    char *end;
+                    cols[k][n] = strtod(p, &end);
+                    end += strspn(end, " \t\r\n");
+                    if (end == p || (*end && *end != ','))
+                        cols[k][n] = NAN;
+                }
             p += strcspn(p, ",");
             if (*p == ',')
                 p++;
         }
+        for (int k = 0; k < 3 && rc == 0; k++)
+            if (!isfinite(cols[k][n])) {
+                snprintf(why, why_size, "%s: data row %zu: column '%s' is not a finite number",
+                         path, n + 1, wanted[k]);
+                rc = -1;
+            }
         n++;
     }
     free(line);
-    fclose(f);
     if (rc == 0 && n == 0) {
         snprintf(why, why_size, "%s: no epochs", path);
         rc = -1;
@@ -235,6 +245,22 @@ static int read_history(const char *path, double **cols, size_t *n_rows, char *w
     }
     *n_rows = n;
     return 0;
+}
+
+/* plots_read_history of the file at path. */
+static int read_history(const char *path, double **cols, size_t *n_rows, char *why,
+                        size_t why_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        for (int k = 0; k < 3; k++)
+            cols[k] = NULL;
+        snprintf(why, why_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = plots_read_history(f, path, cols, n_rows, why, why_size);
+    fclose(f);
+    return rc;
 }
 
 static int plot_loss(const char *dir, const plot_inputs *in, plot_list *list, ba_error *err)

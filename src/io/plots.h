@@ -19,6 +19,7 @@
 #define BA_PLOTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "bayesamp.h"
 #include "eval/metrics.h"
@@ -39,6 +40,13 @@ typedef struct plot_list {
     const char *names[PLOTS_MAX]; /* the plots written, e.g. "pull" */
     char skipped[600];            /* why a plot was left out, "" if none was */
 } plot_list;
+
+/* The columns epoch, train_loss and val_loss of a history.csv read from f (path names
+ * it in messages): cols[0..2] get n_rows values each, every one finite. On failure why
+ * says what was wrong (the loss plot is then left out with a notice, not an error) and
+ * nothing is allocated. Exposed for the fuzz harness. */
+int plots_read_history(FILE *f, const char *path, double **cols, size_t *n_rows, char *why,
+                       size_t why_size);
 
 /* Write NAME.dat and NAME.gp of every plot into dir (which must exist). */
 int plots_write(const char *dir, const plot_inputs *in, plot_list *list, ba_error *err);

@@ -41,9 +41,7 @@ static const size_t dtype_sizes[] = {[ST_F32] = 4, [ST_F64] = 8};
 
 /* ------------------------------------------------------------------ helpers */
 
-/* Copy a name from the file into buf for an error message: control characters become
- * '?' so that the error stays on one line, and long names are cut. */
-static const char *printable(const char *s, char *buf, size_t size)
+const char *st_printable(const char *s, char *buf, size_t size)
 {
     size_t i = 0, max = size - 4;
     for (; s[i] && i < max; i++)
@@ -195,7 +193,7 @@ static int compare_entries(const void *a, const void *b)
 static int parse_entry(const char *path, const cJSON *item, entry *e, ba_error *err)
 {
     char nb[80];
-    const char *name = printable(item->string, nb, sizeof nb);
+    const char *name = st_printable(item->string, nb, sizeof nb);
     if (strlen(item->string) >= sizeof e->t.name)
         return ba_fail(err, "%s: tensor name \"%s\" too long (%zu bytes, at most %zu)",
                        path, name, strlen(item->string), sizeof e->t.name - 1);
@@ -217,7 +215,7 @@ static int parse_entry(const char *path, const cJSON *item, entry *e, ba_error *
     } else {
         char db[40];
         return ba_fail(err, "%s: tensor \"%s\": dtype %s not supported (only F32 and F64)",
-                       path, name, printable(dtype->valuestring, db, sizeof db));
+                       path, name, st_printable(dtype->valuestring, db, sizeof db));
     }
 
     const cJSON *shape = json_member(item, "shape", &count);
@@ -285,7 +283,7 @@ static int parse_metadata(const char *path, const cJSON *md, st_file *out, ba_er
         char kb[80];
         return d < 0 ? ba_fail(err, "%s: out of memory", path)
                      : ba_fail(err, "%s: __metadata__: duplicate key \"%s\"", path,
-                               printable(dup, kb, sizeof kb));
+                               st_printable(dup, kb, sizeof kb));
     }
     int n = cJSON_GetArraySize(md);
     if (n == 0)
@@ -295,7 +293,7 @@ static int parse_metadata(const char *path, const cJSON *md, st_file *out, ba_er
         return ba_fail(err, "%s: out of memory", path);
     for (const cJSON *c = md->child; c; c = c->next) {
         char kb[80];
-        const char *key = printable(c->string, kb, sizeof kb);
+        const char *key = st_printable(c->string, kb, sizeof kb);
         if (!cJSON_IsString(c))
             return ba_fail(err, "%s: __metadata__ \"%s\" is not a string", path, key);
         st_meta *m = &out->meta[out->n_meta];
@@ -325,7 +323,7 @@ static int read_data(const char *path, FILE *fp, entry *e, size_t n, ba_error *e
     for (size_t i = 0; i < n && rc == 0; i++) {
         st_tensor *t = &e[i].t;
         char nb[80];
-        const char *name = printable(t->name, nb, sizeof nb);
+        const char *name = st_printable(t->name, nb, sizeof nb);
         /* One extra element so that an empty tensor still gets a non-NULL pointer. */
         t->data = malloc((t->count + 1) * sizeof *t->data);
         if (!t->data) {
@@ -429,7 +427,7 @@ static int read_file(const char *path, FILE *fp, uint64_t file_size, st_file *ou
         char nb[80];
         int rc = d < 0 ? ba_fail(err, "%s: out of memory", path)
                        : ba_fail(err, "%s: duplicate name \"%s\" in header", path,
-                                 printable(dup, nb, sizeof nb));
+                                 st_printable(dup, nb, sizeof nb));
         cJSON_Delete(root);
         return rc;
     }
@@ -469,13 +467,13 @@ static int read_file(const char *path, FILE *fp, uint64_t file_size, st_file *ou
         uint64_t pos = 0;
         for (i = 0; i < n_entries && rc == 0; i++) {
             char nb[80], pb[80];
-            const char *name = printable(e[i].t.name, nb, sizeof nb);
+            const char *name = st_printable(e[i].t.name, nb, sizeof nb);
             unsigned long long b = e[i].begin, en = e[i].end;
             if (e[i].begin < pos) /* only possible for i > 0 */
                 rc = ba_fail(err,
                              "%s: tensor \"%s\": data_offsets [%llu, %llu] overlap "
                              "tensor \"%s\"",
-                             path, name, b, en, printable(e[i - 1].t.name, pb, sizeof pb));
+                             path, name, b, en, st_printable(e[i - 1].t.name, pb, sizeof pb));
             else if (e[i].begin > pos)
                 rc = ba_fail(err,
                              "%s: tensor \"%s\": data_offsets [%llu, %llu] leave a gap "
@@ -533,6 +531,23 @@ int st_read(const char *path, st_file *out, ba_error *err)
     fclose(fp);
     if (rc != 0)
         st_free(out); /* leaves *out zeroed */
+    return rc;
+}
+
+int st_read_mem(const void *data, size_t size, const char *name, st_file *out,
+                ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* fmemopen wants a non-NULL buffer even for size 0 (refused by read_file). */
+    static char empty[1];
+    FILE *fp = fmemopen(size ? (void *)data : empty, size, "rb");
+    if (!fp)
+        return ba_fail(err, "%s: cannot open the buffer: %s", name, strerror(errno));
+    setvbuf(fp, NULL, _IONBF, 0); /* the bytes are in memory already */
+    int rc = read_file(name, fp, (uint64_t)size, out, err);
+    fclose(fp);
+    if (rc != 0)
+        st_free(out);
     return rc;
 }
 

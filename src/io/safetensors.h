@@ -49,6 +49,15 @@ int st_write(const char *path, const st_tensor *tensors, int n_tensors,
 /* Read and validate a whole file. */
 int st_read(const char *path, st_file *out, ba_error *err);
 void st_free(st_file *f);
+/* st_read of a file already in memory (size bytes at data), with the same checks;
+ * name stands for the path in errors. For the fuzz harnesses and tests. */
+int st_read_mem(const void *data, size_t size, const char *name, st_file *out,
+                ba_error *err);
+
+/* s, a name or string from a file, made fit for a one-line error message in buf (size
+ * >= 8 bytes): control characters become '?', and a long string is cut and ends in
+ * "...". Returns buf. */
+const char *st_printable(const char *s, char *buf, size_t size);
 
 /* Look-ups in a file read with st_read; NULL when absent. */
 const st_tensor *st_find_tensor(const st_file *f, const char *name);

@@ -38,6 +38,10 @@ ba_model *model_alloc(const ba_arch *arch, ba_error *err);
  * logsig2_w ~ N(-9, 0.001), bias = 0; drawn from Philox streams keyed by seed. */
 void model_init(ba_model *m, uint64_t seed);
 
+/* ba_model_load of a model file already in memory (size bytes at data), with the same
+ * checks; name stands for the path in errors. For the fuzz harnesses and tests. */
+ba_model *model_load_mem(const void *data, size_t size, const char *name, ba_error *err);
+
 /* True when every parameter is finite. */
 int model_params_finite(const ba_model *m);
 
