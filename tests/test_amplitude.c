@@ -8,7 +8,6 @@
  * 4e-6 on the photon-collinear ones (closed-form Ls_1 and rational cancellations in
  * double precision), so the comparison there is limited by the reference.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_MONOTONIC (clang hides them otherwise) */
 #include <complex.h>
 #include <math.h>
 #include <stdio.h>

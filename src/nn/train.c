@@ -10,9 +10,6 @@
  * streams named by (epoch, batch, layer). So the same seed gives the same model bit for
  * bit with any number of threads.
  */
-/* clock_gettime and CLOCK_MONOTONIC (common/clock.h) are POSIX, hidden by -std=c17
- * unless asked for; clang's build of this file failed without it. */
-#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>

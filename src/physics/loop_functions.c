@@ -2,7 +2,6 @@
 
 #include <math.h>
 
-#include "common/cmplx.h"
 
 /* Below this |1 - r| the L_k use their Taylor series (spec 3.2): 18 terms give
  * 0.05^18 ~ 4e-24, below double rounding, while the closed forms at |d| = 0.05 lose at

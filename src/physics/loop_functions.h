@@ -8,7 +8,7 @@
 #ifndef BA_PHYSICS_LOOP_FUNCTIONS_H
 #define BA_PHYSICS_LOOP_FUNCTIONS_H
 
-#include "physics/complex_compat.h"
+#include "common/cmplx.h"
 
 #define BA_PI 3.14159265358979323846
 #define BA_PI2_6 1.64493406684822643647 /* pi^2 / 6 = Li2(1) */

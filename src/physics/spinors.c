@@ -2,7 +2,6 @@
 
 #include <math.h>
 
-#include "common/cmplx.h"
 
 /* The spinor of a massless momentum, specification section 2:
  *   E > 0:  rho = sqrt(E + kx),   c = kz - i ky,   phi = 1,

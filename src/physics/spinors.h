@@ -8,7 +8,7 @@
 #ifndef BA_PHYSICS_SPINORS_H
 #define BA_PHYSICS_SPINORS_H
 
-#include "physics/complex_compat.h"
+#include "common/cmplx.h"
 
 #define SP_N 5 /* number of particles */
 
