@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "common/rng.h"
 #include "fixtures.h"
 #include "nn/activation.h"
 #include "nn/adam.h"
@@ -227,6 +228,47 @@ static void test_finite_differences(ba_sampler sampler, ba_activation activation
 #endif
 
 /* The activations' values at a few points against their definitions in double. */
+/* The outputs-only forward pass equals the full one bit for bit, for every activation,
+ * both samplers in MAP and sampled modes, and row counts around the block size. */
+static void test_forward_outputs(void)
+{
+    enum { ROWS = 77 };
+    ba_activation acts[4] = {BA_ACTIVATION_RELU, BA_ACTIVATION_SILU, BA_ACTIVATION_GELU,
+                             BA_ACTIVATION_TANH};
+    ba_arch arch = {.n_inputs = 20, .n_hidden = 3, .hidden = {50, 37, 50}, .prior_sigma = 1};
+    ba_error err;
+    int bad = 0;
+    for (int a = 0; a < 4; a++) {
+        arch.activation = acts[a];
+        ba_model *m = ba_model_create(&arch, 3 + (uint64_t)a, &err);
+        net_noise nz;
+        net_block full, fast;
+        CHECK(m && net_noise_alloc(&nz, m, BA_SAMPLER_WEIGHT, &err) == 0 &&
+              net_block_alloc(&full, m, ROWS, &err) == 0 &&
+              net_block_alloc(&fast, m, ROWS, &err) == 0);
+        noise_source src = {.seed = 5, .purpose = STREAM_TRAIN_NOISE, .epoch = 1, .batch = 0};
+        ba_rng r;
+        ba_rng_init(&r, 11, (uint64_t)a);
+        for (int i = 0; i < ROWS * 20; i++)
+            full.act[0][i] = fast.act[0][i] = (ba_real)(4 * ba_rng_uniform(&r) - 2);
+        ba_noise_mode modes[2] = {BA_NOISE_MAP, BA_NOISE_RESAMPLE};
+        int counts[4] = {1, 31, 32, ROWS};
+        for (int k = 0; k < 2; k++) {
+            net_prepare_noise(&nz, m, modes[k], &src);
+            for (int c = 0; c < 4; c++) {
+                net_forward(m, &nz, &full, counts[c], &src, 0);
+                net_forward_outputs(m, &nz, &fast, counts[c], &src, 0);
+                bad += memcmp(full.act[m->n_layers], fast.act[m->n_layers],
+                              (size_t)counts[c] * 2 * sizeof(ba_real)) != 0;
+            }
+        }
+        net_block_free(&full), net_block_free(&fast);
+        net_noise_free(&nz);
+        ba_model_free(m);
+    }
+    CHECK_MSG(bad == 0, "%d outputs-only passes differ from the full forward pass", bad);
+}
+
 static void test_activation_values(void)
 {
     const double xs[5] = {-3, -0.5, 0, 0.7, 4};
@@ -342,6 +384,7 @@ static void test_nll(void)
 
 int main(void)
 {
+    test_forward_outputs();
     test_single_layer();
     test_network();
 #ifdef BA_REAL_DOUBLE

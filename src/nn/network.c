@@ -83,7 +83,7 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int l = 0; l < m->n_layers; l++)
         total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
     total += m->n_params + rows * (size_t)m->arch.n_inputs;
-    total += (size_t)m->max_width * ROWWISE_ROWS;
+    total += 2 * (size_t)m->max_width * ROWWISE_ROWS;
     b->memory = calloc(total, sizeof(ba_real));
     if (!b->memory)
         return ba_fail(err, "out of memory for a block of %d rows", max_rows);
@@ -146,6 +146,35 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
         }
         if (hidden)
             activation_forward(act, out, b->act[l + 1], (size_t)rows * L->n_out);
+    }
+}
+
+void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                         const noise_source *src, uint64_t first_row)
+{
+    if (nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP) {
+        net_forward(m, nz, b, rows, src, first_row);
+        return;
+    }
+    const int n_inputs = m->arch.n_inputs;
+    ba_real *out = b->act[m->n_layers];
+    for (int r0 = 0; r0 < rows; r0 += ROWWISE_ROWS) {
+        const int nr = rows - r0 < ROWWISE_ROWS ? rows - r0 : ROWWISE_ROWS;
+        ba_real *in = b->scratch, *next = b->scratch + (size_t)m->max_width * ROWWISE_ROWS;
+        rowwise_transpose_in(in, b->act[0] + (size_t)r0 * n_inputs, nr, n_inputs);
+        for (int l = 0; l < m->n_layers; l++) {
+            const layer_layout *L = &m->layers[l];
+            rowwise_affine_block(next, in, nz->weight + L->mu_w, m->params + L->bias, L->n_in,
+                                 L->n_out);
+            if (l + 1 < m->n_layers) /* elementwise: the layout does not matter */
+                activation_forward(m->arch.activation, next, next,
+                                   (size_t)L->n_out * ROWWISE_ROWS);
+            ba_real *t = in;
+            in = next, next = t;
+        }
+        for (int i = 0; i < nr; i++) /* the head, back to rows */
+            for (int j = 0; j < 2; j++)
+                out[(size_t)(r0 + i) * 2 + j] = in[(size_t)j * ROWWISE_ROWS + i];
     }
 }
 

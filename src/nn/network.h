@@ -61,7 +61,7 @@ typedef struct net_block {
     vblinear_local_cache local[BA_MAX_LAYERS + 1];
     ba_real *grad;                    /* n_params: this block's parameter gradients */
     ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
-    ba_real *scratch;                 /* max_width x ROWWISE_ROWS for the forward
+    ba_real *scratch;                 /* 2 x max_width x ROWWISE_ROWS for the forward
                                          products (nn/rowwise.h) */
     void *memory;                     /* the single allocation behind the pointers */
 } net_block;
@@ -74,6 +74,13 @@ void net_block_free(net_block *b);
  * MAP). The output (rows, 2) is b->act[n_layers]. */
 void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                  const noise_source *src, uint64_t first_row);
+
+/* The output (rows, 2) alone, into b->act[n_layers], bit for bit as net_forward
+ * computes it but faster: block by block of ROWWISE_ROWS rows, the activations stay
+ * feature-major from layer to layer and are not kept (no backward pass can follow).
+ * The local sampler, whose noise is drawn row by row, goes through net_forward. */
+void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                         const noise_source *src, uint64_t first_row);
 
 /* Backward pass from dL/doutput (rows, 2) in b->dact[0]; writes b->grad (likelihood
  * part only) and, if want_input_grad, b->grad_input. */

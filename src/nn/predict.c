@@ -209,7 +209,7 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
     for (int k = 0; k < p->passes; k++) {
         net_noise view;
         const net_noise *nz = weights_for_pass(p, w, k, batch, &view);
-        net_forward(m, nz, blk, rows, NULL, 0);
+        net_forward_outputs(m, nz, blk, rows, NULL, 0);
         mc_moments_add(w->acc, blk->act[m->n_layers], rows, k + 1);
     }
     mc_moments_finish(w->acc, rows, p->passes, out);

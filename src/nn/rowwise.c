@@ -5,12 +5,13 @@
  * input vector serves four outputs and each broadcast weight 32 rows. */
 #define OUTS 8
 
-/* acc[o][i] = sum_k w[o][k] xt[k][i] for n outputs (a compile-time constant where it
- * is called, so that the loops unroll and acc stays in registers), then
- * out[i][j0 + o] = acc[o][i] + bias[j0 + o] for the block's rows. */
-static inline void tile(int n, const ba_real *restrict xt, const ba_real *restrict w, int n_in,
-                        const ba_real *restrict bias, int j0, ba_real *restrict out,
-                        int ldo, int rows)
+/* acc[o][i] = sum_k w[o][k] xt[k][i] + bias[j0 + o] for n outputs (a compile-time
+ * constant where it is called, so that the loops unroll and acc stays in registers),
+ * stored row-major, out[i][j0 + o] for the block's rows (feature_major 0), or as the
+ * block's outputs transposed, out[(j0 + o) ROWWISE_ROWS + i] (feature_major 1). */
+static inline void tile(int n, int feature_major, const ba_real *restrict xt,
+                        const ba_real *restrict w, int n_in, const ba_real *restrict bias,
+                        int j0, ba_real *restrict out, int ldo, int rows)
 {
     ba_real acc[OUTS][ROWWISE_ROWS];
     for (int o = 0; o < n; o++)
@@ -24,9 +25,49 @@ static inline void tile(int n, const ba_real *restrict xt, const ba_real *restri
                 acc[o][i] += wk * xk[i];
         }
     }
-    for (int i = 0; i < rows; i++)
-        for (int o = 0; o < n; o++)
-            out[(size_t)i * ldo + j0 + o] = bias ? acc[o][i] + bias[j0 + o] : acc[o][i];
+    if (feature_major) {
+        for (int o = 0; o < n; o++) {
+            const ba_real b = bias ? bias[j0 + o] : 0;
+            for (int i = 0; i < ROWWISE_ROWS; i++)
+                out[(size_t)(j0 + o) * ROWWISE_ROWS + i] = bias ? acc[o][i] + b : acc[o][i];
+        }
+    } else {
+        for (int i = 0; i < rows; i++)
+            for (int o = 0; o < n; o++)
+                out[(size_t)i * ldo + j0 + o] = bias ? acc[o][i] + bias[j0 + o] : acc[o][i];
+    }
+}
+
+/* All outputs of one block, in tiles of OUTS and then one by one. */
+static void block(int feature_major, const ba_real *restrict xt, const ba_real *restrict w,
+                  const ba_real *restrict bias, int n_in, int n_out, ba_real *restrict out,
+                  int rows)
+{
+    int j0 = 0;
+    for (; j0 + OUTS <= n_out; j0 += OUTS)
+        tile(OUTS, feature_major, xt, w, n_in, bias, j0, out, n_out, rows);
+    for (; j0 < n_out; j0++)
+        tile(1, feature_major, xt, w, n_in, bias, j0, out, n_out, rows);
+}
+
+void rowwise_transpose_in(ba_real *restrict xt, const ba_real *restrict x, int rows, int n_in)
+{
+    if (rows == ROWWISE_ROWS) {
+        for (int k = 0; k < n_in; k++)
+            for (int i = 0; i < ROWWISE_ROWS; i++)
+                xt[(size_t)k * ROWWISE_ROWS + i] = x[(size_t)i * n_in + k];
+    } else {
+        for (int k = 0; k < n_in; k++)
+            for (int i = 0; i < ROWWISE_ROWS; i++)
+                xt[(size_t)k * ROWWISE_ROWS + i] = i < rows ? x[(size_t)i * n_in + k] : 0;
+    }
+}
+
+void rowwise_affine_block(ba_real *restrict out_t, const ba_real *restrict xt,
+                          const ba_real *restrict w, const ba_real *restrict bias, int n_in,
+                          int n_out)
+{
+    block(1, xt, w, bias, n_in, n_out, out_t, ROWWISE_ROWS);
 }
 
 void rowwise_affine(ba_real *restrict out, const ba_real *restrict x,
@@ -35,22 +76,7 @@ void rowwise_affine(ba_real *restrict out, const ba_real *restrict x,
 {
     for (int r0 = 0; r0 < rows; r0 += ROWWISE_ROWS) {
         const int nr = rows - r0 < ROWWISE_ROWS ? rows - r0 : ROWWISE_ROWS;
-        /* the block transposed, xt[k][i] = x[r0 + i][k], zero beyond the last row */
-        const ba_real *xb = x + (size_t)r0 * n_in;
-        if (nr == ROWWISE_ROWS) {
-            for (int k = 0; k < n_in; k++)
-                for (int i = 0; i < ROWWISE_ROWS; i++)
-                    scratch[(size_t)k * ROWWISE_ROWS + i] = xb[(size_t)i * n_in + k];
-        } else {
-            for (int k = 0; k < n_in; k++)
-                for (int i = 0; i < ROWWISE_ROWS; i++)
-                    scratch[(size_t)k * ROWWISE_ROWS + i] = i < nr ? xb[(size_t)i * n_in + k] : 0;
-        }
-        ba_real *o = out + (size_t)r0 * n_out;
-        int j0 = 0;
-        for (; j0 + OUTS <= n_out; j0 += OUTS)
-            tile(OUTS, scratch, w, n_in, bias, j0, o, n_out, nr);
-        for (; j0 < n_out; j0++)
-            tile(1, scratch, w, n_in, bias, j0, o, n_out, nr);
+        rowwise_transpose_in(scratch, x + (size_t)r0 * n_in, nr, n_in);
+        block(0, scratch, w, bias, n_in, n_out, out + (size_t)r0 * n_out, nr);
     }
 }

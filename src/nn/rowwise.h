@@ -31,4 +31,15 @@
 void rowwise_affine(ba_real *out, const ba_real *x, const ba_real *w, const ba_real *bias,
                     int rows, int n_in, int n_out, ba_real *scratch);
 
+/* The same products for one block of ROWWISE_ROWS rows held feature-major, as a
+ * forward pass can keep its activations from layer to layer: xt (n_in, ROWWISE_ROWS),
+ * out_t (n_out, ROWWISE_ROWS) = (x w^T + bias)^T. Every value is computed as
+ * rowwise_affine computes it (the same row, the same bits). */
+void rowwise_affine_block(ba_real *out_t, const ba_real *xt, const ba_real *w,
+                          const ba_real *bias, int n_in, int n_out);
+
+/* xt (n_in, ROWWISE_ROWS) = the rows (rows <= ROWWISE_ROWS, n_in) of x transposed, zero
+ * beyond the last row. */
+void rowwise_transpose_in(ba_real *xt, const ba_real *x, int rows, int n_in);
+
 #endif

@@ -385,7 +385,7 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
         const ba_real *x = split->x + (first + (size_t)r0) * n_in;
         memcpy(blk->act[0], x, (size_t)nr * n_in * sizeof *x);
-        net_forward(m, nz, blk, nr, src, (uint64_t)r0);
+        net_forward_outputs(m, nz, blk, nr, src, (uint64_t)r0);
         nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0, nr, rows, NULL,
                             t->cfg->logsig2_clamp);
     }
