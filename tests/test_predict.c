@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "bayesamp.h"
+#ifdef BAYESAMP_HAVE_HDF5
+#include <hdf5.h>
+#endif
 #include "check.h"
 #include "common/rng.h"
 #include "data/npy.h"
@@ -591,6 +594,31 @@ static void test_predict_file(void)
         remove(flat);
         free(with_amp);
     }
+
+#ifdef BAYESAMP_HAVE_HDF5
+    /* the same rows as a float64 dataset in an HDF5 file: the same predictions */
+    {
+        char h5[512], spec[600];
+        path_in_tmp(h5, sizeof h5, "events.h5");
+        snprintf(spec, sizeof spec, "%s:events", h5);
+        hid_t file = H5Fcreate(h5, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hsize_t dims[2] = {N, NF};
+        hid_t space = H5Screate_simple(2, dims, NULL);
+        hid_t dset = H5Dcreate2(file, "events", H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT);
+        CHECK(file >= 0 && dset >= 0 &&
+              H5Dwrite(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, mom) >= 0);
+        H5Dclose(dset), H5Sclose(space), H5Fclose(file);
+        CHECK_MSG(ba_predict_file(m, spec, out, &cfg, &n, &err) == 0, "%s", err.msg);
+        rows = read_pred(out, N);
+        CHECK_MSG(n == N && rows && ref && rows_match(rows, ref, N), "HDF5 rows differ");
+        free(rows);
+        snprintf(spec, sizeof spec, "%s:nothing", h5);
+        CHECK(ba_predict_file(m, spec, out, &cfg, &n, &err) != 0);
+        CHECK_MSG(strstr(err.msg, "nothing") && strstr(err.msg, "events.h5"), "%s", err.msg);
+        remove(h5);
+    }
+#endif
 
     /* one event of shape (5, 4) */
     char one[512];
