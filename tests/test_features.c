@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "lorentz.h"
 #include "data/features.h"
 #include "data/npy.h"
 #include "physics/process.h"
@@ -13,38 +14,6 @@
 #define REF BAYESAMP_SHARED "/reference/ref_dat.npy"
 #define N_PARTICLES 5
 #define N_INVARIANT_FEATURES 10
-
-/* 2 p_i.p_j with the metric (+,-,-,-), in long double: the direct formula. */
-static double direct_invariant(const double *a, const double *b)
-{
-    long double dot = (long double)a[0] * b[0] - (long double)a[1] * b[1] -
-                      (long double)a[2] * b[2] - (long double)a[3] * b[3];
-    return (double)(2 * dot);
-}
-
-static void boost_z(double *event, double rapidity)
-{
-    double ch = cosh(rapidity), sh = sinh(rapidity);
-    for (int i = 0; i < N_PARTICLES; i++) {
-        double *p = event + 4 * i, e = p[0], z = p[3];
-        p[0] = ch * e + sh * z;
-        p[3] = sh * e + ch * z;
-    }
-}
-
-/* A rotation about the axis (1,2,3)/sqrt(14) by angle a (Rodrigues). */
-static void rotate(double *event, double a)
-{
-    double k[3] = {1 / sqrt(14.0), 2 / sqrt(14.0), 3 / sqrt(14.0)}, c = cos(a), s = sin(a);
-    for (int i = 0; i < N_PARTICLES; i++) {
-        double *p = event + 4 * i, v[3] = {p[1], p[2], p[3]};
-        double kv = k[0] * v[0] + k[1] * v[1] + k[2] * v[2];
-        double cross[3] = {k[1] * v[2] - k[2] * v[1], k[2] * v[0] - k[0] * v[2],
-                           k[0] * v[1] - k[1] * v[0]};
-        for (int d = 0; d < 3; d++)
-            p[1 + d] = v[d] * c + cross[d] * s + k[d] * kv * (1 - c);
-    }
-}
 
 static void swap_photons(double *event)
 {
@@ -91,11 +60,11 @@ int main(void)
         CHECK(event_features(BA_FEATURES_INVARIANTS, &aag, event, 1, f) == 0);
         CHECK(fabs(f[0] - log(direct_invariant(event, event + 4))) < 1e-12);
         memcpy(copy, event, sizeof copy);
-        boost_z(copy, 0.9);
+        boost(copy, N_PARTICLES, (const double[3]){0, 0, 1}, 0.9);
         event_features(BA_FEATURES_INVARIANTS, &aag, copy, 1, g);
         worst_boost = fmax(worst_boost, max_feature_change(f, g, N_INVARIANT_FEATURES));
         memcpy(copy, event, sizeof copy);
-        rotate(copy, 2.1);
+        rotate(copy, N_PARTICLES, 2.1);
         event_features(BA_FEATURES_INVARIANTS, &aag, copy, 1, g);
         worst_rot = fmax(worst_rot, max_feature_change(f, g, N_INVARIANT_FEATURES));
         memcpy(copy, event, sizeof copy);
