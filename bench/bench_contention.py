@@ -10,6 +10,9 @@ machine (and, with --baseline, the same for an older bayesamp binary):
 Epoch times come from history.csv (the first epoch of each run is dropped as warm-up).
 Prints the median seconds per epoch with the 10-90 % spread, and each scenario's ratio
 to alone-1, the uncontended single-thread time (issue 9 asks for at most 2.5).
+The same scenarios then time two other commands whole (wall seconds): `predict` (the
+test split, n-monte 30, with a model trained for 2 epochs here) and `generate` (20k
+events).
 
 usage: bench/bench_contention.py --data DIR [--epochs 8] [--reps 3] [--baseline BIN]
 """
@@ -20,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from bench_common import ROOT, data_or_synthetic, quantile
 
@@ -59,6 +63,29 @@ def scenario(name, binary, data, work, epochs):
     return [s for r in runs for s in epoch_seconds(r)]
 
 
+def command_seconds(name, cmd_for, work):
+    """Wall seconds of the command in scenario name (both copies' for two-at-once)."""
+    busy = None
+    if name == "busy-core":
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        copies = 2 if name == "two-trainings" else 1
+        threads = 1 if name == "alone-1" else None
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(cmd_for(tempfile.mkdtemp(dir=work), threads),
+                                  stdout=subprocess.DEVNULL) for _ in range(copies)]
+        ends = []
+        for p in procs:
+            if p.wait() != 0:
+                raise SystemExit(f"{name}: command failed")
+            ends.append(time.perf_counter() - t0)
+        return ends
+    finally:
+        if busy:
+            busy.kill()
+            busy.wait()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="Heidelberg data folder (default: synthetic events)")
@@ -79,6 +106,29 @@ def main():
                 times[(b, n)] += scenario(n, path, data, work, args.epochs)
         print(f"round {rep + 1} of {args.reps} done", file=sys.stderr)
 
+    # predict and generate, whole commands, ours only
+    model = os.path.join(work, "model")
+    subprocess.run([args.bayesamp, "train", "--data", data, "--out", model, "--epochs", "2",
+                    "--no-eval"], check=True, stdout=subprocess.DEVNULL)
+
+    def predict(out, threads):
+        cmd = [args.bayesamp, "predict", "--model", os.path.join(model, "model.safetensors"),
+               "--momenta", os.path.join(data, "tst_dat.npy"),
+               "--out", os.path.join(out, "p.npy")]
+        return cmd + (["--threads", str(threads)] if threads else [])
+
+    def generate(out, threads):
+        cmd = [args.bayesamp, "generate", "--out", os.path.join(out, "g"), "--n-train",
+               "20000", "--n-val", "1", "--n-test", "1"]
+        return cmd + (["--threads", str(threads)] if threads else [])
+
+    commands = [("predict", predict), ("generate", generate)]
+    whole = {(c, n): [] for c, _ in commands for n in names}
+    for rep in range(args.reps):
+        for n in names:
+            for c, fn in commands:
+                whole[(c, n)] += command_seconds(n, fn, work)
+
     print(f"{'binary':9} {'scenario':14} {'median s/epoch':>14} {'10-90 %':>17} "
           f"{'/ alone-1':>9}")
     for b, _ in binaries:
@@ -87,6 +137,16 @@ def main():
             t = times[(b, n)]
             med = statistics.median(t)
             print(f"{b:9} {n:14} {med:14.4f} {quantile(t, 0.1):8.4f}-{quantile(t, 0.9):<8.4f} "
+                  f"{med / single:9.2f}")
+
+
+    print(f"\n{'command':9} {'scenario':14} {'median s':>14} {'10-90 %':>17} {'/ alone-1':>9}")
+    for c, _ in commands:
+        single = statistics.median(whole[(c, "alone-1")])
+        for n in names:
+            t = whole[(c, n)]
+            med = statistics.median(t)
+            print(f"{c:9} {n:14} {med:14.3f} {quantile(t, 0.1):8.3f}-{quantile(t, 0.9):<8.3f} "
                   f"{med / single:9.2f}")
 
 
