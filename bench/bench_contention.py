@@ -34,56 +34,46 @@ def epoch_seconds(run):
     return [float(r["seconds"]) for r in rows[1:]]
 
 
-def train(binary, data, out, epochs, threads=None):
-    cmd = [binary, "train", "--data", data, "--out", out, "--epochs", str(epochs),
-           "--no-eval"]
-    if threads:
-        cmd += ["--threads", str(threads)]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-
-
-def scenario(name, binary, data, work, epochs):
-    runs = [tempfile.mkdtemp(dir=work) for _ in range(2)]
-    busy = None
-    if name == "busy-core":
-        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        if name == "two-trainings":
-            procs = [train(binary, data, r, epochs) for r in runs]
-        else:
-            procs = [train(binary, data, runs[0], epochs, 1 if name == "alone-1" else None)]
-            runs = runs[:1]
-        for p in procs:
-            if p.wait() != 0:
-                raise SystemExit(f"{name}: bayesamp train failed")
-    finally:
-        if busy:
-            busy.kill()
-            busy.wait()
-    return [s for r in runs for s in epoch_seconds(r)]
-
-
-def command_seconds(name, cmd_for, work):
-    """Wall seconds of the command in scenario name (both copies' for two-at-once)."""
+def run_scenario(name, cmd_for, work):
+    """Run the command of scenario name: cmd_for(out_dir, threads) is its command line
+    (threads 1 for alone-1, else None for the default); one copy, or two at once for
+    two-trainings, with a busy-looping process beside it for busy-core. Returns each
+    copy's output folder and its wall seconds from the common start."""
     busy = None
     if name == "busy-core":
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         copies = 2 if name == "two-trainings" else 1
         threads = 1 if name == "alone-1" else None
+        outs = [tempfile.mkdtemp(dir=work) for _ in range(copies)]
         t0 = time.perf_counter()
-        procs = [subprocess.Popen(cmd_for(tempfile.mkdtemp(dir=work), threads),
-                                  stdout=subprocess.DEVNULL) for _ in range(copies)]
+        procs = [subprocess.Popen(cmd_for(out, threads), stdout=subprocess.DEVNULL)
+                 for out in outs]
         ends = []
         for p in procs:
             if p.wait() != 0:
-                raise SystemExit(f"{name}: command failed")
+                raise SystemExit(f"{name}: {' '.join(cmd_for('OUT', threads))} failed")
             ends.append(time.perf_counter() - t0)
-        return ends
+        return outs, ends
     finally:
         if busy:
             busy.kill()
             busy.wait()
+
+
+def print_table(what, unit, rows, times, digits):
+    """Median, 10-90 % spread and ratio to alone-1 for every (row, scenario)."""
+    print(f"\n{what:9} {'scenario':14} {unit:>14} {'10-90 %':>17} {'/ alone-1':>9}")
+    for r in rows:
+        single = statistics.median(times[(r, "alone-1")])
+        for n in NAMES:
+            t = times[(r, n)]
+            med = statistics.median(t)
+            print(f"{r:9} {n:14} {med:14.{digits}f} {quantile(t, 0.1):8.{digits}f}-"
+                  f"{quantile(t, 0.9):<8.{digits}f} {med / single:9.2f}")
+
+
+NAMES = ["alone-1", "alone", "busy-core", "two-trainings"]
 
 
 def main():
@@ -98,12 +88,19 @@ def main():
     work = tempfile.mkdtemp(prefix="bench_contention_")
     data = data_or_synthetic(args.data, work)
     binaries = [("ours", args.bayesamp)] + ([("baseline", args.baseline)] if args.baseline else [])
-    names = ["alone-1", "alone", "busy-core", "two-trainings"]
-    times = {(b, n): [] for b, _ in binaries for n in names}
+
+    def train_with(binary):
+        def cmd(out, threads):
+            return [binary, "train", "--data", data, "--out", out, "--epochs",
+                    str(args.epochs), "--no-eval"] + (["--threads", str(threads)] if threads else [])
+        return cmd
+
+    times = {(b, n): [] for b, _ in binaries for n in NAMES}
     for rep in range(args.reps):
-        for n in names:
+        for n in NAMES:
             for b, path in binaries:
-                times[(b, n)] += scenario(n, path, data, work, args.epochs)
+                outs, _ = run_scenario(n, train_with(path), work)
+                times[(b, n)] += [s for out in outs for s in epoch_seconds(out)]
         print(f"round {rep + 1} of {args.reps} done", file=sys.stderr)
 
     # predict and generate, whole commands, ours only
@@ -123,31 +120,14 @@ def main():
         return cmd + (["--threads", str(threads)] if threads else [])
 
     commands = [("predict", predict), ("generate", generate)]
-    whole = {(c, n): [] for c, _ in commands for n in names}
+    whole = {(c, n): [] for c, _ in commands for n in NAMES}
     for rep in range(args.reps):
-        for n in names:
+        for n in NAMES:
             for c, fn in commands:
-                whole[(c, n)] += command_seconds(n, fn, work)
+                whole[(c, n)] += run_scenario(n, fn, work)[1]
 
-    print(f"{'binary':9} {'scenario':14} {'median s/epoch':>14} {'10-90 %':>17} "
-          f"{'/ alone-1':>9}")
-    for b, _ in binaries:
-        single = statistics.median(times[(b, "alone-1")])
-        for n in names:
-            t = times[(b, n)]
-            med = statistics.median(t)
-            print(f"{b:9} {n:14} {med:14.4f} {quantile(t, 0.1):8.4f}-{quantile(t, 0.9):<8.4f} "
-                  f"{med / single:9.2f}")
-
-
-    print(f"\n{'command':9} {'scenario':14} {'median s':>14} {'10-90 %':>17} {'/ alone-1':>9}")
-    for c, _ in commands:
-        single = statistics.median(whole[(c, "alone-1")])
-        for n in names:
-            t = whole[(c, n)]
-            med = statistics.median(t)
-            print(f"{c:9} {n:14} {med:14.3f} {quantile(t, 0.1):8.3f}-{quantile(t, 0.9):<8.3f} "
-                  f"{med / single:9.2f}")
+    print_table("binary", "median s/epoch", [b for b, _ in binaries], times, 4)
+    print_table("command", "median s", [c for c, _ in commands], whole, 3)
 
 
 if __name__ == "__main__":
