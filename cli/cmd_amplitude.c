@@ -263,16 +263,7 @@ int cmd_amplitude(int argc, char **argv)
     npy_array a;
     /* rows of events (FILE.npy of (N, 20) or (N, 21), FILE.h5:NAME) through the event
      * file reader, whose amplitude column, if any, is ignored; (N, 5, 4) as before */
-    event_spec_kind kind = event_spec_classify(o.momenta);
-    int rows_file = kind == EVENT_SPEC_HDF5;
-    if (kind == EVENT_SPEC_NPY) {
-        npy_reader r;
-        if (npy_reader_open(&r, o.momenta, &err) == 0) {
-            rows_file = r.ndim == 2 && r.shape[1] != 4;
-            npy_reader_close(&r);
-        }
-    }
-    if (rows_file) {
+    if (event_spec_is_rows(o.momenta)) {
         event_data d;
         if (event_file_load(o.momenta, 5, EVENT_AMP_IGNORED, &d, &err)) {
             cli_error("%s", err.msg);

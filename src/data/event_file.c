@@ -69,6 +69,22 @@ event_spec_kind event_spec_classify(const char *spec)
     return EVENT_SPEC_UNKNOWN;
 }
 
+int event_spec_is_rows(const char *spec)
+{
+    event_spec_kind kind = event_spec_classify(spec);
+    if (kind == EVENT_SPEC_HDF5)
+        return 1;
+    if (kind != EVENT_SPEC_NPY)
+        return 0;
+    npy_reader r;
+    ba_error err;
+    if (npy_reader_open(&r, spec, &err))
+        return 0;
+    int rows = r.ndim == 2 && r.shape[1] != 4;
+    npy_reader_close(&r);
+    return rows;
+}
+
 int event_file_have_hdf5(void)
 {
 #ifdef BAYESAMP_HAVE_HDF5

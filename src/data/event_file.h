@@ -48,6 +48,12 @@ typedef enum event_spec_kind {
 } event_spec_kind;
 
 event_spec_kind event_spec_classify(const char *spec);
+
+/* Whether spec holds rows of events for this reader: an HDF5 dataset, or a .npy of 2
+ * dimensions whose rows are not single four-momenta ((N, 4P) or (N, 4P + 1), not the
+ * (P, 4) of one event). 0 for (N, P, 4) files, other kinds and unreadable headers,
+ * which the .npy reader then takes (and reports). */
+int event_spec_is_rows(const char *spec);
 /* 1 if this build reads HDF5 files. */
 int event_file_have_hdf5(void);
 

@@ -57,27 +57,13 @@ static int source_open(momenta_source *src, const char *path, const ba_process *
 {
     memset(src, 0, sizeof *src);
     src->path = path;
-    event_spec_kind kind = event_spec_classify(path);
-    if (kind == EVENT_SPEC_NPY) {
-        if (npy_reader_open(&src->npy, path, err))
-            return -1;
-        if (!(src->npy.ndim == 2 && src->npy.shape[1] != N_COMPONENTS)) {
-            if (momenta_events(&src->npy, proc, n, err)) {
-                npy_reader_close(&src->npy);
-                return -1;
-            }
-            return 0;
-        }
-        npy_reader_close(&src->npy); /* rows of events */
-    }
-    if (kind == EVENT_SPEC_NPY || kind == EVENT_SPEC_HDF5) {
+    if (event_spec_is_rows(path)) {
         if (event_file_open(&src->events, path, proc->n_particles, EVENT_AMP_IGNORED, err))
             return -1;
         src->rows_file = 1;
         *n = src->events.n_events;
         return 0;
     }
-    /* anything else: the .npy reader says what is wrong with it */
     if (npy_reader_open(&src->npy, path, err))
         return -1;
     if (momenta_events(&src->npy, proc, n, err)) {
