@@ -13,10 +13,6 @@
 #include "cli.h"
 #include "data/event_file.h"
 #include "data/npy.h"
-#include "physics/amplitude.h"
-#include "physics/generate.h"
-
-#define DEFAULT_TOL 1e-10
 
 static void amplitude_usage(FILE *out)
 {
@@ -78,7 +74,7 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
         {"process", required_argument, 0, O_PROCESS},
         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    o->tol = DEFAULT_TOL;
+    o->tol = BA_AMPLITUDE_TOL;
     o->hybrid = ba_hybrid_defaults();
     opterr = 0;
     optind = 1;
@@ -152,32 +148,14 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
     return 0;
 }
 
-/* The exact fallback of the hybrid evaluation: the one-loop amplitude. */
-typedef struct exact_context {
-    double tol;
-    int threads;
-} exact_context;
-
-static int exact_amplitudes(const double *momenta, size_t n, double *amp, void *user,
-                            ba_error *err)
-{
-    const exact_context *c = user;
-    return gen_amp2_events((const double(*)[5][4])momenta, n, c->tol, c->threads, amp, NULL,
-                           NULL, NULL, err);
-}
-
 /* --model: the network where it is sure, the exact amplitude elsewhere; (N, 2) out. */
 static int hybrid_run(const amplitude_options *o, const double *momenta, size_t n)
 {
     ba_error err;
     /* every event checked before any work, as without --model */
-    for (size_t i = 0; i < n; i++) {
-        char why[256];
-        if (gg_aag_check_event((const double(*)[4])(momenta + 20 * i), o->tol, why,
-                               sizeof why)) {
-            cli_error("%s: row %zu: %s", o->momenta, i, why);
-            return 1;
-        }
+    if (ba_amplitude_check(momenta, n, o->tol, &err)) {
+        cli_error("%s: %s", o->momenta, err.msg);
+        return 1;
     }
     ba_model *m = ba_model_load(o->model, &err);
     if (!m) {
@@ -195,11 +173,11 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
     double *amp = malloc((n ? n : 1) * sizeof *amp);
     unsigned char *flag = malloc(n ? n : 1);
     int rc = 1;
-    exact_context ctx = {o->tol, o->threads};
+    ba_exact_config ctx = {o->tol, o->threads};
     ba_hybrid_stats st;
     if (!rows || !amp || !flag) {
         cli_error("%s: out of memory for %zu events", o->momenta, n);
-    } else if (ba_hybrid_amplitudes(m, momenta, n, &o->hybrid, exact_amplitudes, &ctx, amp,
+    } else if (ba_hybrid_amplitudes(m, momenta, n, &o->hybrid, ba_exact_amplitudes, &ctx, amp,
                                     flag, &st, &err)) {
         cli_error("%s: %s", o->momenta, err.msg);
     } else {
@@ -209,8 +187,7 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
         if (st.n_exact < 200 && n > 0) {
             size_t k = n < 200 ? n : 200;
             double t0 = wall_seconds();
-            if (gen_amp2_events((const double(*)[5][4])momenta, k, o->tol, o->threads, rows,
-                                NULL, NULL, NULL, &err) == 0)
+            if (ba_amplitudes(momenta, k, o->tol, o->threads, rows, NULL, NULL, &err) == 0)
                 per_event = (wall_seconds() - t0) / (double)k;
         }
         for (size_t i = 0; i < n; i++) {
@@ -305,8 +282,8 @@ int cmd_amplitude(int argc, char **argv)
     }
     int on_terminal = isatty(2);
     double t0 = wall_seconds();
-    int rc = gen_amp2_events((const double(*)[5][4])a.data, n, o.tol, o.threads, amp, NULL,
-                             on_terminal ? show_progress : NULL, NULL, &err);
+    int rc = ba_amplitudes(a.data, n, o.tol, o.threads, amp, on_terminal ? show_progress : NULL,
+                           NULL, &err);
     double seconds = wall_seconds() - t0;
     if (on_terminal && n > 0)
         fputs("\r\033[K", stderr);

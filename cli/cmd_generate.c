@@ -283,8 +283,8 @@ static int generate_split(const generate_options *o, gen_split split, generate_p
     prog->split = name;
     ba_error err;
     gen_stats st;
-    int rc = gen_events(&o->ps, o->seed, gen_split_first_index(split), n, o->threads, ev->p,
-                        ev->amp, &st, show_progress, prog, &err);
+    int rc = ba_generate(&o->ps, o->seed, split, n, o->threads, &ev->p[0][0][0], ev->amp, &st,
+                         show_progress, prog, &err);
     stats->tries += st.tries;
     stats->ps_seconds += st.ps_seconds;
     stats->amp_seconds += st.amp_seconds;

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "common/error.h"
 #include "data/npy.h"
+#include "eval/evaluate.h"
 #include "eval/metrics.h"
 #include "io/gnuplot.h"
 #include "io/json_file.h"
@@ -80,15 +81,10 @@ static void history_beside(const char *model_path, char *out, size_t size)
 /* pred.npy: (n, 4) float64 with exp(mean), mean, sigma_aleatoric, sigma_epistemic. */
 static int write_pred(const char *path, const ba_prediction *pred, size_t n, ba_error *err)
 {
-    double *rows = malloc(n * 4 * sizeof *rows);
+    double *rows = malloc((n ? n : 1) * 4 * sizeof *rows);
     if (!rows)
         return ba_fail(err, "%s: out of memory", path);
-    for (size_t i = 0; i < n; i++) {
-        rows[4 * i + 0] = exp(pred[i].mean);
-        rows[4 * i + 1] = pred[i].mean;
-        rows[4 * i + 2] = sqrt(pred[i].var_aleatoric);
-        rows[4 * i + 3] = sqrt(pred[i].var_epistemic);
-    }
+    ba_prediction_rows(pred, n, rows);
     size_t shape[2] = {n, 4};
     int rc = npy_write_f64(path, rows, 2, shape, err);
     free(rows);
@@ -171,55 +167,6 @@ static int make_plots(const evaluate_options *o, const ba_prediction *pred,
     return 0;
 }
 
-/* log A_true of every event. */
-static double *log_amplitudes(const ba_events *ev)
-{
-    double *y = malloc((ev->n ? ev->n : 1) * sizeof *y);
-    if (y)
-        for (size_t i = 0; i < ev->n; i++)
-            y[i] = log(ev->amp[i]);
-    return y;
-}
-
-/* The post-hoc rescaling: k from the pulls on the val split (predicted again with the
- * same predictor unless the evaluated split is val), applied to the evaluated events. */
-static int rescale_on_val(const evaluate_options *o, ba_predictor *p, const ba_events *val,
-                          const ba_prediction *pred, const double *log_true, size_t n,
-                          eval_metrics *mt, ba_error *err)
-{
-    const ba_prediction *vp = pred;
-    const double *vy = log_true;
-    ba_prediction *own_pred = NULL;
-    double *own_y = NULL;
-    int rc = -1;
-    if (val) {
-        own_pred = malloc((val->n ? val->n : 1) * sizeof *own_pred);
-        own_y = log_amplitudes(val);
-        if (!own_pred || !own_y) {
-            ba_fail(err, "out of memory for %zu val events", val->n);
-            goto done;
-        }
-        if (ba_predict_momenta(p, val->momenta, val->n, 0, own_pred, err))
-            goto done;
-        vp = own_pred, vy = own_y;
-    }
-    size_t n_fit = val ? val->n : n;
-    double k;
-    int passes = mc_passes(o);
-    if (eval_rescale_fit(vp, vy, n_fit, o->uncertainty, passes, &k, err) ||
-        eval_pulls_compute(pred, log_true, n, o->uncertainty, passes, k, &mt->rescaled, err))
-        goto done;
-    mt->has_rescaled = 1;
-    mt->rescale_k = k;
-    mt->rescale_n_fit = n_fit;
-    mt->rescale_split = "val";
-    rc = 0;
-done:
-    free(own_pred);
-    free(own_y);
-    return rc;
-}
-
 static void print_summary(const evaluate_options *o, const eval_metrics *mt, size_t n,
                           int threads, double seconds)
 {
@@ -290,7 +237,8 @@ int evaluate_run(const evaluate_options *o)
         ba_model_free(m);
         return EXIT_USAGE;
     }
-    if (ba_events_load_source(o->data_dir, o->has_data_split ? o->data_split : NULL, o->split, proc, &ev, &err)) {
+    const double *fractions = o->has_data_split ? o->data_split : NULL;
+    if (ba_events_load_source(o->data_dir, fractions, o->split, proc, &ev, &err)) {
         cli_error("%s", err.msg);
         ba_model_free(m);
         return 1;
@@ -298,7 +246,7 @@ int evaluate_run(const evaluate_options *o)
     /* the val split for the rescaling, unless it is the evaluated split */
     int separate_val = o->rescale_on_val && strcmp(o->split, "val") != 0;
     if (separate_val) {
-        if (ba_events_load_source(o->data_dir, o->has_data_split ? o->data_split : NULL, "val", proc, &val, &err)) {
+        if (ba_events_load_source(o->data_dir, fractions, "val", proc, &val, &err)) {
             cli_error("--rescale-on-val: %s", err.msg);
             ba_events_free(&ev);
             ba_model_free(m);
@@ -309,19 +257,8 @@ int evaluate_run(const evaluate_options *o)
     int status = 1;
     size_t n = ev.n;
     int threads = o->predict.threads > 0 ? o->predict.threads : ba_default_threads();
-    ba_prediction *pred = malloc((n ? n : 1) * sizeof *pred);
-    double *log_true = log_amplitudes(&ev);
-    ba_predictor *p = NULL;
+    ba_evaluation *e = NULL;
     char pred_path[4096], metrics_path[4096];
-    eval_metrics mt;
-    if (!pred || !log_true) {
-        cli_error("out of memory for %zu events", n);
-        goto done;
-    }
-    if (!(p = ba_predictor_create(m, &o->predict, &err))) {
-        cli_error("%s", err.msg);
-        goto done;
-    }
     /* The folder only once the inputs are known to be good. metrics.json is written
      * last and marks a complete evaluation: remove a previous one first, so that a kill
      * at any moment never leaves it beside this run's pred.npy or plots. */
@@ -333,48 +270,36 @@ int evaluate_run(const evaluate_options *o)
         cli_error("%s: cannot remove: %s", metrics_path, strerror(errno));
         goto done;
     }
-    double t0 = wall_seconds();
-    if (ba_predict_momenta(p, ev.momenta, n, 0, pred, &err)) {
+    if (o->rescale_on_val && !separate_val)
+        cli_error("notice: --rescale-on-val with --split val: k is fitted on the "
+                  "evaluated events themselves");
+    /* prediction and metrics: the library's, as every front end's */
+    if (ba_evaluate(m, &ev, &o->predict, o->uncertainty, o->rescale_on_val,
+                    have_val ? &val : NULL, &e, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }
-    double seconds = wall_seconds() - t0;
-    if (eval_metrics_compute(pred, log_true, ev.momenta, proc, n, o->uncertainty, mc_passes(o),
-                             &mt, &err)) {
-        cli_error("%s", err.msg);
-        goto done;
-    }
-    mt.seconds = seconds;
-    if (o->rescale_on_val) {
-        if (!separate_val)
-            cli_error("notice: --rescale-on-val with --split val: k is fitted on the "
-                      "evaluated events themselves");
-        if (rescale_on_val(o, p, have_val ? &val : NULL, pred, log_true, n, &mt, &err)) {
-            cli_error("--rescale-on-val: %s", err.msg);
-            goto done;
-        }
-    }
+    const eval_metrics *mt = evaluation_metrics(e);
+    const ba_prediction *pred = ba_evaluation_predictions(e);
     if (write_pred(pred_path, pred, n, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }
     int n_plots = 0, n_rendered = 0;
-    if (make_plots(o, pred, log_true, n, &mt, &n_plots, &n_rendered))
+    if (make_plots(o, pred, evaluation_log_true(e), n, mt, &n_plots, &n_rendered))
         goto done;
-    if (write_metrics(metrics_path, &mt, o, threads, &err)) {
+    if (write_metrics(metrics_path, mt, o, threads, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }
 
-    print_summary(o, &mt, n, threads, seconds);
+    print_summary(o, mt, n, threads, mt->seconds);
     printf("wrote %s: pred.npy, metrics.json, %d plots (%d drawn as PNG and PDF)\n",
            o->out_dir, n_plots, n_rendered);
     fflush(stdout);
     status = 0;
 done:
-    ba_predictor_free(p);
-    free(pred);
-    free(log_true);
+    ba_evaluation_free(e);
     if (have_val)
         ba_events_free(&val);
     ba_events_free(&ev);

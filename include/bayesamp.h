@@ -223,6 +223,12 @@ ba_preprocessing *ba_model_preprocessing(ba_model *m);
 int ba_model_save(const ba_model *m, const char *path, ba_error *err);
 ba_model *ba_model_load(const char *path, ba_error *err);
 
+/* A copy of a model (parameters, architecture, preprocessing), e.g. to keep the best
+ * epoch's parameters in memory while training goes on; ba_model_copy overwrites dst,
+ * which must have the same architecture. */
+ba_model *ba_model_clone(const ba_model *m, ba_error *err);
+int ba_model_copy(ba_model *dst, const ba_model *src, ba_error *err);
+
 /* ------------------------------------------------------------------ training */
 
 /* The learning rate over the optimiser steps t = 0 .. total - 1:
@@ -373,6 +379,10 @@ int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n,
 int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out_path,
                     const ba_predict_config *cfg, size_t *n_events, ba_error *err);
 
+/* The rows of a prediction file (ba_predict_file, evaluate's pred.npy), n x 4 float64:
+ * exp(mean), mean, sqrt(var_aleatoric), sqrt(var_epistemic). */
+void ba_prediction_rows(const ba_prediction *pred, size_t n, double *rows);
+
 /* One split of a data folder as stored, for evaluation: momenta (n, P, 4) in GeV and the
  * amplitudes (n,), float64, checked as ba_dataset_load_process checks them. */
 typedef struct ba_events {
@@ -392,6 +402,115 @@ int ba_events_load_source(const char *source, const double *fractions, const cha
                           const ba_process *process, ba_events *out, ba_error *err);
 int ba_events_load(const char *dir, const char *split, ba_events *out, ba_error *err);
 void ba_events_free(ba_events *ev);
+
+/* ---- events in memory ----
+ * For front ends that hold the events themselves (Python's numpy arrays): the same
+ * checks and the same preprocessing as the file loaders, so that the same events give
+ * the same numbers whichever way they come in. A ba_events passed here only lends its
+ * arrays; nothing is freed. */
+
+/* Check n events of the process as the loaders do: every momentum finite, every event
+ * on its mass shells with momentum conserved (ba_process_check_event), and, if amp is
+ * not NULL, every amplitude positive and finite. The message names the first bad row:
+ * "<what>: row R: ...", with what "momenta" or "amplitudes" after the prefix name
+ * (may be NULL). */
+int ba_events_check(const ba_process *process, const double *momenta, const double *amp,
+                    size_t n, const char *name, ba_error *err);
+
+/* A data set from the events of the three splits in memory, as ba_dataset_load_source
+ * makes it from files: every event checked (ba_events_check; trn and val need at least
+ * one event, tst may have none), the preprocessing fitted on trn. The n_particles of
+ * every split must be the process's. */
+int ba_dataset_from_events(const ba_events *trn, const ba_events *val, const ba_events *tst,
+                           const ba_process *process, ba_features features, int standardize,
+                           ba_dataset *out, ba_error *err);
+
+/* ------------------------------------------------------------------ evaluation */
+
+/* The total uncertainty of log A behind the pulls, coverage, NLL and plots of an
+ * evaluation (src/eval/metrics.h has the reasoning): CORRECTED, the error of the
+ * Monte-Carlo mean, <sigma^2> - Var(mu) (the default); BAYES, the tutorial's
+ * <sigma^2> + Var(mu). Both are always computed. */
+typedef enum { BA_UNCERTAINTY_CORRECTED = 0, BA_UNCERTAINTY_BAYES = 1 } ba_uncertainty;
+
+/* The prediction of a set of events with known amplitudes and what it is worth:
+ * relative deviations, pulls, coverage, calibration, the near-singular events and the
+ * bulk, the largest amplitudes, the amplitude-weighted sums (`bayesamp evaluate`). */
+typedef struct ba_evaluation ba_evaluation;
+
+/* Predict the events (checked first with ba_events_check) with cfg and compute their
+ * metrics under the uncertainty u. With rescale, one factor k of the total uncertainty
+ * is also fitted on the events of val (the robust width of their pulls), or on the
+ * evaluated events themselves if val is NULL, and the pulls of the evaluated events
+ * with total * k are reported as "rescaled". *out is freed with ba_evaluation_free. */
+int ba_evaluate(const ba_model *m, const ba_events *events, const ba_predict_config *cfg,
+                ba_uncertainty u, int rescale, const ba_events *val, ba_evaluation **out,
+                ba_error *err);
+void ba_evaluation_free(ba_evaluation *e);
+/* The number of events and their predictions (valid until ba_evaluation_free). */
+size_t ba_evaluation_size(const ba_evaluation *e);
+const ba_prediction *ba_evaluation_predictions(const ba_evaluation *e);
+/* The metrics as JSON text: metrics.json of `bayesamp evaluate` without its
+ * "settings" and "versions". Free it with ba_free; NULL if out of memory. */
+char *ba_evaluation_json(const ba_evaluation *e);
+
+/* ------------------------------------------------------------------ generation */
+
+/* g g -> gamma gamma g events at the LHC (src/physics/phase_space.h): sqrt(s_hat)
+ * log-uniform in [mhat_min, mhat_max], the partonic rapidity uniform within y_max,
+ * RAMBO for the final state, then the cuts (pT, |eta| of photons and gluon, Delta R of
+ * every pair); a point that fails them is redrawn, at most max_tries times per event. */
+typedef struct ba_phase_space {
+    double sqrt_s;         /* hadronic centre-of-mass energy, GeV (13000) */
+    double mhat_min;       /* range of sqrt(s_hat), GeV (200, 2000) */
+    double mhat_max;
+    double y_max;          /* largest |rapidity| of the partonic system (2) */
+    double pt_min;         /* GeV, every final-state particle (20) */
+    double eta_photon_max; /* (2.5) */
+    double eta_gluon_max;  /* (5) */
+    double dr_min;         /* Delta R between every pair of outgoing particles (0.4) */
+    long max_tries;        /* attempts per event before giving up (1000000) */
+} ba_phase_space;
+
+/* The values in parentheses above: `bayesamp generate`'s defaults. */
+ba_phase_space ba_phase_space_defaults(void);
+/* 0 if the settings can produce events (finite, ordered ranges, mhat_max <= sqrt_s,
+ * ...), else -1 with the reason. */
+int ba_phase_space_check(const ba_phase_space *s, ba_error *err);
+
+/* The splits of a data folder, {trn,val,tst}_{dat,amp}.npy. Split s draws its events
+ * from the random streams s * 2^40 + i, so that the splits never share an event and
+ * each is the same whatever the sizes of the others. */
+typedef enum { BA_SPLIT_TRN = 0, BA_SPLIT_VAL = 1, BA_SPLIT_TST = 2 } ba_data_split;
+
+/* Where the time of a generation went, in core-seconds (all threads summed). */
+typedef struct ba_generate_stats {
+    long long tries;     /* phase-space points drawn, accepted or not */
+    double ps_seconds;   /* in the phase space, rejected points included */
+    double amp_seconds;  /* in the exact amplitude */
+} ba_generate_stats;
+
+/* Called from the calling thread between blocks of events (done of total so far). */
+typedef void (*ba_progress_fn)(size_t done, size_t total, void *user);
+
+/* Events 0 .. n - 1 of a split of the sample with this seed, as `bayesamp generate
+ * --seed seed` writes them: momenta n x 5 x 4 ([g_in(+z), g_in(-z), photon, photon,
+ * g_out], (E, px, py, pz) in GeV) and their exact |M|^2 (GeV^-2) into amp[0..n). Bit
+ * for bit the same whatever threads (0: all cores). stats and progress may be NULL. */
+int ba_generate(const ba_phase_space *s, uint64_t seed, ba_data_split split, size_t n,
+                int threads, double *momenta, double *amp, ba_generate_stats *stats,
+                ba_progress_fn progress, void *user, ba_error *err);
+
+/* The exact one-loop |M|^2 of g g -> gamma gamma g (GeV^-2; alpha = 1/137.036,
+ * alpha_s = 0.118, five massless quark flavours), for momenta n x 5 x 4 in the order
+ * above. Every event is checked first, to the relative tolerance tol (mass shells,
+ * momentum conservation, incoming along the beam; BA_AMPLITUDE_TOL for float64 momenta,
+ * about 1e-5 for float32 ones): one bad event stops the call before any is computed,
+ * with "row R: ..." in err. threads 0: all cores; progress may be NULL. */
+#define BA_AMPLITUDE_TOL 1e-10
+int ba_amplitude_check(const double *momenta, size_t n, double tol, ba_error *err);
+int ba_amplitudes(const double *momenta, size_t n, double tol, int threads, double *amp,
+                  ba_progress_fn progress, void *user, ba_error *err);
 
 /* ---- the surrogate with an exact fallback ----
  * For event generation: the network's amplitude where its calibrated uncertainty says
@@ -427,6 +546,24 @@ int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
                          const ba_hybrid_config *cfg, ba_exact_amplitude_fn exact, void *user,
                          double *amp, unsigned char *exact_flag, ba_hybrid_stats *stats,
                          ba_error *err);
+
+/* The exact fallback for ba_hybrid_amplitudes: ba_amplitudes with user pointing to a
+ * ba_exact_config (NULL: BA_AMPLITUDE_TOL, all cores). */
+typedef struct ba_exact_config {
+    double tol;
+    int threads;
+} ba_exact_config;
+int ba_exact_amplitudes(const double *momenta, size_t n, double *amp, void *user,
+                        ba_error *err);
+
+/* ------------------------------------------------------------------ bindings */
+
+/* For bindings that lay out the public structs themselves (python/bayesamp with
+ * ctypes): sizeof of a public type by its name ("ba_train_config", ...), 0 if unknown,
+ * so that a binding can refuse a library whose layout it does not match. */
+size_t ba_sizeof(const char *type_name);
+/* Free memory the library handed out (ba_evaluation_json). */
+void ba_free(void *p);
 
 #ifdef __cplusplus
 }

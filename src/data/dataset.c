@@ -99,12 +99,45 @@ static int load_raw_split(const char *dir, const char *split, const load_spec *s
     return dataset_check_split(out, spec->process, spec->check_kinematics, err);
 }
 
+/* Every momentum finite, with check_kinematics every event on its process's mass shells
+ * with momentum conserved, and every amplitude (if amp is not NULL) positive and finite;
+ * the first bad row is named after dat_name or amp_name. */
+static int check_rows(const ba_process *proc, const double *momenta, const double *amp,
+                      size_t n, int check_kinematics, const char *dat_name,
+                      const char *amp_name, ba_error *err)
+{
+    size_t stride = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
+    for (size_t i = 0; i < n; i++) {
+        const double *event = momenta + i * stride;
+        for (size_t k = 0; k < stride; k++)
+            if (!isfinite(event[k]))
+                return ba_fail(err, "%s: row %zu: non-finite momentum component %g", dat_name,
+                               i, event[k]);
+        ba_error why;
+        if (check_kinematics && ba_process_check_event(proc, event, &why))
+            return ba_fail(err, "%s: row %zu: %s", dat_name, i, why.msg);
+        if (amp && !(amp[i] > 0 && isfinite(amp[i])))
+            return ba_fail(err, "%s: row %zu: amplitude %g is not positive and finite",
+                           amp_name, i, amp[i]);
+    }
+    return 0;
+}
+
+int ba_events_check(const ba_process *process, const double *momenta, const double *amp,
+                    size_t n, const char *name, ba_error *err)
+{
+    char dat_name[256], amp_name[256];
+    snprintf(dat_name, sizeof dat_name, "%s%smomenta", name ? name : "", name ? " " : "");
+    snprintf(amp_name, sizeof amp_name, "%s%samplitudes", name ? name : "", name ? " " : "");
+    return check_rows(process, momenta, amp, n, 1, dat_name, amp_name, err);
+}
+
 int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinematics,
                         ba_error *err)
 {
     const char *dat_path = out->dat_path, *amp_path = out->amp_path;
     const npy_array *d = &out->dat, *a = &out->amp;
-    size_t n_particles = (size_t)proc->n_particles, stride = N_COMPONENTS * n_particles;
+    size_t n_particles = (size_t)proc->n_particles;
     int rc = 0;
     if (d->ndim != 3 || d->shape[1] != n_particles || d->shape[2] != N_COMPONENTS) {
         char shape[128] = "";
@@ -123,22 +156,9 @@ int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinema
                      a->shape[0]);
     else if (d->shape[0] == 0)
         rc = ba_fail(err, "%s: no events", dat_path);
-    for (size_t i = 0; rc == 0 && i < d->shape[0]; i++) {
-        const double *event = d->data + i * stride;
-        for (size_t k = 0; k < stride; k++)
-            if (!isfinite(event[k])) {
-                rc = ba_fail(err, "%s: row %zu: non-finite momentum component %g", dat_path, i,
-                             event[k]);
-                break;
-            }
-        ba_error why;
-        if (rc == 0 && check_kinematics && ba_process_check_event(proc, event, &why))
-            rc = ba_fail(err, "%s: row %zu: %s", dat_path, i, why.msg);
-        double amp = a->data[i];
-        if (rc == 0 && !(amp > 0 && isfinite(amp)))
-            rc = ba_fail(err, "%s: row %zu: amplitude %g is not positive and finite", amp_path,
-                         i, amp);
-    }
+    if (rc == 0)
+        rc = check_rows(proc, d->data, a->data, d->shape[0], check_kinematics, dat_path,
+                        amp_path, err);
     if (rc) {
         npy_free(&out->dat);
         npy_free(&out->amp);
@@ -215,8 +235,8 @@ static int make_split(const raw_split *raw, const char *path, const ba_preproces
     size_t nf = (size_t)pre->n_features;
     out->n = n;
     out->n_features = nf;
-    out->x = malloc(n * nf * sizeof *out->x);
-    out->y = malloc(n * sizeof *out->y);
+    out->x = malloc((n ? n : 1) * nf * sizeof *out->x);
+    out->y = malloc((n ? n : 1) * sizeof *out->y);
     if (!out->x || !out->y) {
         free(out->x), free(out->y);
         memset(out, 0, sizeof *out);
@@ -444,6 +464,55 @@ int dataset_from_splits(const raw_split raw[3], const ba_process *process,
         rc = make_split(&raw[s], raw[s].dat_path, &out->pre, splits[s], err);
     if (rc)
         ba_dataset_free(out);
+    return rc;
+}
+
+/* A split of events in memory as a raw split (copies, which dataset_check_split frees
+ * on failure), checked as the file loaders check theirs; an empty tst is allowed. */
+static int raw_from_events(const ba_events *ev, const char *name, const ba_process *process,
+                           int allow_empty, raw_split *out, ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->dat_path, sizeof out->dat_path, "%s momenta", name);
+    snprintf(out->amp_path, sizeof out->amp_path, "%s amplitudes", name);
+    size_t n = ev->n, per = (size_t)N_COMPONENTS * (size_t)(ev->n_particles > 0 ? ev->n_particles : 0);
+    out->dat = (npy_array){.ndim = 3, .shape = {n, (size_t)ev->n_particles, N_COMPONENTS},
+                           .count = n * per, .data = malloc((n ? n * per : 1) * sizeof(double))};
+    out->amp = (npy_array){.ndim = 1, .shape = {n}, .count = n,
+                           .data = malloc((n ? n : 1) * sizeof(double))};
+    if (!out->dat.data || !out->amp.data) {
+        npy_free(&out->dat);
+        npy_free(&out->amp);
+        return ba_fail(err, "%s: out of memory for %zu events", name, n);
+    }
+    if (n) {
+        memcpy(out->dat.data, ev->momenta, n * per * sizeof(double));
+        memcpy(out->amp.data, ev->amp, n * sizeof(double));
+    }
+    if (n == 0 && allow_empty && ev->n_particles == process->n_particles)
+        return 0;
+    return dataset_check_split(out, process, 1, err);
+}
+
+int ba_dataset_from_events(const ba_events *trn, const ba_events *val, const ba_events *tst,
+                           const ba_process *process, ba_features features, int standardize,
+                           ba_dataset *out, ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const ba_events *ev[3] = {trn, val, tst};
+    static const char *names[3] = {"training", "validation", "test"};
+    raw_split raw[3];
+    int made = 0, rc = 0;
+    for (; made < 3 && rc == 0; made++)
+        rc = raw_from_events(ev[made], names[made], process, made == 2, &raw[made], err);
+    if (rc)
+        made--; /* the failed split has freed its arrays */
+    else
+        rc = dataset_from_splits(raw, process, features, standardize, out, err);
+    for (int s = 0; s < made; s++) {
+        npy_free(&raw[s].dat);
+        npy_free(&raw[s].amp);
+    }
     return rc;
 }
 

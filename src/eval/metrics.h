@@ -43,7 +43,9 @@ extern const double metrics_frac_thresholds[METRICS_N_FRAC];
 extern const double metrics_largest_fractions[METRICS_N_LARGEST];
 
 /* The definition of the total uncertainty of log A; CORRECTED is 0, the default. */
-typedef enum { EVAL_TOTAL_CORRECTED = 0, EVAL_TOTAL_BAYES = 1 } eval_total;
+typedef ba_uncertainty eval_total;
+#define EVAL_TOTAL_CORRECTED BA_UNCERTAINTY_CORRECTED
+#define EVAL_TOTAL_BAYES BA_UNCERTAINTY_BAYES
 #define EVAL_N_TOTALS 2
 
 /* The absolute lower guard of the corrected variance, relative to <sigma^2>; the floor

@@ -119,3 +119,24 @@ void ba_model_free(ba_model *m)
 const ba_arch *ba_model_arch(const ba_model *m) { return &m->arch; }
 size_t ba_model_n_params(const ba_model *m) { return m->n_params; }
 ba_preprocessing *ba_model_preprocessing(ba_model *m) { return &m->pre; }
+
+int ba_model_copy(ba_model *dst, const ba_model *src, ba_error *err)
+{
+    if (dst->n_params != src->n_params || dst->n_layers != src->n_layers ||
+        memcmp(dst->layers, src->layers, sizeof dst->layers) != 0)
+        return ba_fail(err, "cannot copy a model into one of another architecture");
+    dst->arch = src->arch;
+    dst->pre = src->pre;
+    memcpy(dst->params, src->params, src->n_params * sizeof *src->params);
+    return 0;
+}
+
+ba_model *ba_model_clone(const ba_model *m, ba_error *err)
+{
+    ba_model *c = model_alloc(&m->arch, err);
+    if (c && ba_model_copy(c, m, err)) {
+        ba_model_free(c);
+        return NULL;
+    }
+    return c;
+}

@@ -161,12 +161,7 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
         if (rc == 0)
             rc = ba_predict_momenta(p, momenta, rows, first, pred, err);
         if (rc == 0) {
-            for (size_t i = 0; i < rows; i++) {
-                rows_out[4 * i + 0] = exp(pred[i].mean);
-                rows_out[4 * i + 1] = pred[i].mean;
-                rows_out[4 * i + 2] = sqrt(pred[i].var_aleatoric);
-                rows_out[4 * i + 3] = sqrt(pred[i].var_epistemic);
-            }
+            ba_prediction_rows(pred, rows, rows_out);
             rc = npy_writer_append(&w, rows_out, rows * 4, err);
         }
     }
@@ -189,4 +184,14 @@ int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out
 {
     return predict_file_chunked(m, momenta_path, out_path, cfg, PREDICT_FILE_CHUNK,
                                 n_events, err);
+}
+
+void ba_prediction_rows(const ba_prediction *pred, size_t n, double *rows)
+{
+    for (size_t i = 0; i < n; i++) {
+        rows[4 * i + 0] = exp(pred[i].mean);
+        rows[4 * i + 1] = pred[i].mean;
+        rows[4 * i + 2] = sqrt(pred[i].var_aleatoric);
+        rows[4 * i + 3] = sqrt(pred[i].var_epistemic);
+    }
 }

@@ -115,12 +115,14 @@ int gen_events(const ps_settings *s, uint64_t seed, uint64_t first_index, size_t
     return 0;
 }
 
-int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
-                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
-                    ba_error *err)
+/* The first event of p[0..n) that gg_aag_check_event refuses, with "row R: why" in err;
+ * -1 then, else 0. */
+static int check_rows(const double (*p)[5][4], size_t n, double tol, size_t *bad_row,
+                      ba_error *err)
 {
-    /* Every event is checked before any is evaluated: a bad file costs nothing and
-     * produces no output. The check is ~1/300 of an amplitude, not worth threads. */
+    if (!(tol > 0 && tol <= 1))
+        return ba_fail(err, "the tolerance of the event checks must be in (0, 1], got %g", tol);
+    /* The check is ~1/300 of an amplitude, not worth threads. */
     char why[256];
     for (size_t i = 0; i < n; i++)
         if (gg_aag_check_event(p[i], tol, why, sizeof why)) {
@@ -128,6 +130,17 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
                 *bad_row = i;
             return ba_fail(err, "row %zu: %s", i, why);
         }
+    return 0;
+}
+
+int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
+                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                    ba_error *err)
+{
+    /* Every event is checked before any is evaluated: a bad file costs nothing and
+     * produces no output. */
+    if (check_rows(p, n, tol, bad_row, err))
+        return -1;
     threads = resolve_threads(threads);
     for (size_t start = 0; start < n; start += GEN_BLOCK) {
         size_t len = n - start < GEN_BLOCK ? n - start : GEN_BLOCK;
@@ -138,4 +151,46 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
             progress(start + len, n, user);
     }
     return 0;
+}
+
+/* ---- the public interface (bayesamp.h) ---- */
+
+ba_phase_space ba_phase_space_defaults(void) { return ps_settings_default(); }
+
+int ba_phase_space_check(const ba_phase_space *s, ba_error *err)
+{
+    char why[256];
+    if (ps_settings_check(s, why, sizeof why))
+        return ba_fail(err, "%s", why);
+    return 0;
+}
+
+int ba_generate(const ba_phase_space *s, uint64_t seed, ba_data_split split, size_t n,
+                int threads, double *momenta, double *amp, ba_generate_stats *stats,
+                ba_progress_fn progress, void *user, ba_error *err)
+{
+    if (split != BA_SPLIT_TRN && split != BA_SPLIT_VAL && split != BA_SPLIT_TST)
+        return ba_fail(err, "split %d is not one of trn (0), val (1), tst (2)", (int)split);
+    return gen_events(s, seed, gen_split_first_index(split), n, threads,
+                      (double(*)[5][4])momenta, amp, stats, progress, user, err);
+}
+
+int ba_amplitude_check(const double *momenta, size_t n, double tol, ba_error *err)
+{
+    return check_rows((const double(*)[5][4])momenta, n, tol, NULL, err);
+}
+
+int ba_amplitudes(const double *momenta, size_t n, double tol, int threads, double *amp,
+                  ba_progress_fn progress, void *user, ba_error *err)
+{
+    return gen_amp2_events((const double(*)[5][4])momenta, n, tol, threads, amp, NULL,
+                           progress, user, err);
+}
+
+int ba_exact_amplitudes(const double *momenta, size_t n, double *amp, void *user,
+                        ba_error *err)
+{
+    const ba_exact_config *c = user;
+    return ba_amplitudes(momenta, n, c ? c->tol : BA_AMPLITUDE_TOL, c ? c->threads : 0, amp,
+                         NULL, NULL, err);
 }

@@ -18,7 +18,10 @@
 #include "physics/phase_space.h"
 
 /* The three splits of the Heidelberg layout, {trn,val,tst}_{dat,amp}.npy. */
-typedef enum { GEN_TRAIN = 0, GEN_VAL = 1, GEN_TEST = 2 } gen_split;
+typedef ba_data_split gen_split;
+#define GEN_TRAIN BA_SPLIT_TRN
+#define GEN_VAL BA_SPLIT_VAL
+#define GEN_TEST BA_SPLIT_TST
 
 /* Split s draws its events from the random streams s * 2^40 + i, i = 0, 1, ...: the
  * splits never share an event, and each split is the same whatever the sizes of the
@@ -34,14 +37,10 @@ const char *gen_split_name(gen_split split);
 
 /* Where the time went: core-seconds summed over the threads, so that
  * seconds / events is the cost of one event on one core. */
-typedef struct gen_stats {
-    long long tries;     /* phase-space points drawn, accepted or not */
-    double ps_seconds;   /* in ps_generate_event (all its tries) */
-    double amp_seconds;  /* in gg_aag_amp2 */
-} gen_stats;
+typedef ba_generate_stats gen_stats;
 
 /* Called from the calling thread between blocks of events (may be NULL). */
-typedef void (*gen_progress_fn)(size_t done, size_t total, void *user);
+typedef ba_progress_fn gen_progress_fn;
 
 /* Events first_index .. first_index + n - 1 of the sample with this seed into p[0..n)
  * ([g_in(+z), g_in(-z), photon, photon, g_out], (E, px, py, pz) in GeV) and their

@@ -24,19 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bayesamp.h"
 #include "common/rng.h"
 
-typedef struct ps_settings {
-    double sqrt_s;         /* hadronic centre-of-mass energy, GeV (13000) */
-    double mhat_min;       /* range of sqrt(s_hat), GeV (200, 2000) */
-    double mhat_max;
-    double y_max;          /* largest |Y| of the partonic system (2) */
-    double pt_min;         /* GeV, every final-state particle (20) */
-    double eta_photon_max; /* (2.5) */
-    double eta_gluon_max;  /* (5) */
-    double dr_min;         /* Delta R between every pair of final-state particles (0.4) */
-    long max_tries;        /* attempts per event before giving up (1000000) */
-} ps_settings;
+/* The settings are the public ba_phase_space (bayesamp.h), whose defaults are in
+ * parentheses there. */
+typedef ba_phase_space ps_settings;
 
 /* The values in parentheses above. */
 ps_settings ps_settings_default(void);
