@@ -454,6 +454,12 @@ const ba_prediction *ba_evaluation_predictions(const ba_evaluation *e);
  * "settings" and "versions". Free it with ba_free; NULL if out of memory. */
 char *ba_evaluation_json(const ba_evaluation *e);
 
+/* The total uncertainty of log A of n predictions of n_monte passes each (1 in MAP
+ * mode) under u, into sigma[0..n): what the pulls and coverage of an evaluation divide
+ * by, and what ba_hybrid_amplitudes compares with its tolerance (CORRECTED). */
+void ba_prediction_sigma_total(const ba_prediction *pred, size_t n, ba_uncertainty u,
+                               int n_monte, double *sigma);
+
 /* ------------------------------------------------------------------ generation */
 
 /* g g -> gamma gamma g events at the LHC (src/physics/phase_space.h): sqrt(s_hat)

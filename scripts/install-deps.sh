@@ -7,12 +7,17 @@
 #   fuzzing:    clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev, only
 #               recommended by clang, so named here) and clang's OpenMP (libomp-14-dev),
 #               for scripts/fuzz.sh, which scripts/test.sh runs
-#   benchmark:  Debian's PyTorch and numpy, for the peer script in ../shared/peers
+#   Python:     numpy, pytest, tqdm and matplotlib for the bayesamp module (python/) and
+#               its tests; Jupyter's nbconvert and kernel to run examples/tutorial.ipynb;
+#               PyTorch, to test that a model loads into the tutorial's network
+#   benchmark:  hyperfine (the PyTorch peer in ../shared/peers uses the packages above)
 set -euo pipefail
 packages=(build-essential clang libclang-rt-14-dev libomp-dev libomp-14-dev cmake pkg-config
-          libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox)
+          libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox
+          python3-numpy python3-pytest python3-tqdm python3-matplotlib python3-torch
+          jupyter-nbconvert python3-nbconvert python3-nbformat python3-ipykernel)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3-torch python3-numpy python3-matplotlib hyperfine)
+  packages+=(hyperfine)
 fi
 missing=()
 for p in "${packages[@]}"; do

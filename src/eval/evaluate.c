@@ -153,3 +153,10 @@ done:
         *out = e;
     return rc;
 }
+
+void ba_prediction_sigma_total(const ba_prediction *pred, size_t n, ba_uncertainty u,
+                               int n_monte, double *sigma)
+{
+    for (size_t i = 0; i < n; i++)
+        sigma[i] = sqrt(eval_total_variance(&pred[i], u, n_monte));
+}

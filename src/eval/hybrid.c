@@ -55,7 +55,8 @@ int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        double sigma = sqrt(eval_total_variance(&pred[i], EVAL_TOTAL_CORRECTED, passes));
+        double sigma;
+        ba_prediction_sigma_total(&pred[i], 1, BA_UNCERTAINTY_CORRECTED, passes, &sigma);
         exact_flag[i] = !(sigma <= max_sigma); /* a NaN sigma goes to the exact code */
         amp[i] = exp(pred[i].mean);
         st.n_exact += exact_flag[i];
