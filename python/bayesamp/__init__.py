@@ -229,6 +229,12 @@ def amplitude(momenta, model=None, *, tol=AMPLITUDE_TOL, threads=None, tolerance
     confidence, the exact one elsewhere; returns (amplitudes, exact), exact a bool array
     that is True where the amplitude was computed exactly.
     """
+    if model is not None:
+        if not isinstance(model, Model):
+            raise TypeError(f"model: {type(model).__name__} is not a bayesamp.Model")
+        if model.process != PROCESS_DEFAULT:
+            raise Error(f"the model is for \"{model.process}\", but the exact amplitude "
+                        f"here is only for \"{PROCESS_DEFAULT}\"")
     x = _momenta(momenta, 5)
     tol = _float("tol", tol, 1e-16, 1)
     threads = _threads(threads)
@@ -241,11 +247,6 @@ def amplitude(momenta, model=None, *, tol=AMPLITUDE_TOL, threads=None, tolerance
             _check(_lib.ba_amplitudes(_dptr(x), n, tol, threads, _dptr(amp), L.PROGRESS_FN(),
                                      None, err), err)
         return amp
-    if not isinstance(model, Model):
-        raise TypeError(f"model: {type(model).__name__} is not a bayesamp.Model")
-    if model.process != PROCESS_DEFAULT:
-        raise Error(f"the model is for \"{model.process}\", but the exact amplitude here is "
-                    f"only for \"{PROCESS_DEFAULT}\"")
     cfg = _lib.ba_hybrid_defaults()
     cfg.tolerance = _float("tolerance", tolerance, 1e-12, 0.999)
     cfg.confidence = _float("confidence", confidence, 1e-6, 0.999999)
