@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "data/event_file.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -147,7 +146,7 @@ int cli_check_process(const char *text, const ba_process *model_process,
 int cli_parse_split(const char *flag, const char *text, double fractions[3])
 {
     ba_error err;
-    if (event_split_parse(text, fractions, &err)) {
+    if (ba_split_parse(text, fractions, &err)) {
         cli_error("%s: %s", flag, err.msg);
         return -1;
     }

@@ -162,6 +162,9 @@ int ba_dataset_load_process(const char *dir, const ba_process *process, ba_featu
 int ba_dataset_load_source(const char *source, const double *split, const ba_process *process,
                            ba_features features, int standardize, ba_dataset *out,
                            ba_error *err);
+/* Parse the fractions of such a split, "0.8,0.1,0.1": each in [0, 1], the training one
+ * positive, adding up to 1; -1 with the reason otherwise. */
+int ba_split_parse(const char *text, double fractions[3], ba_error *err);
 /* Data folders of g g > a a g, (N, 5, 4), as before processes: shapes, finite momenta
  * and positive amplitudes are checked, not the kinematics. ba_dataset_load
  * preprocesses as the tutorial (momenta / mean gluon pT, target log A). */

@@ -137,14 +137,15 @@ def _events(x, a, n_particles, name):
 
 
 def _split_fractions(split, name):
+    """(train, val, test) fractions, or their text "0.8,0.1,0.1", checked by the parser
+    of the command line's --split."""
     if split is None:
         return None
-    vals = tuple(split)
-    if len(vals) != 3 or any(not (0 <= float(v) <= 1) for v in vals) or \
-            abs(sum(vals) - 1) > 1e-9 or float(vals[0]) <= 0 or float(vals[1]) <= 0:
-        raise ValueError(f"{name}: {split!r} is not three fractions of training, "
-                         "validation and test events adding up to 1, e.g. (0.8, 0.1, 0.1)")
-    return (ctypes.c_double * 3)(*map(float, vals))
+    text = split if isinstance(split, str) else ",".join(repr(float(v)) for v in split)
+    fractions, err = (ctypes.c_double * 3)(), L.Error_()
+    if _lib.ba_split_parse(text.encode(), fractions, err) != 0:
+        raise ValueError(f"{name}: {err.msg.decode()}")
+    return fractions
 
 
 def _process(text):

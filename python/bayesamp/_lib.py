@@ -186,6 +186,7 @@ SIGNATURES = {
     "ba_dataset_from_events": (c_int, [P(Events), P(Events), P(Events), P(Process), c_int,
                                        c_int, P(Dataset), E]),
     "ba_dataset_free": (None, [P(Dataset)]),
+    "ba_split_parse": (c_int, [c_char_p, D, E]),
     "ba_events_load_source": (c_int, [c_char_p, D, c_char_p, P(Process), P(Events), E]),
     "ba_events_free": (None, [P(Events)]),
     "ba_recipe_preset": (c_int, [c_char_p, P(Recipe)]),

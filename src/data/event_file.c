@@ -641,6 +641,11 @@ int event_split_parse(const char *text, double fractions[3], ba_error *err)
     return 0;
 }
 
+int ba_split_parse(const char *text, double fractions[3], ba_error *err)
+{
+    return event_split_parse(text, fractions, err);
+}
+
 int event_split_counts(size_t n, const double fractions[3], size_t counts[3],
                        ba_error *err)
 {

@@ -265,3 +265,13 @@ def test_a_model_trained_here_loads_strictly_into_the_tutorials_network(tmp_path
     p = m.predict(x, mode="map")
     assert np.max(np.abs(out[:, 0].numpy() - p.mean)) < 1e-4
     assert np.max(np.abs(np.exp(0.5 * out[:, 1].numpy()) / p.sigma_aleatoric - 1)) < 1e-4
+
+
+def test_split_fractions_follow_the_cli_parser(folder, model):
+    path, _ = folder
+    with pytest.raises(ValueError, match=r"^split: split fractions 0.5,0.2,0.2: the fractions "
+                                         r"add up to 0.9, not 1$"):
+        bayesamp.train(data=path / "trn_dat.npy", split=(0.5, 0.2, 0.2))
+    with pytest.raises(ValueError, match=r"^data_split: split fractions 0.8,0.1: expected "
+                                         r"three fractions"):
+        model.evaluate(data=path / "trn_dat.npy", data_split="0.8,0.1")
