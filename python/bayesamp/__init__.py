@@ -588,7 +588,9 @@ def train(train=None, val=None, test=None, *, data=None, split=None, preset="tut
     batch_size); None takes the preset's value ("tutorial": the PyTorch tutorial,
     "precision": invariants, standardised, SiLU, local sampler, cosine schedule, 1000
     epochs). The same data, settings and seed give the command line's model bit for bit,
-    whatever threads is. progress shows a tqdm bar of the epochs; on_epoch(stats), with
+    whatever threads is. The command line's --out and its evaluation after training
+    (--no-eval turns it off) are Model.save and Model.evaluate here. progress shows a
+    tqdm bar of the epochs; on_epoch(stats), with
     stats a dict of the epoch's history row and "best", is called after every epoch and
     stops training when it returns True.
     """
