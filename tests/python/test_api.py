@@ -275,3 +275,19 @@ def test_split_fractions_follow_the_cli_parser(folder, model):
     with pytest.raises(ValueError, match=r"^data_split: split fractions 0.8,0.1: expected "
                                          r"three fractions"):
         model.evaluate(data=path / "trn_dat.npy", data_split="0.8,0.1")
+
+
+def test_presets_are_the_cli_defaults(small):
+    p = bayesamp.preset("precision")
+    assert p["epochs"] == 1000 and p["features"] == "invariants" and p["sampler"] == "local"
+    assert bayesamp.preset()["activation"] == "relu" and bayesamp.preset()["lr"] == 1e-3
+    # spelling a preset's values out gives the preset's model
+    spelled = dict(p, epochs=2)
+    a = bayesamp.train(train=small["trn"], val=small["val"], preset="precision", epochs=2)
+    b = bayesamp.train(train=small["trn"], val=small["val"], preset="tutorial", **spelled)
+    assert np.array_equal(a.history["val_loss"], b.history["val_loss"])
+    assert build_info_ok(bayesamp.build_info())
+
+
+def build_info_ok(info):
+    return info["precision"] == "float32" and "OpenBLAS" in info["blas"] and info["git_commit"]
