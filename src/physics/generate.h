@@ -36,8 +36,8 @@ const char *gen_split_name(gen_split split);
  * seconds / events is the cost of one event on one core. */
 typedef struct gen_stats {
     long long tries;     /* phase-space points drawn, accepted or not */
-    double ps_seconds;   /* in ps_generate_event (all its tries) */
-    double amp_seconds;  /* in gg_aag_amp2 */
+    double ps_seconds;   /* in ps_generate_event (all its tries) and the event check */
+    double amp_seconds;  /* in gg_aag_amp2_batch */
 } gen_stats;
 
 /* Called from the calling thread between blocks of events (may be NULL). */
