@@ -40,13 +40,13 @@ double gg_aag_overall_factor(void)
  * going through the 12 x 5 rotations r of the orderings and evaluating, at each, mpppp,
  * mmppp and mpmpp for the legs at the front of r, each with and without parity; and
  * ppppp once per ordering, with and without parity. The loop functions of all these
- * (spec section 3) are functions of 30 ratios s_a/s_b and 60 pairs of ratios (Ls_1),
+ * (spec section 3) are functions of 30 ratios s_a/s_b and 30 pairs of ratios (Ls_1),
  * whatever the event: the plan numbers them once, and each event computes each of them
  * once. */
 #define N_ROTATIONS (N_ORDERINGS * SP_N)
 #define N_PAIRS 10       /* unordered pairs {i, j} of particles: the invariants */
 #define MAX_RATIOS 32    /* ordered pairs (a, b) of invariants whose L_k are used: 30 */
-#define MAX_LS1 64       /* Ls_1(s_a1/s_b, s_a2/s_b) used: 60 */
+#define MAX_LS1 32       /* Ls_1(s_a1/s_b, s_a2/s_b) used: 30 */
 
 /* The pair index of {i, j}; -1 on the diagonal, never used. */
 static const int PAIR_INDEX[SP_N][SP_N] = {
@@ -78,10 +78,13 @@ static int plan_ratio(amp_plan *pl, int a, int b)
     return pl->slot_of[a][b];
 }
 
+/* Ls_1 is symmetric in its two arguments (BDK appendix), and the 60 rotations ask for
+ * 30 of them twice, once in each order: each is computed once, in the order met first. */
 static int plan_ls1(amp_plan *pl, int ratio1, int ratio2)
 {
     for (int k = 0; k < pl->n_ls1; k++)
-        if (pl->ls1[k][0] == ratio1 && pl->ls1[k][1] == ratio2)
+        if ((pl->ls1[k][0] == ratio1 && pl->ls1[k][1] == ratio2) ||
+            (pl->ls1[k][0] == ratio2 && pl->ls1[k][1] == ratio1))
             return k;
     pl->ls1[pl->n_ls1][0] = ratio1;
     pl->ls1[pl->n_ls1][1] = ratio2;

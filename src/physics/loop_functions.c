@@ -137,14 +137,17 @@ double complex loop_Ls1_series(double r1, double r2, double complex ell1, double
     double x = r1, y0 = 1.0 - r1, delta = y0 - r2;
     /* (x + delta) B(delta) = ln(y) gives b_n = (a_n - b_(n-1))/x with the coefficients
      * a_0 = ln(y0), a_n = -1/(n y0^n) of ln(y). */
-    double complex b = CMPLX(log(fabs(y0)), im_ell2) / x; /* b_0 */
+    /* Products with 1/x and 1/y0 rather than divisions: the loop is a chain of
+     * dependent operations, and a division waits several times longer. */
+    double inv_x = 1.0 / x, inv_y0 = 1.0 / y0;
+    double complex b = CMPLX(log(fabs(y0)), im_ell2) * inv_x; /* b_0 */
     double complex sum = 0;
-    double delta_pow = 1.0;  /* delta^(n-1) */
-    double inv_y0_pow = 1.0; /* 1/y0^n */
+    double delta_pow = 1.0;    /* delta^(n-1) */
+    double inv_y0_pow = 1.0;   /* 1/y0^n */
     for (int n = 1; n <= LS1_SERIES_MAX; n++) {
-        inv_y0_pow /= y0;
-        b = (-inv_y0_pow / n - b) / x;
-        double complex term = (n * b - ell1 * (inv_y0_pow / y0)) * (delta_pow / (n + 1));
+        inv_y0_pow *= inv_y0;
+        b = (-inv_y0_pow / n - b) * inv_x;
+        double complex term = (n * b - ell1 * (inv_y0_pow * inv_y0)) * (delta_pow / (n + 1));
         sum += term;
         if (fabs(creal(term)) + fabs(cimag(term)) <=
             1e-17 * (fabs(creal(sum)) + fabs(cimag(sum))))
