@@ -11,6 +11,18 @@
 
 #define AMP_LANES 8
 
+/* Without AVX-512 (builds without -march=native: the sanitizer and fuzzing builds) GCC
+ * and clang warn that passing these 64-byte vectors by value is not compatible with
+ * AVX-512 code. Every function that does so is internal to the library, compiled with
+ * one set of flags, so the two conventions never meet. */
+#if defined(__clang__)
+#if __has_warning("-Wpsabi")
+#pragma clang diagnostic ignored "-Wpsabi"
+#endif
+#elif defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 typedef double lanes __attribute__((vector_size(AMP_LANES * sizeof(double))));
 
 /* Complex numbers, one per lane: real and imaginary parts in separate vectors, so that
