@@ -495,7 +495,7 @@ typedef enum { BA_SPLIT_TRN = 0, BA_SPLIT_VAL = 1, BA_SPLIT_TST = 2 } ba_data_sp
 /* Where the time of a generation went, in core-seconds (all threads summed). */
 typedef struct ba_generate_stats {
     long long tries;     /* phase-space points drawn, accepted or not */
-    double ps_seconds;   /* in the phase space, rejected points included */
+    double ps_seconds;   /* in the phase space (rejected points included) and the event check */
     double amp_seconds;  /* in the exact amplitude */
 } ba_generate_stats;
 

@@ -8,12 +8,14 @@
 
 #include "common/error.h"
 #include "physics/amplitude.h"
+#include "physics/lanes.h"
 
 /* Events are handed out in blocks: between blocks the calling thread reports progress
- * and stops at the first failure. A block of 4096 is ~0.1 s of work on two cores, and
- * the imbalance at its end (one chunk of 8 events) is well under 1 % of it. */
+ * and stops at the first failure. A block of 4096 is ~0.02 s of work on two cores, and
+ * the imbalance at its end (one chunk) is under 1 % of it. A chunk is one batch of the
+ * amplitude's evaluation, which fills AMP_LANES lanes at a time. */
 #define GEN_BLOCK 4096
-#define GEN_CHUNK 8
+#define GEN_CHUNK AMP_LANES
 
 /* gg_aag_check_event's tolerance for generated events: RAMBO and the boost keep p^2 and
  * momentum balance at the 1e-16 level of double rounding, far inside it. */
@@ -76,26 +78,41 @@ int gen_events(const ps_settings *s, uint64_t seed, uint64_t first_index, size_t
         long long tries = 0;
         double ps_seconds = 0, amp_seconds = 0;
         /* Dynamic scheduling: an event costs one amplitude but a varying number of
-         * phase-space tries. Each thread writes only its own events' slots. */
-#pragma omp parallel for num_threads(threads) schedule(dynamic, GEN_CHUNK) \
+         * phase-space tries. Each thread writes only its own chunks' slots. A chunk's
+         * valid events go through the batch evaluation together (gg_aag_amp2_batch); an
+         * event's amplitude does not depend on which others share its batch. */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) \
     reduction(+ : tries, ps_seconds, amp_seconds)
-        for (size_t k = 0; k < len; k++) {
-            size_t i = start + k;
-            long t = 0;
+        for (size_t k0 = 0; k0 < len; k0 += GEN_CHUNK) {
+            size_t chunk = len - k0 < GEN_CHUNK ? len - k0 : GEN_CHUNK;
             double t0 = omp_get_wtime();
-            int failed = ps_generate_event(s, seed, first_index + i, p[i], &t);
+            double valid[GEN_CHUNK][5][4];
+            size_t valid_k[GEN_CHUNK], n_valid = 0;
+            for (size_t k = k0; k < k0 + chunk; k++) {
+                size_t i = start + k;
+                long t = 0;
+                int failed = ps_generate_event(s, seed, first_index + i, p[i], &t);
+                tries += t;
+                amp[i] = 0;
+                if (failed) {
+                    status[k] = EVENT_NO_POINT;
+                } else if (gg_aag_check_event(p[i], GEN_CHECK_TOL, NULL, 0)) {
+                    status[k] = EVENT_INVALID;
+                } else {
+                    memcpy(valid[n_valid], p[i], sizeof valid[0]);
+                    valid_k[n_valid++] = k;
+                }
+            }
             double t1 = omp_get_wtime();
-            tries += t;
+            double valid_amp[GEN_CHUNK];
+            gg_aag_amp2_batch((const double(*)[5][4])valid, n_valid, valid_amp);
+            amp_seconds += omp_get_wtime() - t1;
             ps_seconds += t1 - t0;
-            amp[i] = 0;
-            if (failed) {
-                status[k] = EVENT_NO_POINT;
-            } else if (gg_aag_check_event(p[i], GEN_CHECK_TOL, NULL, 0)) {
-                status[k] = EVENT_INVALID;
-            } else {
-                amp[i] = gg_aag_amp2(p[i]);
-                amp_seconds += omp_get_wtime() - t1;
-                status[k] = isfinite(amp[i]) && amp[i] > 0 ? EVENT_OK : EVENT_BAD_AMPLITUDE;
+            for (size_t v = 0; v < n_valid; v++) {
+                size_t k = valid_k[v];
+                amp[start + k] = valid_amp[v];
+                status[k] = isfinite(valid_amp[v]) && valid_amp[v] > 0 ? EVENT_OK
+                                                                       : EVENT_BAD_AMPLITUDE;
             }
         }
         total.tries += tries;
@@ -144,9 +161,11 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
     threads = resolve_threads(threads);
     for (size_t start = 0; start < n; start += GEN_BLOCK) {
         size_t len = n - start < GEN_BLOCK ? n - start : GEN_BLOCK;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, GEN_CHUNK)
-        for (size_t i = start; i < start + len; i++)
-            amp[i] = gg_aag_amp2(p[i]);
+        /* Chunks of GEN_CHUNK events, each one call of the batch evaluation. */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (size_t i = start; i < start + len; i += GEN_CHUNK)
+            gg_aag_amp2_batch(p + i, start + len - i < GEN_CHUNK ? start + len - i : GEN_CHUNK,
+                              amp + i);
         if (progress)
             progress(start + len, n, user);
     }

@@ -24,44 +24,40 @@ double complex loop_ell_mu(double mu2, double s)
 /* The series applies for r > 0 (ell real, no absorptive part) close to r = 1. */
 static inline int use_series(double r, double d) { return r > 0 && fabs(d) < SERIES_BELOW; }
 
-/* L0 = ln(r)/(1-r) = -sum_k d^k/(k+1). */
-double complex loop_L0(double sa, double sb)
+/* L0 = ln(r)/(1-r) = -sum_k d^k/(k+1),
+ * L1 = (L0 + 1)/(1-r) = -sum_k d^k/(k+2),
+ * L2 = (ln r - (r - 1/r)/2)/(1-r)^3 = sum_k (k+1)/(2(k+3)) d^k. */
+void loop_L012(double sa, double sb, double complex ell, double complex L[3])
 {
     double r = sa / sb, d = 1.0 - r;
     if (use_series(r, d)) {
-        double sum = 0;
-        for (int k = SERIES_TERMS - 1; k >= 0; k--)
-            sum = sum * d + 1.0 / (k + 1);
-        return -sum;
+        double sum0 = 0, sum1 = 0, sum2 = 0;
+        for (int k = SERIES_TERMS - 1; k >= 0; k--) {
+            sum0 = sum0 * d + 1.0 / (k + 1);
+            sum1 = sum1 * d + 1.0 / (k + 2);
+            sum2 = sum2 * d + (k + 1.0) / (2.0 * (k + 3));
+        }
+        L[0] = -sum0;
+        L[1] = -sum1;
+        L[2] = sum2;
+        return;
     }
-    return loop_ell(sa, sb) / d;
+    double inv_d = 1.0 / d;
+    L[0] = ell * inv_d;
+    L[1] = (L[0] + 1.0) * inv_d;
+    L[2] = (ell - 0.5 * (r - 1.0 / r)) * (inv_d * inv_d * inv_d);
 }
 
-/* L1 = (L0 + 1)/(1-r) = -sum_k d^k/(k+2). */
-double complex loop_L1(double sa, double sb)
+static double complex loop_L(double sa, double sb, int k)
 {
-    double r = sa / sb, d = 1.0 - r;
-    if (use_series(r, d)) {
-        double sum = 0;
-        for (int k = SERIES_TERMS - 1; k >= 0; k--)
-            sum = sum * d + 1.0 / (k + 2);
-        return -sum;
-    }
-    return (loop_ell(sa, sb) / d + 1.0) / d;
+    double complex L[3];
+    loop_L012(sa, sb, loop_ell(sa, sb), L);
+    return L[k];
 }
 
-/* L2 = (ln r - (r - 1/r)/2)/(1-r)^3 = sum_k (k+1)/(2(k+3)) d^k. */
-double complex loop_L2(double sa, double sb)
-{
-    double r = sa / sb, d = 1.0 - r;
-    if (use_series(r, d)) {
-        double sum = 0;
-        for (int k = SERIES_TERMS - 1; k >= 0; k--)
-            sum = sum * d + (k + 1.0) / (2.0 * (k + 3));
-        return sum;
-    }
-    return (loop_ell(sa, sb) - 0.5 * (r - 1.0 / r)) / (d * d * d);
-}
+double complex loop_L0(double sa, double sb) { return loop_L(sa, sb, 0); }
+double complex loop_L1(double sa, double sb) { return loop_L(sa, sb, 1); }
+double complex loop_L2(double sa, double sb) { return loop_L(sa, sb, 2); }
 
 /* B_n/(n+1)! for n = 0, 1, 2, 4, ..., 22 (odd n > 1 vanish): Li2(x) = sum_n
  * B_n/(n+1)! u^(n+1) with u = -ln(1-x) ('t Hooft-Veltman). On -1 <= x <= 1/2,
@@ -141,14 +137,17 @@ double complex loop_Ls1_series(double r1, double r2, double complex ell1, double
     double x = r1, y0 = 1.0 - r1, delta = y0 - r2;
     /* (x + delta) B(delta) = ln(y) gives b_n = (a_n - b_(n-1))/x with the coefficients
      * a_0 = ln(y0), a_n = -1/(n y0^n) of ln(y). */
-    double complex b = CMPLX(log(fabs(y0)), im_ell2) / x; /* b_0 */
+    /* Products with 1/x and 1/y0 rather than divisions: the loop is a chain of
+     * dependent operations, and a division waits several times longer. */
+    double inv_x = 1.0 / x, inv_y0 = 1.0 / y0;
+    double complex b = CMPLX(log(fabs(y0)), im_ell2) * inv_x; /* b_0 */
     double complex sum = 0;
-    double delta_pow = 1.0;  /* delta^(n-1) */
-    double inv_y0_pow = 1.0; /* 1/y0^n */
+    double delta_pow = 1.0;    /* delta^(n-1) */
+    double inv_y0_pow = 1.0;   /* 1/y0^n */
     for (int n = 1; n <= LS1_SERIES_MAX; n++) {
-        inv_y0_pow /= y0;
-        b = (-inv_y0_pow / n - b) / x;
-        double complex term = (n * b - ell1 * (inv_y0_pow / y0)) * (delta_pow / (n + 1));
+        inv_y0_pow *= inv_y0;
+        b = (-inv_y0_pow / n - b) * inv_x;
+        double complex term = (n * b - ell1 * (inv_y0_pow * inv_y0)) * (delta_pow / (n + 1));
         sum += term;
         if (fabs(creal(term)) + fabs(cimag(term)) <=
             1e-17 * (fabs(creal(sum)) + fabs(cimag(sum))))
@@ -158,12 +157,21 @@ double complex loop_Ls1_series(double r1, double r2, double complex ell1, double
     return sum;
 }
 
+double complex loop_Ls1_closed(double r1, double r2, double complex D1, double complex D2,
+                              double complex ell1, double complex ell2, double complex L0_1,
+                              double complex L0_2)
+{
+    double inv_den = 1.0 / ((1.0 - r1) - r2);
+    double complex lsm1 = D1 + D2 + ell1 * ell2 - BA_PI2_6;
+    return (lsm1 * inv_den + L0_1 + L0_2) * inv_den;
+}
+
 double complex loop_Ls1(double sa1, double sb1, double sa2, double sb2)
 {
     double r1 = sa1 / sb1, r2 = sa2 / sb2;
+    double complex ell1 = loop_ell(sa1, sb1), ell2 = loop_ell(sa2, sb2);
     if (loop_Ls1_use_series(r1, r2))
-        return loop_Ls1_series(r1, r2, loop_ell(sa1, sb1), cimag(loop_ell(sa2, sb2)));
-    double den = (1.0 - r1) - r2;
-    double complex ls0 = loop_Lsm1(sa1, sb1, sa2, sb2) / den;
-    return (ls0 + loop_L0(sa1, sb1) + loop_L0(sa2, sb2)) / den;
+        return loop_Ls1_series(r1, r2, ell1, cimag(ell2));
+    return loop_Ls1_closed(r1, r2, loop_dilog(sa1, sb1), loop_dilog(sa2, sb2), ell1, ell2,
+                           loop_L0(sa1, sb1), loop_L0(sa2, sb2));
 }

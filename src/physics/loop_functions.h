@@ -18,8 +18,11 @@ double complex loop_ell(double sa, double sb);
 /* ln(mu2/(-s - i0)) = ln(mu2/|s|) + i pi theta(s)  (spec 3.1). */
 double complex loop_ell_mu(double mu2, double s);
 
-/* L_0, L_1, L_2 of r = s_a/s_b (spec 3.2). Near r = 1 the closed forms lose
+/* L_0, L_1, L_2 of r = s_a/s_b (spec 3.2) into L[0..2], given ell = loop_ell(sa, sb):
+ * the three share the logarithm and 1/(1-r). Near r = 1 the closed forms lose
  * eps/(1-r)^k digits, so the Taylor series in d = 1 - r is used for |d| < 0.05. */
+void loop_L012(double sa, double sb, double complex ell, double complex L[3]);
+/* Each of them alone. */
 double complex loop_L0(double sa, double sb);
 double complex loop_L1(double sa, double sb);
 double complex loop_L2(double sa, double sb);
@@ -39,5 +42,10 @@ double complex loop_Ls1(double sa1, double sb1, double sa2, double sb2);
  * r1 and the imaginary part of that of r2. */
 int loop_Ls1_use_series(double r1, double r2);
 double complex loop_Ls1_series(double r1, double r2, double complex ell1, double im_ell2);
+/* The closed form of Ls_1 away from r1 + r2 = 1, from the continued dilogarithms D,
+ * logarithms ell and L_0 of r1 and r2. */
+double complex loop_Ls1_closed(double r1, double r2, double complex D1, double complex D2,
+                              double complex ell1, double complex ell2, double complex L0_1,
+                              double complex L0_2);
 
 #endif

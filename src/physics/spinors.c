@@ -49,13 +49,16 @@ void spinor_products_compute(const double k[SP_N][4], spinor_products *sp)
              * dot product is the specification's choice and that of the reference.) */
             double s = 2.0 * (k[i][0] * k[j][0] - k[i][1] * k[j][1] - k[i][2] * k[j][2] -
                               k[i][3] * k[j][3]);
-            double complex b = -s / a;
+            /* 1/a = conj(a)/|a|^2: C's complex division guards against overflow that
+             * brackets of momenta in GeV never come near, at several times the cost. */
+            double complex inv_a = conj(a) * (1.0 / (creal(a) * creal(a) + cimag(a) * cimag(a)));
+            double complex b = -s * inv_a;
             sp->ang[i][j] = a;
             sp->ang[j][i] = -a;
             sp->sq[i][j] = b;
             sp->sq[j][i] = -b;
-            sp->inv_ang[i][j] = -b / s; /* 1/<ij> = [ji]/s_ij */
-            sp->inv_ang[j][i] = b / s;
+            sp->inv_ang[i][j] = inv_a;
+            sp->inv_ang[j][i] = -inv_a;
             sp->inv_sq[i][j] = -a / s; /* 1/[ij] = <ji>/s_ij */
             sp->inv_sq[j][i] = a / s;
             sp->s[i][j] = sp->s[j][i] = s;
