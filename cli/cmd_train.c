@@ -69,6 +69,14 @@ static void train_usage(FILE *out)
         "                      precision 10)\n"
         "  --logsig2-clamp X   clamp the predicted log-variance to [-X, X] in the loss\n"
         "                      (default 0: off; precision 20)\n"
+        "  --nll-tail-pull C   the likelihood is Gaussian for pulls |mu - y|/sigma up to C\n"
+        "                      and grows logarithmically beyond, so that one badly missed\n"
+        "                      event cannot make the loss spike (default 0: Gaussian\n"
+        "                      everywhere; precision 3)\n"
+        "  --amplitude-weight P  weigh each training and validation event's likelihood by\n"
+        "                      A^P, normalised to mean 1 over the training set, so that\n"
+        "                      the network spends its capacity where the amplitude, and a\n"
+        "                      cross section, is large (default 0: all events alike)\n"
         "  --max-rollbacks N   on a non-finite loss, repeat the epoch from the last good\n"
         "                      state with half the learning rate, at most N times (default 3)\n"
         "  --seed N            random seed; results do not depend on --threads (default 1)\n"
@@ -148,7 +156,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
 {
     enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
            O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP, O_PRESET, O_SCHEDULE, O_FINAL,
-           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_ROLLBACKS,
+           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_TAIL, O_AWEIGHT, O_ROLLBACKS,
            O_PROCESS, O_MASS, O_SPLIT };
     static const struct option options[] = {
         {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
@@ -168,6 +176,8 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         {"activation", required_argument, 0, O_ACTIVATION},
         {"clip-grad-norm", required_argument, 0, O_CLIP},
         {"logsig2-clamp", required_argument, 0, O_CLAMP},
+        {"nll-tail-pull", required_argument, 0, O_TAIL},
+        {"amplitude-weight", required_argument, 0, O_AWEIGHT},
         {"max-rollbacks", required_argument, 0, O_ROLLBACKS},
         {"process", required_argument, 0, O_PROCESS},
         {"mass", required_argument, 0, O_MASS},
@@ -275,6 +285,14 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             break;
         case O_CLAMP:
             if (cli_parse_double("--logsig2-clamp", optarg, 0, 1e6, &o->cfg.logsig2_clamp))
+                return -1;
+            break;
+        case O_AWEIGHT:
+            if (cli_parse_double("--amplitude-weight", optarg, 0, 2, &o->cfg.amplitude_weight_power))
+                return -1;
+            break;
+        case O_TAIL:
+            if (cli_parse_double("--nll-tail-pull", optarg, 0, 1e6, &o->cfg.nll_tail_pull))
                 return -1;
             break;
         case O_ROLLBACKS:
@@ -439,6 +457,8 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddStringToObject(set, "activation", activation_name(o->arch.activation));
     cJSON_AddNumberToObject(set, "clip_grad_norm", o->cfg.clip_grad_norm);
     cJSON_AddNumberToObject(set, "logsig2_clamp", o->cfg.logsig2_clamp);
+    cJSON_AddNumberToObject(set, "nll_tail_pull", o->cfg.nll_tail_pull);
+    cJSON_AddNumberToObject(set, "amplitude_weight", o->cfg.amplitude_weight_power);
     cJSON_AddNumberToObject(set, "max_rollbacks", o->cfg.max_rollbacks);
     cJSON *hidden = cJSON_AddArrayToObject(set, "hidden");
     for (int i = 0; i < o->arch.n_hidden; i++)

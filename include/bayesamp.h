@@ -248,6 +248,9 @@ typedef struct ba_train_config {
     double warmup_epochs;   /* default 0 */
     double clip_grad_norm;  /* clip the gradient's global norm to this; 0: off */
     double logsig2_clamp;   /* clamp the predicted log-variance to [-c, c] in the loss; 0: off */
+    double nll_tail_pull;   /* the likelihood is Gaussian for pulls up to this and grows
+                               logarithmically beyond (src/nn/loss.h); 0: Gaussian everywhere */
+    double amplitude_weight_power; /* weigh each event's likelihood by A^p (mean 1); 0: off */
     int max_rollbacks;      /* on a non-finite loss: go back to the last good epoch with half
                                the learning rate, at most this often (default 3) */
     long inject_nan_step;   /* tests only: poison the loss at this step (0: never) */
