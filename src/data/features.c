@@ -130,6 +130,16 @@ double event_target(ba_features kind, const ba_process *p, const double *event,
     return log(t);
 }
 
+double event_singular_measure(const ba_process *p, const double *event)
+{
+    double s[MAX_PAIRS];
+    event_invariants(p, event, s);
+    double m = INFINITY;
+    for (int k = 1; k < feature_count(BA_FEATURES_INVARIANTS, p); k++)
+        m = fmin(m, s[k] / s[0]);
+    return m;
+}
+
 double features_log_amplitude(const ba_preprocessing *pre, const ba_real *x, ba_real y)
 {
     double target = pre->standardize ? (double)y * pre->y_std + pre->y_mean : (double)y;
