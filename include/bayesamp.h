@@ -298,6 +298,8 @@ typedef struct ba_recipe {
     ba_features features;
     int standardize;
     ba_train_config train;
+    int calibrate_uncertainty; /* after training, ba_model_calibrate_uncertainty on the
+                                  validation split (precision: 1) */
 } ba_recipe;
 
 /* The named set-ups:
@@ -375,6 +377,21 @@ int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n,
  * naming the row, before predicting. n_events (may be NULL) receives N. */
 int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out_path,
                     const ba_predict_config *cfg, size_t *n_events, ba_error *err);
+
+/* Calibrate a trained model's uncertainties on held-out events (its validation split):
+ * predict them (cfg: passes, mode, seed), group them by predicted log A at the 90 % and
+ * 99 % quantiles, and scale both sigmas of each group by the robust width (q84 - q16) / 2
+ * of its pulls (evaluate's "corrected" total), so that the width is 1 on these events.
+ * Stored with the model and applied by every prediction. Why: a network trained hard on
+ * the largest amplitudes (the precision preset's weights and enriched data) fits its
+ * training events there better than new ones, and its sigmas came out 20 % small in the
+ * 1 % largest amplitudes (pull width 1.2, 95 % coverage 0.90; BENCHMARKS.md). A group
+ * of fewer than 50 events takes the scale of all of them. Returns 0, or -1 with err. */
+int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
+                                   const ba_predict_config *cfg, ba_error *err);
+/* The calibration: fills edges[2] (predicted log A) and scales[3]; returns the number of
+ * groups, 0 for an uncalibrated model. */
+int ba_model_uncertainty_calibration(const ba_model *m, double edges[2], double scales[3]);
 
 /* One split of a data folder as stored, for evaluation: momenta (n, P, 4) in GeV and the
  * amplitudes (n,), float64, checked as ba_dataset_load_process checks them. */

@@ -104,7 +104,7 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void sort_doubles(double *x, size_t n)
+void sort_doubles(double *x, size_t n)
 {
     qsort(x, n, sizeof *x, compare_doubles);
 }

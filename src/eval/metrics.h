@@ -106,6 +106,9 @@ static inline const eval_pulls *eval_chosen(const eval_metrics *m)
 
 /* The quantile q of n sorted values, numpy's default ("linear"): interpolate between
  * the values at positions floor and ceil of q (n - 1). */
+/* Sort ascending (qsort). */
+void sort_doubles(double *x, size_t n);
+
 double quantile_sorted(const double *sorted, size_t n, double q);
 
 /* Half the distance between the 16 % and 84 % quantiles of n sorted values. */

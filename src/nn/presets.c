@@ -38,6 +38,7 @@ int ba_recipe_preset(const char *name, ba_recipe *out)
      * amplitude, and any cross section, is large (BENCHMARKS.md, "Large amplitudes") */
     out->train.nll_tail_pull = 5;
     out->train.amplitude_weight_power = 0.5;
+    out->calibrate_uncertainty = 1;
     out->train.clip_grad_norm = 10;
     return 0;
 }
