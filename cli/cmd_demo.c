@@ -1,9 +1,17 @@
 /* bayesamp demo: the whole workflow on the built-in default, for a fresh machine.
- * Generates the default data set (exact one-loop amplitudes) unless it is already there,
- * trains the tutorial's network and the precision preset on it, evaluates both on the
- * test split, and prints the two side by side with where the metrics and plots are. It
- * is a composition of the generate and train commands, run with their defaults, so what
- * it shows is what those commands do. */
+ * Generates the data sets (exact one-loop amplitudes) unless they are already there,
+ * trains the tutorial's network on the default data set and the precision preset on a
+ * larger training set enriched near the singularities, evaluates both on the same
+ * 30,000 test events, and prints the two side by side with where the metrics and plots
+ * are. It is a composition of the generate and train commands, so what it shows is
+ * what those commands do.
+ *
+ * The precision model's data (issue 11): 300,000 training events, 30 % of them drawn
+ * where the smallest s_ij / s_12 is below 0.01 (generate --enrich-singular), and 200
+ * epochs. Measured on this project's 2-core machine (BENCHMARKS.md), that is what makes
+ * the surrogate precise where the amplitude is large within the demo's 10 minutes: on
+ * the flat 30,000 events 1 % of the largest amplitudes were within 1 % half the time.
+ * The validation and test splits are the default data set's (same seed and indices). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,13 +29,17 @@ static void demo_usage(FILE *out)
     fprintf(out,
         "usage: bayesamp demo [--out DIR] [--epochs N] [--threads N] [--preset P]\n"
         "\n"
-        "Generate the default data set into DIR/data (unless DIR/data/generate.json exists),\n"
-        "train the tutorial's network into DIR/tutorial and the precision preset into\n"
-        "DIR/precision, evaluate both on the test split and compare them.\n"
+        "Generate the default data set into DIR/data and the precision model's into\n"
+        "DIR/data-precision (each unless its generate.json exists), train the tutorial's\n"
+        "network into DIR/tutorial and the precision preset into DIR/precision, evaluate\n"
+        "both on the same test split and compare them.\n"
         "\n"
         "  --out DIR      output folder (default runs/demo)\n"
-        "  --epochs N     training epochs of every model (default: each preset's own,\n"
-        "                 100 for the tutorial, 1000 for precision)\n"
+        "  --epochs N     training epochs of every model (default 100 for the tutorial,\n"
+        "                 200 for precision)\n"
+        "  --n-train-precision N  training events of the precision model, 30 %% of them\n"
+        "                 near a singularity (default 300000; validation and test are\n"
+        "                 the default data set's)\n"
         "  --preset P     train only this one: tutorial or precision (default both)\n"
         "  --threads N    threads (default: all cores)\n"
         "  --help         this text\n");
@@ -54,22 +66,31 @@ static void print_comparison(char runs[][4096], const char **names, int n)
         printf("%14s", names[i]);
     printf("\n");
     struct row {
-        const char *label, *k1, *k2;
+        const char *label, *group, *k1, *k2; /* group: NULL, or an object holding k1 */
         double scale;
         const char *fmt;
     } rows[] = {
-        {"events within 0.1 % of the truth", "frac_abs_rel_dev_below", "0.001", 100, "%13.1f%%"},
-        {"events within 1 %", "frac_abs_rel_dev_below", "0.01", 100, "%13.1f%%"},
-        {"rel. deviation, 16 % quantile", "rel_dev", "q16", 100, "%+13.3f%%"},
-        {"rel. deviation, 84 % quantile", "rel_dev", "q84", 100, "%+13.3f%%"},
-        {"pull width (16-84 %, ideal 1)", "pull", "robust_width", 1, "%14.3f"},
-        {"coverage of 68 % intervals", "coverage", "68", 1, "%14.3f"},
-        {"coverage of 95 % intervals", "coverage", "95", 1, "%14.3f"},
+        {"events within 0.1 % of the truth", NULL, "frac_abs_rel_dev_below", "0.001", 100, "%13.1f%%"},
+        {"events within 1 %", NULL, "frac_abs_rel_dev_below", "0.01", 100, "%13.1f%%"},
+        {"rel. deviation, 16 % quantile", NULL, "rel_dev", "q16", 100, "%+13.3f%%"},
+        {"rel. deviation, 84 % quantile", NULL, "rel_dev", "q84", 100, "%+13.3f%%"},
+        {"pull width (16-84 %, ideal 1)", NULL, "pull", "robust_width", 1, "%14.3f"},
+        {"coverage of 68 % intervals", NULL, "coverage", "68", 1, "%14.3f"},
+        {"coverage of 95 % intervals", NULL, "coverage", "95", 1, "%14.3f"},
+        {"1 % largest A: within 1 %", "largest_1pct", "frac_abs_rel_dev_below", "0.01", 100, "%13.1f%%"},
+        {"1 % largest A: pull width", "largest_1pct", "pull", "robust_width", 1, "%14.3f"},
+        {"near-singular 1 %: within 1 %", "near_singular", "frac_abs_rel_dev_below", "0.01", 100, "%13.1f%%"},
+        {"sum of amplitudes: bias", NULL, "amplitude_weighted", "sum_bias", 100, "%+13.3f%%"},
+        {"A-weighted mean |rel. deviation|", NULL, "amplitude_weighted", "mean_abs_rel_dev", 100, "%13.3f%%"},
     };
     for (size_t r = 0; r < sizeof rows / sizeof *rows; r++) {
         printf("%-34s", rows[r].label);
-        for (int i = 0; i < n; i++)
-            printf(rows[r].fmt, rows[r].scale * json_number(metrics[i], rows[r].k1, rows[r].k2));
+        for (int i = 0; i < n; i++) {
+            const cJSON *root = rows[r].group
+                                    ? cJSON_GetObjectItemCaseSensitive(metrics[i], rows[r].group)
+                                    : metrics[i];
+            printf(rows[r].fmt, rows[r].scale * json_number(root, rows[r].k1, rows[r].k2));
+        }
         printf("\n");
     }
     printf("%-34s", "training time");
@@ -82,16 +103,51 @@ static void print_comparison(char runs[][4096], const char **names, int n)
     }
 }
 
+/* Generate a data set into dir unless its generate.json is there: the default one, or
+ * with n_train (not NULL) training events, 30 % of them near a singularity. */
+static int demo_data(const char *dir, const char *n_train, const char *threads)
+{
+    char marker[4096];
+    if (cli_path(marker, sizeof marker, dir, "generate.json"))
+        return 1;
+    if (access(marker, R_OK) == 0) {
+        printf("== data: %s (already generated; remove it to generate anew)\n", dir);
+        return 0;
+    }
+    if (n_train)
+        printf("== generating %s training events (30 %% near a singularity) into %s\n",
+               n_train, dir);
+    else
+        printf("== generating the default data set into %s\n", dir);
+    fflush(stdout);
+    char *argv[12] = {"generate", "--out", (char *)dir};
+    int n = 3;
+    if (n_train) {
+        argv[n++] = "--n-train";
+        argv[n++] = (char *)n_train;
+        argv[n++] = "--enrich-singular";
+        argv[n++] = "0.3";
+    }
+    if (threads) {
+        argv[n++] = "--threads";
+        argv[n++] = (char *)threads;
+    }
+    argv[n] = NULL;
+    return cmd_generate(n, argv);
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    enum { O_OUT = 256, O_EPOCHS, O_THREADS, O_PRESET, O_HELP };
+    enum { O_OUT = 256, O_EPOCHS, O_THREADS, O_PRESET, O_NPREC, O_HELP };
     static const struct option options[] = {{"out", required_argument, 0, O_OUT},
                                             {"epochs", required_argument, 0, O_EPOCHS},
                                             {"threads", required_argument, 0, O_THREADS},
                                             {"preset", required_argument, 0, O_PRESET},
+                                            {"n-train-precision", required_argument, 0,
+                                             O_NPREC},
                                             {"help", no_argument, 0, O_HELP},
                                             {0, 0, 0, 0}};
-    const char *out = "runs/demo", *epochs = NULL, *threads = NULL;
+    const char *out = "runs/demo", *epochs = NULL, *threads = NULL, *n_precision = "300000";
     const char *presets[2] = {"tutorial", "precision"};
     int n_presets = 2;
     long v;
@@ -118,40 +174,40 @@ int cmd_demo(int argc, char **argv)
             presets[0] = optarg;
             n_presets = 1;
             break;
+        case O_NPREC:
+            if (cli_parse_int("--n-train-precision", optarg, 1, 100000000, &v))
+                return EXIT_USAGE;
+            n_precision = optarg;
+            break;
         case O_HELP: demo_usage(stdout); return 0;
         default: cli_bad_option("demo", c, flag); return EXIT_USAGE;
         }
     }
     if (cli_no_arguments_left("demo", argc, argv))
         return EXIT_USAGE;
-    char data[4096], marker[4096], runs[2][4096];
-    if (cli_make_dir(out) || cli_path(data, sizeof data, out, "data") ||
-        cli_path(marker, sizeof marker, data, "generate.json"))
+    char data[2][4096], runs[2][4096];
+    if (cli_make_dir(out))
         return 1;
-    for (int i = 0; i < n_presets; i++)
-        if (cli_path(runs[i], sizeof runs[i], out, presets[i]))
+    for (int i = 0; i < n_presets; i++) {
+        int precision = strcmp(presets[i], "precision") == 0;
+        if (cli_path(runs[i], sizeof runs[i], out, presets[i]) ||
+            cli_path(data[i], sizeof data[i], out, precision ? "data-precision" : "data"))
             return 1;
-
-    if (access(marker, R_OK) == 0) {
-        printf("== data: %s (already generated; remove it to generate anew)\n", data);
-    } else {
-        printf("== generating the default data set into %s\n", data);
-        fflush(stdout);
-        char *gen_argv[] = {"generate", "--out", data, threads ? "--threads" : NULL,
-                            (char *)threads, NULL};
-        int status = cmd_generate(threads ? 5 : 3, gen_argv);
+        int status = demo_data(data[i], precision ? n_precision : NULL, threads);
         if (status)
             return status;
     }
     for (int i = 0; i < n_presets; i++) {
         printf("== training the %s preset into %s\n", presets[i], runs[i]);
         fflush(stdout);
-        char *train_argv[12] = {"train", "--data", data, "--out", runs[i], "--preset",
+        char *train_argv[12] = {"train", "--data", data[i], "--out", runs[i], "--preset",
                                 (char *)presets[i]};
         int n = 7;
-        if (epochs) {
+        const char *preset_epochs = epochs ? epochs
+                                    : strcmp(presets[i], "precision") == 0 ? "200" : NULL;
+        if (preset_epochs) {
             train_argv[n++] = "--epochs";
-            train_argv[n++] = (char *)epochs;
+            train_argv[n++] = (char *)preset_epochs;
         }
         if (threads) {
             train_argv[n++] = "--threads";

@@ -48,6 +48,11 @@ static void generate_usage(FILE *out)
         "  --eta-gluon-max X      |eta| cut on the gluon (default 5)\n"
         "  --dr-min X             Delta R cut between every pair of outgoing particles\n"
         "                         (default 0.4)\n"
+        "  --enrich-singular F    draw a fraction F of the training events near a\n"
+        "                         singularity: redrawn until the smallest s_ij / s_12 is\n"
+        "                         below --enrich-cut (validation and test stay flat)\n"
+        "                         (default 0)\n"
+        "  --enrich-cut X         (default 0.01)\n"
         "  --threads N            threads (default: all cores)\n"
         "  --help                 this text\n");
 }
@@ -64,7 +69,7 @@ typedef struct generate_options {
 static int parse_generate_options(int argc, char **argv, generate_options *o)
 {
     enum { O_OUT = 256, O_NTRAIN, O_NVAL, O_NTEST, O_SEED, O_SQRTS, O_MHATMIN, O_MHATMAX,
-           O_YMAX, O_PTMIN, O_ETAPH, O_ETAGL, O_DRMIN, O_THREADS, O_HELP };
+           O_YMAX, O_PTMIN, O_ETAPH, O_ETAGL, O_DRMIN, O_ENRICH, O_ENRICHCUT, O_THREADS, O_HELP };
     static const struct option options[] = {
         {"out", required_argument, 0, O_OUT},
         {"n-train", required_argument, 0, O_NTRAIN},
@@ -79,6 +84,8 @@ static int parse_generate_options(int argc, char **argv, generate_options *o)
         {"eta-photon-max", required_argument, 0, O_ETAPH},
         {"eta-gluon-max", required_argument, 0, O_ETAGL},
         {"dr-min", required_argument, 0, O_DRMIN},
+        {"enrich-singular", required_argument, 0, O_ENRICH},
+        {"enrich-cut", required_argument, 0, O_ENRICHCUT},
         {"threads", required_argument, 0, O_THREADS},
         {"help", no_argument, 0, O_HELP},
         {0, 0, 0, 0}};
@@ -132,6 +139,13 @@ static int parse_generate_options(int argc, char **argv, generate_options *o)
             break;
         case O_DRMIN:
             if (cli_parse_double("--dr-min", optarg, 0, max_angle, &o->ps.dr_min)) return -1;
+            break;
+        case O_ENRICH:
+            if (cli_parse_double("--enrich-singular", optarg, 0, 0.99, &o->ps.enrich_fraction))
+                return -1;
+            break;
+        case O_ENRICHCUT:
+            if (cli_parse_double("--enrich-cut", optarg, 1e-9, 1, &o->ps.enrich_cut)) return -1;
             break;
         case O_THREADS:
             if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return -1;
@@ -213,6 +227,8 @@ static int write_generate_json(const char *path, const generate_options *o,
     cJSON_AddNumberToObject(set, "eta_photon_max", o->ps.eta_photon_max);
     cJSON_AddNumberToObject(set, "eta_gluon_max", o->ps.eta_gluon_max);
     cJSON_AddNumberToObject(set, "dr_min", o->ps.dr_min);
+    cJSON_AddNumberToObject(set, "enrich_singular_train", o->ps.enrich_fraction);
+    cJSON_AddNumberToObject(set, "enrich_cut", o->ps.enrich_cut);
     cJSON_AddNumberToObject(set, "max_tries", (double)o->ps.max_tries);
     cJSON_AddNumberToObject(set, "threads", o->threads);
 

@@ -69,6 +69,20 @@ static void train_usage(FILE *out)
         "                      precision 10)\n"
         "  --logsig2-clamp X   clamp the predicted log-variance to [-X, X] in the loss\n"
         "                      (default 0: off; precision 20)\n"
+        "  --nll-tail-pull C   the likelihood is Gaussian for pulls |mu - y|/sigma up to C\n"
+        "                      and grows logarithmically beyond, so that one badly missed\n"
+        "                      event cannot make the loss spike (default 0: Gaussian\n"
+        "                      everywhere; precision 5)\n"
+        "  --amplitude-weight P  weigh each training and validation event's likelihood by\n"
+        "                      A^P, normalised to mean 1 over the training set, so that\n"
+        "                      the network spends its capacity where the amplitude, and a\n"
+        "                      cross section, is large (default 0: all events alike;\n"
+        "                      precision 0.5)\n"
+        "  --calibrate-sigma yes|no  after training, scale the best model's sigmas so that\n"
+        "                      the pulls of the validation events have width 1, separately\n"
+        "                      below the 90 %% quantile of the predicted amplitude, up to\n"
+        "                      the 99 %% and above (30 passes, --seed) (default no;\n"
+        "                      precision yes)\n"
         "  --max-rollbacks N   on a non-finite loss, repeat the epoch from the last good\n"
         "                      state with half the learning rate, at most N times (default 3)\n"
         "  --seed N            random seed; results do not depend on --threads (default 1)\n"
@@ -92,6 +106,7 @@ typedef struct train_options {
     ba_arch arch;
     ba_features features;
     int standardize;
+    int calibrate;  /* --calibrate-sigma */
     int no_eval;  /* --no-eval: no evaluation after training */
     double split[3];  /* --split: fractions of a single file of events */
     int has_split;
@@ -148,7 +163,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
 {
     enum { O_DATA = 256, O_OUT, O_EPOCHS, O_BATCH, O_LR, O_HIDDEN, O_PRIOR, O_SAMPLER,
            O_SEED, O_THREADS, O_PATIENCE, O_NO_EVAL, O_HELP, O_PRESET, O_SCHEDULE, O_FINAL,
-           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_ROLLBACKS,
+           O_WARMUP, O_FEATURES, O_STANDARDIZE, O_ACTIVATION, O_CLIP, O_CLAMP, O_TAIL, O_AWEIGHT, O_CALIBRATE, O_ROLLBACKS,
            O_PROCESS, O_MASS, O_SPLIT };
     static const struct option options[] = {
         {"data", required_argument, 0, O_DATA},       {"out", required_argument, 0, O_OUT},
@@ -168,6 +183,9 @@ static int parse_train_options(int argc, char **argv, train_options *o)
         {"activation", required_argument, 0, O_ACTIVATION},
         {"clip-grad-norm", required_argument, 0, O_CLIP},
         {"logsig2-clamp", required_argument, 0, O_CLAMP},
+        {"nll-tail-pull", required_argument, 0, O_TAIL},
+        {"amplitude-weight", required_argument, 0, O_AWEIGHT},
+        {"calibrate-sigma", required_argument, 0, O_CALIBRATE},
         {"max-rollbacks", required_argument, 0, O_ROLLBACKS},
         {"process", required_argument, 0, O_PROCESS},
         {"mass", required_argument, 0, O_MASS},
@@ -184,6 +202,7 @@ static int parse_train_options(int argc, char **argv, train_options *o)
     o->arch = recipe.arch;
     o->features = recipe.features;
     o->standardize = recipe.standardize;
+    o->calibrate = recipe.calibrate_uncertainty;
     opterr = 0;
     optind = 1;
     int c;
@@ -263,6 +282,14 @@ static int parse_train_options(int argc, char **argv, train_options *o)
                 return -1;
             }
             break;
+        case O_CALIBRATE:
+            if (!strcmp(optarg, "yes")) o->calibrate = 1;
+            else if (!strcmp(optarg, "no")) o->calibrate = 0;
+            else {
+                cli_error("--calibrate-sigma: '%s' is neither 'yes' nor 'no'", optarg);
+                return -1;
+            }
+            break;
         case O_ACTIVATION:
             if (activation_parse(optarg, &o->arch.activation)) {
                 cli_error("--activation: '%s' is not one of relu, silu, gelu, tanh", optarg);
@@ -275,6 +302,14 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             break;
         case O_CLAMP:
             if (cli_parse_double("--logsig2-clamp", optarg, 0, 1e6, &o->cfg.logsig2_clamp))
+                return -1;
+            break;
+        case O_AWEIGHT:
+            if (cli_parse_double("--amplitude-weight", optarg, 0, 2, &o->cfg.amplitude_weight_power))
+                return -1;
+            break;
+        case O_TAIL:
+            if (cli_parse_double("--nll-tail-pull", optarg, 0, 1e6, &o->cfg.nll_tail_pull))
                 return -1;
             break;
         case O_ROLLBACKS:
@@ -324,7 +359,33 @@ typedef struct train_run {
     int on_terminal;
     int save_failed;
     ba_error save_err;
+    int n_sigma_groups; /* the best model's uncertainty calibration, if any */
+    double sigma_edges[2], sigma_scales[3];
 } train_run;
+
+/* The best model's uncertainty calibration on the validation split, written back into
+ * its file (atomically, as every save). */
+static int calibrate_best(train_run *r, const ba_dataset *ds)
+{
+    ba_error err;
+    ba_model *best = ba_model_load(r->model_path, &err);
+    ba_predict_config pc = ba_predict_defaults();
+    pc.seed = r->o->cfg.seed;
+    pc.threads = r->o->cfg.threads;
+    int rc = !best || ba_model_calibrate_uncertainty(best, &ds->val, &pc, &err) ||
+             ba_model_save(best, r->model_path, &err);
+    if (rc)
+        cli_error("calibrating the uncertainties: %s", err.msg);
+    else {
+        r->n_sigma_groups = ba_model_uncertainty_calibration(best, r->sigma_edges,
+                                                             r->sigma_scales);
+        printf("uncertainties calibrated on %zu validation events: sigma x %.3f, %.3f, %.3f "
+               "(predicted amplitude below the 90 %% quantile, to the 99 %%, above)\n",
+               ds->val.n, r->sigma_scales[0], r->sigma_scales[1], r->sigma_scales[2]);
+    }
+    ba_model_free(best);
+    return rc;
+}
 
 static int write_history(const train_run *r, ba_error *err)
 {
@@ -436,9 +497,12 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddStringToObject(set, "features", o->features == BA_FEATURES_MOMENTA ? "momenta"
                                                                                  : "invariants");
     cJSON_AddBoolToObject(set, "standardize", o->standardize);
+    cJSON_AddBoolToObject(set, "calibrate_sigma", o->calibrate);
     cJSON_AddStringToObject(set, "activation", activation_name(o->arch.activation));
     cJSON_AddNumberToObject(set, "clip_grad_norm", o->cfg.clip_grad_norm);
     cJSON_AddNumberToObject(set, "logsig2_clamp", o->cfg.logsig2_clamp);
+    cJSON_AddNumberToObject(set, "nll_tail_pull", o->cfg.nll_tail_pull);
+    cJSON_AddNumberToObject(set, "amplitude_weight", o->cfg.amplitude_weight_power);
     cJSON_AddNumberToObject(set, "max_rollbacks", o->cfg.max_rollbacks);
     cJSON *hidden = cJSON_AddArrayToObject(set, "hidden");
     for (int i = 0; i < o->arch.n_hidden; i++)
@@ -483,6 +547,18 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddNumberToObject(sizes, "trn", (double)ds->trn.n);
     cJSON_AddNumberToObject(sizes, "val", (double)ds->val.n);
     cJSON_AddNumberToObject(sizes, "tst", (double)ds->tst.n);
+    if (r->n_sigma_groups) {
+        cJSON *cal = cJSON_AddObjectToObject(root, "uncertainty_calibration");
+        cJSON_AddStringToObject(cal, "definition",
+                                "both sigmas of events with predicted log A in group g are "
+                                "multiplied by scales[g]; groups split at "
+                                "log_amplitude_edges, the 90 % and 99 % quantiles of the "
+                                "validation events' predictions");
+        cJSON_AddItemToObject(cal, "log_amplitude_edges",
+                              cJSON_CreateDoubleArray(r->sigma_edges, r->n_sigma_groups - 1));
+        cJSON_AddItemToObject(cal, "scales",
+                              cJSON_CreateDoubleArray(r->sigma_scales, r->n_sigma_groups));
+    }
     cJSON *res = cJSON_AddObjectToObject(root, "result");
     cJSON_AddNumberToObject(res, "epochs_run", r->n_history);
     cJSON_AddNumberToObject(res, "best_epoch", r->best_epoch);
@@ -610,6 +686,9 @@ int cmd_train(int argc, char **argv)
     }
     if (!r.save_failed && rc == 0 && ba_model_save(m, last_path, &err)) {
         cli_error("%s", err.msg);
+        status = 1;
+    }
+    if (status == 0 && o.calibrate && r.best_epoch > 0 && calibrate_best(&r, &ds)) {
         status = 1;
     }
     if (!r.save_failed && write_train_json(json_path, &r, &ds, threads, total, &err)) {

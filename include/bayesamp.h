@@ -257,6 +257,9 @@ typedef struct ba_train_config {
     double warmup_epochs;   /* default 0 */
     double clip_grad_norm;  /* clip the gradient's global norm to this; 0: off */
     double logsig2_clamp;   /* clamp the predicted log-variance to [-c, c] in the loss; 0: off */
+    double nll_tail_pull;   /* the likelihood is Gaussian for pulls up to this and grows
+                               logarithmically beyond (src/nn/loss.h); 0: Gaussian everywhere */
+    double amplitude_weight_power; /* weigh each event's likelihood by A^p (mean 1); 0: off */
     int max_rollbacks;      /* on a non-finite loss: go back to the last good epoch with half
                                the learning rate, at most this often (default 3) */
     long inject_nan_step;   /* tests only: poison the loss at this step (0: never) */
@@ -304,6 +307,8 @@ typedef struct ba_recipe {
     ba_features features;
     int standardize;
     ba_train_config train;
+    int calibrate_uncertainty; /* after training, ba_model_calibrate_uncertainty on the
+                                  validation split (precision: 1) */
 } ba_recipe;
 
 /* The named set-ups:
@@ -385,6 +390,21 @@ int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out
 /* The rows of a prediction file (ba_predict_file, evaluate's pred.npy), n x 4 float64:
  * exp(mean), mean, sqrt(var_aleatoric), sqrt(var_epistemic). */
 void ba_prediction_rows(const ba_prediction *pred, size_t n, double *rows);
+
+/* Calibrate a trained model's uncertainties on held-out events (its validation split):
+ * predict them (cfg: passes, mode, seed), group them by predicted log A at the 90 % and
+ * 99 % quantiles, and scale both sigmas of each group by the robust width (q84 - q16) / 2
+ * of its pulls (evaluate's "corrected" total), so that the width is 1 on these events.
+ * Stored with the model and applied by every prediction. Why: a network trained hard on
+ * the largest amplitudes (the precision preset's weights and enriched data) fits its
+ * training events there better than new ones, and its sigmas came out 20 % small in the
+ * 1 % largest amplitudes (pull width 1.2, 95 % coverage 0.90; BENCHMARKS.md). A group
+ * of fewer than 50 events takes the scale of all of them. Returns 0, or -1 with err. */
+int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
+                                   const ba_predict_config *cfg, ba_error *err);
+/* The calibration: fills edges[2] (predicted log A) and scales[3]; returns the number of
+ * groups, 0 for an uncalibrated model. */
+int ba_model_uncertainty_calibration(const ba_model *m, double edges[2], double scales[3]);
 
 /* One split of a data folder as stored, for evaluation: momenta (n, P, 4) in GeV and the
  * amplitudes (n,), float64, checked as ba_dataset_load_process checks them. */
@@ -479,6 +499,11 @@ typedef struct ba_phase_space {
     double eta_gluon_max;  /* (5) */
     double dr_min;         /* Delta R between every pair of outgoing particles (0.4) */
     long max_tries;        /* attempts per event before giving up (1000000) */
+    /* Training sets only (ba_generate leaves validation and test flat): a fraction of the
+     * events drawn near a singularity, where the smallest s_ij / s_12 is below enrich_cut
+     * (src/physics/phase_space.h) */
+    double enrich_fraction; /* (0) */
+    double enrich_cut;      /* (0.01) */
 } ba_phase_space;
 
 /* The values in parentheses above: `bayesamp generate`'s defaults. */

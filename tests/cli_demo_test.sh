@@ -8,8 +8,12 @@
 # shellcheck source-path=SCRIPTDIR source=cli_common.sh
 source "$(dirname "$0")/cli_common.sh"
 
-run demo --out "$T/demo" --epochs 2
+run demo --out "$T/demo" --epochs 2 --n-train-precision 2000
 check "demo exits 0" [ "$rc" -eq 0 ]
+check "precision data: enriched training events" eval "grep -q '\"enrich_singular_train\":[[:space:]]*0.3' $T/demo/data-precision/generate.json && grep -q '\"n_train\":[[:space:]]*2000' $T/demo/data-precision/generate.json"
+check "precision data: the default data set's test split" cmp "$T/demo/data/tst_amp.npy" "$T/demo/data-precision/tst_amp.npy"
+check "precision model trained on its own data" grep -q 'data-precision' "$T/demo/precision/train.json"
+check "prints the large-amplitude rows" eval "grep -q '1 % largest A: within 1 %' $T/stdout && grep -q 'sum of amplitudes: bias' $T/stdout"
 for s in trn val tst; do
     check "data $s generated" eval "[ -s $T/demo/data/${s}_dat.npy ] && [ -s $T/demo/data/${s}_amp.npy ]"
 done

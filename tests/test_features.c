@@ -78,6 +78,21 @@ int main(void)
         CHECK(fabs(t - log(amp * direct_invariant(event, event + 4))) < 1e-12);
         CHECK(fabs(target_to_log_amplitude(BA_FEATURES_INVARIANTS, &aag, event, t) - log(amp)) < 1e-12);
         CHECK(event_target(BA_FEATURES_MOMENTA, &aag, event, amp) == log(amp));
+
+        /* log A back from a standardised training row (the trainer's amplitude weights) */
+        ba_preprocessing pre = {.features = BA_FEATURES_INVARIANTS, .standardize = 1,
+                                .y_mean = -4.4, .y_std = 1.5, .process = aag};
+        ba_real x[N_INVARIANT_FEATURES];
+        for (int i = 0; i < N_INVARIANT_FEATURES; i++) {
+            pre.x_mean[i] = 0.3 * i - 1, pre.x_std[i] = 0.5 + 0.1 * i;
+            x[i] = (ba_real)((f[i] - pre.x_mean[i]) / pre.x_std[i]);
+        }
+        ba_real y = (ba_real)((t - pre.y_mean) / pre.y_std);
+        /* float32 rows: log s12 ~ 12 and the target to 1e-7 relative */
+        CHECK_CLOSE(features_log_amplitude(&pre, x, y), log(amp), 0, 1e-5);
+        pre.features = BA_FEATURES_MOMENTA, pre.standardize = 0;
+        ba_real y_raw = (ba_real)log(amp);
+        CHECK(features_log_amplitude(&pre, x, y_raw) == (double)y_raw);
     }
     printf("max relative deviation of s_ij from 2 p_i.p_j: %.2e\n", worst_s);
     printf("max change of a feature: boost %.2e, rotation %.2e, photon exchange %.2e\n",

@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "check.h"
+#include "data/features.h"
 #include "physics/amplitude.h"
 #include "physics/generate.h"
 #include "physics/phase_space.h"
+#include "physics/process.h"
 
 #define N 150
 #define SEED 7
@@ -183,11 +185,57 @@ static void test_amp2_events(void)
     CHECK_MSG(strstr(err.msg, "row 12: momentum not conserved") == err.msg, "%s", err.msg);
 }
 
+/* Enriched training sets: the chosen fraction of the events, by index, lies below the
+ * cut of the singular measure; the others are the flat events, unchanged bit for bit;
+ * every event is valid, passes the cuts and has the same exact amplitude; 1 and 2
+ * threads agree. */
+static void test_enrichment(void)
+{
+    ps_settings flat = ps_settings_default(), s = flat;
+    s.enrich_fraction = 0.25;
+    s.enrich_cut = 0.02;
+    event *p1 = malloc(N * sizeof *p1), *p2 = malloc(N * sizeof *p2), *pf = malloc(N * sizeof *pf);
+    double amp1[N], amp2[N], ampf[N];
+    ba_error err;
+    CHECK(gen_events(&s, SEED, 0, N, 1, p1, amp1, NULL, NULL, NULL, &err) == 0);
+    CHECK(gen_events(&s, SEED, 0, N, 2, p2, amp2, NULL, NULL, NULL, &err) == 0);
+    CHECK(gen_events(&flat, SEED, 0, N, 2, pf, ampf, NULL, NULL, NULL, &err) == 0);
+    CHECK(memcmp(p1, p2, N * sizeof *p1) == 0 && memcmp(amp1, amp2, sizeof amp1) == 0);
+    ba_process aag;
+    process_default(&aag);
+    int n_enriched = 0, below_flat = 0, below = 0, ok = 1;
+    for (size_t i = 0; i < N; i++) {
+        double m = event_singular_measure(&aag, &p1[i][0][0]);
+        int enriched = ps_event_is_enriched(&s, i);
+        n_enriched += enriched;
+        below += m < s.enrich_cut;
+        below_flat += event_singular_measure(&aag, &pf[i][0][0]) < s.enrich_cut;
+        if (enriched)
+            ok &= m < s.enrich_cut;
+        else
+            ok &= memcmp(p1[i], pf[i], sizeof *pf) == 0 && amp1[i] == ampf[i];
+        ok &= gg_aag_check_event(p1[i], 1e-10, NULL, 0) == 0 && ps_passes_cuts(&s, p1[i]) &&
+              amp1[i] == gg_aag_amp2(p1[i]) && amp1[i] > 0;
+    }
+    CHECK(ok);
+    /* floor((i + 1) / 4) > floor(i / 4): every fourth index, exactly */
+    CHECK(n_enriched == N / 4 + (N % 4 == 3 ? 1 : 0));
+    /* the enriched sample has many more events below the cut than the flat one: at least
+     * the enriched ones that the flat sample had above it */
+    CHECK_MSG(below > below_flat + n_enriched / 2, "%d events below the cut, %d flat ones",
+              below, below_flat);
+    ps_settings bad = s;
+    bad.enrich_fraction = 1;
+    CHECK(gen_events(&bad, SEED, 0, 4, 1, p1, amp1, NULL, NULL, NULL, &err) == -1);
+    free(p1), free(p2), free(pf);
+}
+
 int main(void)
 {
     test_events_and_threads();
     test_splits();
     test_generation_failures();
     test_amp2_events();
+    test_enrichment();
     return test_summary("test_generate");
 }

@@ -568,7 +568,7 @@ static void test_near_singular(void)
     }
     for (size_t i = 0; i < n; i++) {
         direct[i] = direct_measure(mom + 20 * i);
-        CHECK_MSG(eval_singular_measure(&aag, mom + 20 * i) == direct[i], "event %zu", i);
+        CHECK_MSG(event_singular_measure(&aag, mom + 20 * i) == direct[i], "event %zu", i);
         CHECK_MSG(direct[i] > 0 && direct[i] < 1, "event %zu: %g", i, direct[i]);
     }
     double *sorted = malloc(n * sizeof *sorted);

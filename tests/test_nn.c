@@ -122,7 +122,7 @@ static double net_loss(ba_model *m, net_noise *nz, net_block *b, const double *x
     for (int i = 0; i < rows * m->arch.n_inputs; i++)
         b->act[0][i] = (ba_real)x[i];
     net_forward(m, nz, b, rows, src, 0);
-    double nll = gaussian_nll(b->act[m->n_layers], y, rows, rows, backward ? b->dact[0] : NULL, 0) / rows;
+    double nll = gaussian_nll(b->act[m->n_layers], y, NULL, rows, rows, backward ? b->dact[0] : NULL, 0, 0) / rows;
     double kl = net_kl(m) / n_train;
     if (backward) {
         net_backward(m, nz, b, rows, 1);
@@ -351,8 +351,8 @@ static void test_nll(void)
     double rtol = 1e-4; /* the README's float32 tolerance: term 1 is a tiny difference */
 #endif
     for (int i = 0; i < N; i++)
-        CHECK_CLOSE(gaussian_nll(out + 2 * i, y + i, 1, 1, NULL, 0), terms[i], rtol, 0);
-    CHECK_CLOSE(gaussian_nll(out, y, N, N, grad, 0) / N, want, rtol, 0);
+        CHECK_CLOSE(gaussian_nll(out + 2 * i, y + i, NULL, 1, 1, NULL, 0, 0), terms[i], rtol, 0);
+    CHECK_CLOSE(gaussian_nll(out, y, NULL, N, N, grad, 0, 0) / N, want, rtol, 0);
 #ifdef BA_REAL_DOUBLE
     double *want_grad = fixture("nlg_grad_outputs", 2 * N);
 #else
@@ -374,12 +374,80 @@ static void test_nll(void)
     /* With a clamp of 20, rows 0-4 (logsig2 = +-30) use +-20 and get no logsig2
      * gradient; row 5 (logsig2 = 0) is untouched. */
     ba_real cgrad[2 * N];
-    gaussian_nll(out, y, N, N, cgrad, 20);
+    gaussian_nll(out, y, NULL, N, N, cgrad, 20, 0);
     CHECK(cgrad[1] == 0 && cgrad[7] == 0 && cgrad[9] == 0 && cgrad[11] != 0);
-    double clamped = gaussian_nll(out + 4, y + 2, 1, 1, NULL, 20); /* row 2: residual 1 */
+    double clamped = gaussian_nll(out + 4, y + 2, NULL, 1, 1, NULL, 20, 0); /* row 2: residual 1 */
     ba_real row2[2] = {out[4], -20};
-    CHECK_CLOSE(clamped, gaussian_nll(row2, y + 2, 1, 1, NULL, 0), 1e-6, 0);
+    CHECK_CLOSE(clamped, gaussian_nll(row2, y + 2, NULL, 1, 1, NULL, 0, 0), 1e-6, 0);
     free(out), free(y);
+}
+
+/* (e) the logarithmic tail beyond a pull of c, and per-row weights: the terms against
+ * their formulas written out here, continuity at |z| = c, and the gradient against
+ * central differences of the loss itself (in float64; float32 with a looser step). */
+static void test_nll_tail_and_weights(void)
+{
+    enum { N = 6 };
+    const double c = 3;
+    /* (mu, logsig2): pulls 0.5, -2.9, 3.1, -50, 1e4 and exactly 3 */
+    ba_real out[2 * N], y[N] = {0.1, -0.2, 0.3, 1.0, -0.5, 0.25};
+    const double logsig2[N] = {-2, -4, -6, -8, -14, -1};
+    const double pull[N] = {0.5, -2.9, 3.1, -50, 1e4, 3};
+    ba_real weight[N] = {1, 0.5, 2, 1, 3, 1};
+    for (int i = 0; i < N; i++) {
+        out[2 * i + 1] = (ba_real)logsig2[i];
+        out[2 * i] = y[i] + (ba_real)(pull[i] * exp(logsig2[i] / 2));
+    }
+    double sum = 0;
+    for (int i = 0; i < N; i++) {
+        double r = (double)out[2 * i] - (double)y[i], z2 = r * r / exp((double)out[2 * i + 1]);
+        double want = (z2 <= c * c ? z2 / 2 : c * c / 2 * (1 + log(z2 / (c * c)))) +
+                      (double)out[2 * i + 1] / 2;
+        double got = gaussian_nll(out + 2 * i, y + i, NULL, 1, 1, NULL, 0, c);
+        CHECK_CLOSE(got, want, 1e-5, 1e-6);
+        /* inside the core it is the tutorial's Gaussian term */
+        if (fabs(pull[i]) < c)
+            CHECK(got == gaussian_nll(out + 2 * i, y + i, NULL, 1, 1, NULL, 0, 0));
+        else if (fabs(pull[i]) > c + 0.01) /* beyond, always below it */
+            CHECK(got < gaussian_nll(out + 2 * i, y + i, NULL, 1, 1, NULL, 0, 0));
+        sum += (double)weight[i] * want;
+    }
+    /* a pull of 1e4 costs tens, not the Gaussian's 5e7 */
+    CHECK(gaussian_nll(out + 8, y + 4, NULL, 1, 1, NULL, 0, c) < 100);
+    ba_real grad[2 * N];
+    CHECK_CLOSE(gaussian_nll(out, y, weight, N, N, grad, 0, c), sum, 1e-5, 1e-6);
+    /* continuity of the term and its slope at |z| = c: just inside against just outside */
+    for (int side = -1; side <= 1; side += 2) {
+        ba_real o_in[2] = {(ba_real)(3 * (1 - 1e-4)), 0}, o_out[2] = {(ba_real)(3 * (1 + 1e-4)), 0};
+        ba_real zero = 0, g_in[2], g_out[2];
+        o_in[0] *= (ba_real)side, o_out[0] *= (ba_real)side;
+        double a = gaussian_nll(o_in, &zero, NULL, 1, 1, g_in, 0, c);
+        double b = gaussian_nll(o_out, &zero, NULL, 1, 1, g_out, 0, c);
+        CHECK_CLOSE(a, b, 2e-3, 0);
+        CHECK_CLOSE(g_in[0], g_out[0], 2e-3, 0);
+        CHECK_CLOSE(g_in[1], g_out[1], 2e-3, 0);
+    }
+    /* the gradient against central differences of the weighted mean loss */
+#ifdef BA_REAL_DOUBLE
+    const double h = 1e-6, rtol = 1e-6;
+#else
+    const double h = 1e-2, rtol = 2e-2;
+#endif
+    for (int k = 0; k < 2 * N; k++) {
+        if (k == 10 || k == 11)
+            continue; /* row 5 sits exactly on |z| = c, where the second derivative jumps */
+        ba_real up[2 * N], dn[2 * N];
+        memcpy(up, out, sizeof up), memcpy(dn, out, sizeof dn);
+        double step = h * (fabs((double)out[k]) > 1 ? fabs((double)out[k]) : 1);
+        if (k % 2 == 0) /* a step in mu relative to the row's sigma or residual */
+            step = h * fmax(exp((double)out[k + 1] / 2), fabs((double)out[k] - (double)y[k / 2]));
+        up[k] += (ba_real)step, dn[k] -= (ba_real)step;
+        double fd = (gaussian_nll(up, y, weight, N, N, NULL, 0, c) -
+                     gaussian_nll(dn, y, weight, N, N, NULL, 0, c)) /
+                    (((double)up[k] - (double)dn[k]) * N);
+        CHECK_MSG(check_close(grad[k], fd, rtol, 1e-9 * fabs(grad[k - k % 2])),
+                  "d/d out[%d]: %.10g vs finite difference %.10g", k, (double)grad[k], fd);
+    }
 }
 
 int main(void)
@@ -397,6 +465,7 @@ int main(void)
     test_schedules();
     test_adam();
     test_nll();
+    test_nll_tail_and_weights();
     fixtures_free();
 #ifdef BA_REAL_DOUBLE
     return test_summary("test_nn_f64");

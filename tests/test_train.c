@@ -382,13 +382,15 @@ static void test_presets(void)
           t.arch.activation == BA_ACTIVATION_RELU && t.arch.prior_sigma == 1);
     CHECK(t.train.sampler == BA_SAMPLER_WEIGHT && t.train.lr == 1e-3 &&
           t.train.lr_schedule == BA_LR_CONSTANT && t.train.batch_size == 128 &&
-          t.train.epochs == 100 && t.train.clip_grad_norm == 0 && t.train.logsig2_clamp == 0);
+          t.train.epochs == 100 && t.train.clip_grad_norm == 0 && t.train.logsig2_clamp == 0 &&
+          t.train.nll_tail_pull == 0 && t.train.amplitude_weight_power == 0);
     CHECK(ba_recipe_preset("precision", &p) == 0);
     CHECK(p.features == BA_FEATURES_INVARIANTS && p.standardize && p.arch.n_inputs == 10 &&
           p.arch.activation == BA_ACTIVATION_SILU && p.train.sampler == BA_SAMPLER_LOCAL &&
           p.train.lr == 3e-3 && p.train.lr_schedule == BA_LR_COSINE &&
           p.train.lr_final_ratio == 1e-3 && p.train.logsig2_clamp > 0 &&
-          p.train.clip_grad_norm > 0);
+          p.train.clip_grad_norm > 0 && p.train.nll_tail_pull == 5 &&
+          p.train.amplitude_weight_power == 0.5);
     CHECK(ba_recipe_preset("fast", &x) == -1);
 }
 

@@ -179,7 +179,8 @@ def _phase_space(settings):
 
 def generate(n, seed=1, split="trn", *, threads=None, sqrt_s=None, mhat_min=None,
              mhat_max=None, y_max=None, pt_min=None, eta_photon_max=None,
-             eta_gluon_max=None, dr_min=None, progress=False):
+             eta_gluon_max=None, dr_min=None, enrich_singular=None, enrich_cut=None,
+             progress=False):
     """n events of g g -> gamma gamma g at the LHC with their exact one-loop |M|^2.
 
     Returns momenta (n, 5, 4) float64 ([g_in(+z), g_in(-z), photon, photon, g_out],
@@ -187,12 +188,15 @@ def generate(n, seed=1, split="trn", *, threads=None, sqrt_s=None, mhat_min=None
     "trn", "val" or "tst" of `bayesamp generate --seed SEED`, bit for bit, whatever the
     threads. The phase-space settings default to the command line's (sqrt_s 13000 GeV,
     mhat 200 to 2000 GeV, y_max 2, pt_min 20 GeV, |eta| of photons 2.5 and gluon 5,
-    Delta R 0.4).
+    Delta R 0.4). enrich_singular (training split only, as the command line's
+    --enrich-singular) draws that fraction of the events where the smallest s_ij / s_12
+    is below enrich_cut (0.01).
     """
     n = _int("n", n, 0, 1_000_000_000)
     ps = _phase_space(dict(sqrt_s=sqrt_s, mhat_min=mhat_min, mhat_max=mhat_max,
                            y_max=y_max, pt_min=pt_min, eta_photon_max=eta_photon_max,
-                           eta_gluon_max=eta_gluon_max, dr_min=dr_min))
+                           eta_gluon_max=eta_gluon_max, dr_min=dr_min,
+                           enrich_fraction=enrich_singular, enrich_cut=enrich_cut))
     which = _choice("split", split, _SPLITS)
     seed, threads = _seed(seed), _threads(threads)
     momenta = np.empty((n, 5, 4))
@@ -493,6 +497,8 @@ def preset(name="tutorial"):
             "hidden": list(r.arch.hidden[:r.arch.n_hidden]),
             "prior_sigma": r.arch.prior_sigma, "sampler": _SAMPLERS[t.sampler],
             "clip_grad_norm": t.clip_grad_norm, "logsig2_clamp": t.logsig2_clamp,
+            "nll_tail_pull": t.nll_tail_pull, "amplitude_weight": t.amplitude_weight_power,
+            "calibrate_sigma": bool(r.calibrate_uncertainty),
             "max_rollbacks": t.max_rollbacks, "seed": t.seed, "patience": t.patience}
 
 
@@ -554,6 +560,12 @@ def _recipe(name, options):
         t.clip_grad_norm = _float("clip_grad_norm", o["clip_grad_norm"], 0, 1e12)
     if "logsig2_clamp" in o:
         t.logsig2_clamp = _float("logsig2_clamp", o["logsig2_clamp"], 0, 1e6)
+    if "nll_tail_pull" in o:
+        t.nll_tail_pull = _float("nll_tail_pull", o["nll_tail_pull"], 0, 1e6)
+    if "amplitude_weight" in o:
+        t.amplitude_weight_power = _float("amplitude_weight", o["amplitude_weight"], 0, 2)
+    if "calibrate_sigma" in o:
+        r.calibrate_uncertainty = int(_yes_no("calibrate_sigma", o["calibrate_sigma"]))
     if "max_rollbacks" in o:
         t.max_rollbacks = _int("max_rollbacks", o["max_rollbacks"], 0, 1000)
     if "seed" in o:
@@ -571,7 +583,8 @@ def train(train=None, val=None, test=None, *, data=None, split=None, preset="tut
           process=None, masses=(), epochs=None, batch_size=None, lr=None, lr_schedule=None,
           lr_final_ratio=None, warmup_epochs=None, features=None, standardize=None,
           activation=None, hidden=None, prior_sigma=None, sampler=None, clip_grad_norm=None,
-          logsig2_clamp=None, max_rollbacks=None, seed=None, threads=None, patience=None,
+          logsig2_clamp=None, nll_tail_pull=None, amplitude_weight=None, calibrate_sigma=None,
+          max_rollbacks=None, seed=None, threads=None, patience=None,
           progress=False, on_epoch=None):
     """Train a Bayesian network, as `bayesamp train`, and return the model of the epoch
     with the best validation loss (its model.safetensors), with model.history (a dict of
@@ -600,7 +613,8 @@ def train(train=None, val=None, test=None, *, data=None, split=None, preset="tut
                              standardize=standardize, activation=activation, hidden=hidden,
                              prior_sigma=prior_sigma, sampler=sampler,
                              clip_grad_norm=clip_grad_norm, logsig2_clamp=logsig2_clamp,
-                             max_rollbacks=max_rollbacks, seed=seed, threads=threads,
+                             nll_tail_pull=nll_tail_pull, amplitude_weight=amplitude_weight,
+                             calibrate_sigma=calibrate_sigma, max_rollbacks=max_rollbacks, seed=seed, threads=threads,
                              patience=patience))
     if isinstance(masses, str):
         masses = [masses]
@@ -700,6 +714,10 @@ def _train_dataset(r, ds, progress, on_epoch):
     _check(rc, err)
     if state["best_epoch"] == 0:
         raise Error("no epoch gave a finite validation loss; no model")
+    if r.calibrate_uncertainty:  # as the command line: on the validation split
+        pc = _lib.ba_predict_defaults()
+        pc.seed, pc.threads = r.train.seed, r.train.threads
+        _check(_lib.ba_model_calibrate_uncertainty(best._ptr, ds.val, pc, err), err)
     history = {k: np.array([row[k] for row in rows]) for k in _HISTORY_KEYS}
     history["epoch"] = history["epoch"].astype(np.int64)
     best.history = history

@@ -90,6 +90,8 @@ class TrainConfig(Structure):
                 ("warmup_epochs", c_double),
                 ("clip_grad_norm", c_double),
                 ("logsig2_clamp", c_double),
+                ("nll_tail_pull", c_double),
+                ("amplitude_weight_power", c_double),
                 ("max_rollbacks", c_int),
                 ("inject_nan_step", c_long),
                 ("sampler", c_int),
@@ -114,7 +116,7 @@ EPOCH_FN = CFUNCTYPE(c_int, POINTER(EpochStats), c_int, c_void_p, c_void_p)
 
 class Recipe(Structure):
     _fields_ = [("arch", Arch), ("features", c_int), ("standardize", c_int),
-                ("train", TrainConfig)]
+                ("train", TrainConfig), ("calibrate_uncertainty", c_int)]
 
 
 class PredictConfig(Structure):
@@ -147,7 +149,8 @@ class ExactConfig(Structure):
 class PhaseSpace(Structure):
     _fields_ = [("sqrt_s", c_double), ("mhat_min", c_double), ("mhat_max", c_double),
                 ("y_max", c_double), ("pt_min", c_double), ("eta_photon_max", c_double),
-                ("eta_gluon_max", c_double), ("dr_min", c_double), ("max_tries", c_long)]
+                ("eta_gluon_max", c_double), ("dr_min", c_double), ("max_tries", c_long),
+                ("enrich_fraction", c_double), ("enrich_cut", c_double)]
 
 
 class GenerateStats(Structure):
@@ -194,6 +197,7 @@ SIGNATURES = {
     "ba_model_free": (None, [c_void_p]),
     "ba_model_clone": (c_void_p, [c_void_p, E]),
     "ba_model_copy": (c_int, [c_void_p, c_void_p, E]),
+    "ba_model_calibrate_uncertainty": (c_int, [c_void_p, P(Split), P(PredictConfig), E]),
     "ba_model_arch": (P(Arch), [c_void_p]),
     "ba_model_n_params": (c_size_t, [c_void_p]),
     "ba_model_preprocessing": (P(Preprocessing), [c_void_p]),

@@ -130,6 +130,26 @@ double event_target(ba_features kind, const ba_process *p, const double *event,
     return log(t);
 }
 
+double event_singular_measure(const ba_process *p, const double *event)
+{
+    double s[MAX_PAIRS];
+    event_invariants(p, event, s);
+    double m = INFINITY;
+    for (int k = 1; k < feature_count(BA_FEATURES_INVARIANTS, p); k++)
+        m = fmin(m, s[k] / s[0]);
+    return m;
+}
+
+double features_log_amplitude(const ba_preprocessing *pre, const ba_real *x, ba_real y)
+{
+    double target = pre->standardize ? (double)y * pre->y_std + pre->y_mean : (double)y;
+    if (pre->features == BA_FEATURES_MOMENTA)
+        return target;
+    double log_s12 = pre->standardize ? (double)x[0] * pre->x_std[0] + pre->x_mean[0]
+                                      : (double)x[0];
+    return target - s12_power(&pre->process) * log_s12;
+}
+
 double target_to_log_amplitude(ba_features kind, const ba_process *p, const double *event,
                                double target)
 {

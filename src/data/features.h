@@ -66,6 +66,17 @@ double target_to_log_amplitude(ba_features kind, const ba_process *p, const doub
 
 /* pT of the last outgoing particle as the tutorial computes the gluon's:
  * sqrt(round(px^2 + py^2, 5)). */
+/* log |M|^2 of a training row from its preprocessed features x and target y (undoing the
+ * standardisation of both): for invariants log s12 is x[0], so log A = target - (P - 4)
+ * log s12; for momenta the target is log A itself. The trainer weighs events by it. */
+double features_log_amplitude(const ba_preprocessing *pre, const ba_real *x, ba_real y);
+
+/* How close an event (P x 4 momenta of process p) is to a singularity: the smallest
+ * s_ij / s_12 over the pairs other than the incoming one, s_ij = 2 p_i.p_j
+ * (pair_invariant). The evaluation's near-singular events and the generator's
+ * enrichment of the training set (phase_space.h) both use it. */
+double event_singular_measure(const ba_process *p, const double *event);
+
 double outgoing_pt(const ba_process *p, const double *event);
 
 #endif

@@ -104,7 +104,7 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void sort_doubles(double *x, size_t n)
+void sort_doubles(double *x, size_t n)
 {
     qsort(x, n, sizeof *x, compare_doubles);
 }
@@ -192,16 +192,6 @@ static double fraction_below(const double *sorted, size_t n, double t)
 
 /* ------------------------------------------------------------------ near-singular events */
 
-double eval_singular_measure(const ba_process *p, const double *event)
-{
-    double s[MAX_PAIRS];
-    event_invariants(p, event, s);
-    double m = INFINITY;
-    for (int k = 1; k < feature_count(BA_FEATURES_INVARIANTS, p); k++)
-        m = fmin(m, s[k] / s[0]);
-    return m;
-}
-
 size_t eval_near_singular_count(size_t n, double fraction)
 {
     if (n < 2 || !(fraction > 0))
@@ -238,7 +228,7 @@ long eval_select_near_singular(const ba_process *p, const double *momenta, size_
     if (!k)
         return ba_fail(err, "out of memory for %zu events", n);
     for (size_t i = 0; i < n; i++) {
-        double m = eval_singular_measure(p, momenta + i * (size_t)p->n_particles * N_COMPONENTS);
+        double m = event_singular_measure(p, momenta + i * (size_t)p->n_particles * N_COMPONENTS);
         k[i].key = isnan(m) ? INFINITY : m; /* never for checked events; sorted last */
         k[i].index = i;
     }

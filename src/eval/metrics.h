@@ -108,6 +108,9 @@ static inline const eval_pulls *eval_chosen(const eval_metrics *m)
 
 /* The quantile q of n sorted values, numpy's default ("linear"): interpolate between
  * the values at positions floor and ceil of q (n - 1). */
+/* Sort ascending (qsort). */
+void sort_doubles(double *x, size_t n);
+
 double quantile_sorted(const double *sorted, size_t n, double q);
 
 /* Half the distance between the 16 % and 84 % quantiles of n sorted values. */
@@ -125,17 +128,12 @@ double eval_total_variance(const ba_prediction *p, eval_total u, int n_monte);
 void eval_residuals(const ba_prediction *pred, const double *log_true, size_t n,
                     eval_total u, int n_monte, double *rel, double *pull);
 
-/* How close an event (P x 4 momenta of process p) is to a singularity: the smallest
- * s_ij / s_12 over the pairs other than the incoming one, s_ij = 2 p_i.p_j
- * (pair_invariant). */
-double eval_singular_measure(const ba_process *p, const double *event);
-
 /* How many of n events are near-singular for a fraction f: ceil(f n), but at most
  * n - 1, so that neither set is empty for n >= 2 and f < 1. */
 size_t eval_near_singular_count(size_t n, double fraction);
 
 /* Mark (near[i] = 1, else 0) the eval_near_singular_count(n, fraction) events with the
- * smallest eval_singular_measure (ties: the earlier event first). threshold (may be
+ * smallest event_singular_measure (data/features.h) (ties: the earlier event first). threshold (may be
  * NULL) gets the largest measure among them (NaN if none). Returns the count, or -1
  * (out of memory, err filled). */
 long eval_select_near_singular(const ba_process *p, const double *momenta, size_t n,

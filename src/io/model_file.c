@@ -88,7 +88,8 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
     }
     const ba_preprocessing *pre = &m->pre;
     char hidden[512], n_inputs[32], prior[64], gpt[64], x_mean[25 * BA_MAX_FEATURES],
-        x_std[25 * BA_MAX_FEATURES], y_mean[64], y_std[64], masses[25 * BA_MAX_PARTICLES];
+        x_std[25 * BA_MAX_FEATURES], y_mean[64], y_std[64], masses[25 * BA_MAX_PARTICLES],
+        edges[25 * SIGMA_GROUPS], scales[25 * SIGMA_GROUPS];
     format_hidden(hidden, sizeof hidden, &m->arch);
     snprintf(n_inputs, sizeof n_inputs, "%d", m->arch.n_inputs);
     snprintf(prior, sizeof prior, "%.17g", m->arch.prior_sigma);
@@ -98,6 +99,8 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
     snprintf(y_mean, sizeof y_mean, "%.17g", pre->y_mean);
     snprintf(y_std, sizeof y_std, "%.17g", pre->y_std);
     process_format_masses(&pre->process, masses, sizeof masses);
+    format_numbers(edges, sizeof edges, m->sigma_edges, m->n_sigma_groups - 1);
+    format_numbers(scales, sizeof scales, m->sigma_scale, m->n_sigma_groups);
     /* The network's output is (mu, logsig2) of the target y' = (t - y_mean) / y_std with
      * t = log A (momenta) or log(A s12^(P-4)) (invariants); the inputs are x' = (x - x_mean) /
      * x_std of the features named. Without standardisation the means are 0 and the
@@ -120,8 +123,14 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
         {"x_std", x_std},
         {"y_mean", y_mean},
         {"y_std", y_std},
+        /* the uncertainty calibration (model.h), only when there is one: the sigmas of
+         * events with predicted log A in group g are scaled by sigma_scales[g], the
+         * groups split at sigma_group_edges */
+        {"sigma_group_edges", edges},
+        {"sigma_scales", scales},
     };
-    int rc = st_write(path, t, n, meta, (int)(sizeof meta / sizeof *meta), err);
+    int n_meta = (int)(sizeof meta / sizeof *meta) - (m->n_sigma_groups > 0 ? 0 : 2);
+    int rc = st_write(path, t, n, meta, n_meta, err);
     free(t);
     free(values);
     return rc;
@@ -200,6 +209,28 @@ static int parse_numbers(const char *s, double *x, int n)
             return -1;
     }
     return *s ? -1 : 0;
+}
+
+/* The uncertainty calibration from the metadata, if any (ba_model_save). */
+static int parse_sigma_calibration(const st_file *f, const char *path, ba_model *m,
+                                   ba_error *err)
+{
+    const char *edges = st_find_meta(f, "sigma_group_edges");
+    const char *scales = st_find_meta(f, "sigma_scales");
+    m->n_sigma_groups = 0;
+    if (!edges && !scales)
+        return 0;
+    if (!edges || !scales || parse_numbers(edges, m->sigma_edges, SIGMA_GROUPS - 1) ||
+        parse_numbers(scales, m->sigma_scale, SIGMA_GROUPS))
+        return ba_fail(err, "%s: metadata sigma_group_edges and sigma_scales must be %d and "
+                       "%d finite numbers", path, SIGMA_GROUPS - 1, SIGMA_GROUPS);
+    for (int g = 0; g < SIGMA_GROUPS; g++)
+        if (!(m->sigma_scale[g] > 0) || (g > 0 && g < SIGMA_GROUPS - 1 &&
+                                          !(m->sigma_edges[g] >= m->sigma_edges[g - 1])))
+            return ba_fail(err, "%s: metadata sigma_scales must be positive and "
+                           "sigma_group_edges ascending", path);
+    m->n_sigma_groups = SIGMA_GROUPS;
+    return 0;
 }
 
 /* The process from the metadata: "process" and "masses"; files from before processes
@@ -334,6 +365,10 @@ static ba_model *model_from_file(const st_file *f, const char *path, ba_error *e
         return NULL;
     }
     m->pre = pre;
+    if (parse_sigma_calibration(f, path, m, err)) {
+        ba_model_free(m);
+        return NULL;
+    }
     for (int l = 0; l < m->n_layers; l++) {
         const layer_layout *L = &m->layers[l];
         size_t offsets[3] = {L->mu_w, L->logsig2_w, L->bias};

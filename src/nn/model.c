@@ -127,6 +127,9 @@ int ba_model_copy(ba_model *dst, const ba_model *src, ba_error *err)
         return ba_fail(err, "cannot copy a model into one of another architecture");
     dst->arch = src->arch;
     dst->pre = src->pre;
+    dst->n_sigma_groups = src->n_sigma_groups;
+    memcpy(dst->sigma_edges, src->sigma_edges, sizeof dst->sigma_edges);
+    memcpy(dst->sigma_scale, src->sigma_scale, sizeof dst->sigma_scale);
     memcpy(dst->params, src->params, src->n_params * sizeof *src->params);
     return 0;
 }

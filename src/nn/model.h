@@ -18,9 +18,20 @@ typedef struct layer_layout {
     size_t n_weights;             /* n_in * n_out */
 } layer_layout;
 
+/* Groups of the uncertainty calibration (ba_model_calibrate_uncertainty): events whose
+ * predicted log A lies below the 90 % quantile of the validation set's, between the 90 %
+ * and 99 % quantiles, and above. */
+#define SIGMA_GROUPS 3
+
 struct ba_model {
     ba_arch arch;
     ba_preprocessing pre;
+    /* The uncertainty calibration: both sigmas of an event whose predicted log A is in
+     * group g (split at sigma_edges) are multiplied by sigma_scale[g]; n_sigma_groups 0:
+     * none (every model before training and calibration). */
+    int n_sigma_groups;
+    double sigma_edges[SIGMA_GROUPS - 1];
+    double sigma_scale[SIGMA_GROUPS];
     int n_layers;                         /* hidden layers + the output layer */
     layer_layout layers[BA_MAX_LAYERS + 1];
     int max_width;                        /* widest layer input or output */

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/rng.h"
+#include "data/features.h"
 #include "nn/streams.h"
 
 #ifdef BA_REAL_DOUBLE
@@ -213,6 +214,17 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
         mc_moments_add(w->acc, blk->act[m->n_layers], rows, k + 1);
     }
     mc_moments_finish(w->acc, rows, p->passes, out);
+    if (m->n_sigma_groups > 0) /* the calibration of the sigmas (model.h) */
+        for (int r = 0; r < rows; r++) {
+            double log_a = features_log_amplitude(
+                &m->pre, blk->act[0] + (size_t)r * m->arch.n_inputs, (ba_real)out[r].mean);
+            int g = 0;
+            while (g < m->n_sigma_groups - 1 && log_a >= m->sigma_edges[g])
+                g++;
+            double k2 = m->sigma_scale[g] * m->sigma_scale[g];
+            out[r].var_aleatoric *= k2;
+            out[r].var_epistemic *= k2;
+        }
     if (momenta) /* from the network's target scale back to log A */
         for (int r = 0; r < rows; r++) {
             double a, b;

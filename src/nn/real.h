@@ -12,12 +12,14 @@
 #define ba_exp exp
 #define ba_erf erf
 #define ba_tanh tanh
+#define ba_log log
 #define BA_REAL_NAME "float64"
 #else
 #define ba_sqrt sqrtf
 #define ba_exp expf
 #define ba_erf erff
 #define ba_tanh tanhf
+#define ba_log logf
 #define BA_REAL_NAME "float32"
 #endif
 

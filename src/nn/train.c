@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/rng.h"
+#include "data/features.h"
 #include "nn/adam.h"
 #include "nn/blas.h"
 #include "nn/loss.h"
@@ -72,6 +73,7 @@ typedef struct trainer {
     net_block *val_blocks;  /* one per thread */
     double *val_nll;        /* per validation batch: mean NLL */
     size_t *order;          /* training events in this epoch's order */
+    ba_real *trn_weight, *val_weight; /* each event's weight in the likelihood (NULL: 1) */
     team_barrier barrier;   /* the training threads' barrier (spins, then sleeps) */
 } trainer;
 
@@ -98,6 +100,7 @@ static void trainer_free(trainer *t)
     net_noise_free(&t->noise);
     free(t->adam_m);
     free(t->order);
+    free(t->trn_weight);
 }
 
 static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, size_t n_train,
@@ -158,6 +161,38 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
     for (int k = 0; k < t->n_tasks; k++)
         t->tasks[k] = (weight_task){n_weights * (size_t)k / (size_t)t->n_tasks,
                                     n_weights * (size_t)(k + 1) / (size_t)t->n_tasks};
+    return 0;
+}
+
+/* Each event's weight in the likelihood, A^power normalised to mean 1 over the training
+ * set (the validation set uses the same constant, so its loss is the same estimator).
+ * Why: the 1 % largest amplitudes carry about 60 % of a sample's sum of amplitudes, and
+ * a cross section sees that sum; unweighted, the network spends its capacity on the bulk
+ * (issue 11). */
+static int likelihood_weights(trainer *t, const ba_dataset *ds, double power, ba_error *err)
+{
+    size_t n_trn = ds->trn.n, n_val = ds->val.n, nf = ds->trn.n_features;
+    t->trn_weight = malloc((n_trn + n_val + 1) * sizeof *t->trn_weight);
+    if (!t->trn_weight)
+        return ba_fail(err, "out of memory");
+    t->val_weight = t->trn_weight + n_trn;
+    /* log A of every event, then exp(power (log A - max)) so nothing overflows */
+    double top = -INFINITY, sum = 0;
+    for (size_t i = 0; i < n_trn; i++) {
+        double la = features_log_amplitude(&ds->pre, ds->trn.x + i * nf, ds->trn.y[i]);
+        top = la > top ? la : top;
+    }
+    for (size_t i = 0; i < n_trn; i++)
+        sum += exp(power *
+                   (features_log_amplitude(&ds->pre, ds->trn.x + i * nf, ds->trn.y[i]) - top));
+    double log_norm = log(sum / (double)n_trn);
+    for (int s = 0; s < 2; s++) {
+        const ba_split *split = s ? &ds->val : &ds->trn;
+        ba_real *w = s ? t->val_weight : t->trn_weight;
+        for (size_t i = 0; i < split->n; i++)
+            w[i] = (ba_real)exp(power * (features_log_amplitude(&ds->pre, split->x + i * nf,
+                                                                split->y[i]) - top) - log_norm);
+    }
     return 0;
 }
 
@@ -294,15 +329,17 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
         net_block *blk = &t->blocks[b];
         int r0 = b * t->block_rows;
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
-        ba_real y[nr];
+        ba_real y[nr], w[nr];
         for (int r = 0; r < nr; r++) {
             size_t e = idx[r0 + r];
             memcpy(blk->act[0] + (size_t)r * n_in, split->x + e * n_in, n_in * sizeof(ba_real));
             y[r] = split->y[e];
+            w[r] = t->trn_weight ? t->trn_weight[e] : 1;
         }
         net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
-        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, nr, rows, blk->dact[0],
-                                       t->cfg->logsig2_clamp);
+        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, t->trn_weight ? w : NULL, nr,
+                                       rows, blk->dact[0],
+                                       t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
         net_backward(m, &t->noise, blk, nr, 0);
     }
     team_barrier_wait(&t->barrier);
@@ -386,8 +423,9 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
         const ba_real *x = split->x + (first + (size_t)r0) * n_in;
         memcpy(blk->act[0], x, (size_t)nr * n_in * sizeof *x);
         net_forward_outputs(m, nz, blk, nr, src, (uint64_t)r0);
-        nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0, nr, rows, NULL,
-                            t->cfg->logsig2_clamp);
+        nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0,
+                            t->val_weight ? t->val_weight + first + r0 : NULL, nr, rows, NULL,
+                            t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
     }
     return nll / rows;
 }
@@ -443,6 +481,7 @@ ba_train_config ba_train_defaults(void)
     ba_train_config c = {.epochs = 100, .batch_size = 128, .lr = 1e-3,
                          .lr_schedule = BA_LR_CONSTANT, .lr_final_ratio = 1e-3,
                          .warmup_epochs = 0, .clip_grad_norm = 0, .logsig2_clamp = 0,
+                         .nll_tail_pull = 0,
                          .max_rollbacks = 3, .sampler = BA_SAMPLER_WEIGHT, .seed = 1,
                          .threads = 0, .patience = 0};
     return c;
@@ -455,7 +494,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
 {
     if (cfg->epochs < 0 || cfg->batch_size < 1 || !(cfg->lr > 0) || cfg->patience < 0 ||
         !(cfg->lr_final_ratio > 0) || !(cfg->warmup_epochs >= 0) || !(cfg->clip_grad_norm >= 0) ||
-        !(cfg->logsig2_clamp >= 0) || cfg->max_rollbacks < 0)
+        !(cfg->logsig2_clamp >= 0) || !(cfg->nll_tail_pull >= 0) || cfg->max_rollbacks < 0)
         return ba_fail(err, "invalid training settings (epochs %d, batch size %d, lr %g, final "
                        "ratio %g, warm-up %g, clip %g, clamp %g, rollbacks %d)", cfg->epochs,
                        cfg->batch_size, cfg->lr, cfg->lr_final_ratio, cfg->warmup_epochs,
@@ -467,6 +506,11 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
     trainer t;
     if (trainer_init(&t, m, cfg, ds->trn.n, ds->val.n, err))
         return -1;
+    if (cfg->amplitude_weight_power != 0 &&
+        likelihood_weights(&t, ds, cfg->amplitude_weight_power, err)) {
+        trainer_free(&t);
+        return -1;
+    }
     /* Our threads split the batch; BLAS must not start threads of its own inside them. */
     openblas_set_num_threads(1);
 

@@ -190,7 +190,12 @@ int ba_generate(const ba_phase_space *s, uint64_t seed, ba_data_split split, siz
 {
     if (split != BA_SPLIT_TRN && split != BA_SPLIT_VAL && split != BA_SPLIT_TST)
         return ba_fail(err, "split %d is not one of trn (0), val (1), tst (2)", (int)split);
-    return gen_events(s, seed, gen_split_first_index(split), n, threads,
+    /* Only the training set is enriched: validation and test keep the flat distribution
+     * the surrogate is judged on. */
+    ba_phase_space flat = *s;
+    if (split != BA_SPLIT_TRN)
+        flat.enrich_fraction = 0;
+    return gen_events(&flat, seed, gen_split_first_index(split), n, threads,
                       (double(*)[5][4])momenta, amp, stats, progress, user, err);
 }
 

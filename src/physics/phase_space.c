@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "data/features.h"
+#include "physics/process.h"
+
 #define PS_TWO_PI 6.283185307179586476925
 
 ps_settings ps_settings_default(void)
@@ -17,6 +20,8 @@ ps_settings ps_settings_default(void)
         .eta_gluon_max = 5.0,
         .dr_min = 0.4,
         .max_tries = 1000000,
+        .enrich_fraction = 0,
+        .enrich_cut = 0.01,
     };
     return s;
 }
@@ -54,6 +59,10 @@ int ps_settings_check(const ps_settings *s, char *why, size_t why_len)
                                 why, why_len);
     if (s->max_tries < 1)
         return settings_problem("max_tries must be at least 1", why, why_len);
+    if (!(s->enrich_fraction >= 0 && s->enrich_fraction < 1))
+        return settings_problem("the enriched fraction must be in [0, 1)", why, why_len);
+    if (!(s->enrich_cut > 0 && s->enrich_cut <= 1))
+        return settings_problem("the enrichment cut must be in (0, 1]", why, why_len);
     return 0;
 }
 
@@ -153,17 +162,27 @@ int ps_passes_cuts(const ps_settings *s, const double p[5][4])
     return 1;
 }
 
+int ps_event_is_enriched(const ps_settings *s, uint64_t event_index)
+{
+    double f = s->enrich_fraction, i = (double)event_index;
+    return f > 0 && floor((i + 1) * f) > floor(i * f);
+}
+
 int ps_generate_event(const ps_settings *s, uint64_t seed, uint64_t event_index,
                       double p[5][4], long *n_tries)
 {
     ba_rng rng;
     ba_rng_init(&rng, seed, event_index);
     long tries = 0;
-    int ok = 0;
+    int ok = 0, enriched = ps_event_is_enriched(s, event_index);
+    ba_process aag;
+    if (enriched)
+        process_default(&aag);
     while (!ok && tries < s->max_tries) {
         ps_draw_point(s, &rng, p, NULL, NULL);
         tries++;
-        ok = ps_passes_cuts(s, p);
+        ok = ps_passes_cuts(s, p) &&
+             (!enriched || event_singular_measure(&aag, &p[0][0]) < s->enrich_cut);
     }
     if (n_tries)
         *n_tries = tries;

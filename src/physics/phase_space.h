@@ -11,6 +11,14 @@
  *   < eta_gluon_max for the gluon, Delta R > dr_min for every pair; a point failing them
  *   is redrawn whole (s_hat, Y and angles).
  *
+ * Enrichment (for training sets, issue 11): with enrich_fraction f > 0, the events whose
+ * index i has floor((i + 1) f) > floor(i f) (a fraction f of them, spread evenly and
+ * fixed by the index alone) are drawn as above but also redrawn until their singular
+ * measure (the smallest s_ij / s_12, data/features.h) is below enrich_cut. The sample is
+ * then the mixture (1 - f) flat + f (flat restricted to the near-singular region): more
+ * points where the amplitude is large and steep, every one of them a physical event that
+ * passes the cuts, with the same exact amplitude.
+ *
  * Layout p[5][4]: [g_in (+z), g_in (-z), photon, photon, g_out], (E, px, py, pz) in GeV,
  * as gg_aag_amp2 expects.
  *
@@ -48,6 +56,9 @@ double ps_rapidity_limit(const ps_settings *s, double mhat);
 /* One point without cuts. mhat (= sqrt(s_hat)) and rapidity (Y) may be NULL. */
 void ps_draw_point(const ps_settings *s, ba_rng *rng, double p[5][4], double *mhat,
                    double *rapidity);
+
+/* 1 if event_index is one of the enriched events of s (see above), else 0. */
+int ps_event_is_enriched(const ps_settings *s, uint64_t event_index);
 
 /* 1 if the final state of p passes the cuts of s, else 0. */
 int ps_passes_cuts(const ps_settings *s, const double p[5][4]);
