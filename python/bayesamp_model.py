@@ -143,7 +143,17 @@ def log_amplitude(mu, sigma, momenta, meta):
     if meta.get("features") == "log_invariants":
         P = np.asarray(momenta).shape[1]
         log_a = log_a - (P - 4) * np.log(invariants(momenta, meta)[:, 0])
-    return log_a, np.asarray(sigma) * y_std
+    return log_a, np.asarray(sigma) * y_std * sigma_scale(log_a, meta)
+
+
+def sigma_scale(log_a, meta):
+    """The model's uncertainty calibration (train --calibrate-sigma): the factor of each
+    event's sigmas, by the group of its predicted log A; 1 without a calibration."""
+    if "sigma_scales" not in meta:
+        return np.ones_like(np.asarray(log_a, dtype=np.float64))
+    edges = _numbers(meta, "sigma_group_edges", None)
+    scales = _numbers(meta, "sigma_scales", None)
+    return scales[np.searchsorted(edges, np.asarray(log_a), side="right")]
 
 
 def _activation(name):
