@@ -8,16 +8,25 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "common/parallel.h"
 #include "data/event_file.h"
 
 void cli_error(const char *fmt, ...)
 {
+    /* Every rank of an MPI job meets the same errors (those of one rank reach the others
+     * through par_agree, with the rank named): rank 0 prints the one line. */
+    if (par_rank() != 0)
+        return;
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("bayesamp: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* With several ranks every line says which rank: the failing rank's for an error
+     * par_agree brought ("rank R: ..."), else rank 0's own (or every rank's alike). */
+    int r, used = 0;
+    int named = sscanf(msg, "rank %d: %n", &r, &used) == 1 && used > 0;
+    fprintf(stderr, "bayesamp: %s%s\n", par_size() > 1 && !named ? "rank 0: " : "", msg);
 }
 
 void cli_bad_option(const char *command, int c, const char *flag)
@@ -152,4 +161,13 @@ int cli_parse_split(const char *flag, const char *text, double fractions[3])
         return -1;
     }
     return 0;
+}
+
+const char *cli_ranks(void)
+{
+    static char text[48];
+    if (par_size() == 1)
+        return "";
+    snprintf(text, sizeof text, " x %d MPI ranks", par_size());
+    return text;
 }

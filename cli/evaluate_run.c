@@ -14,11 +14,13 @@
 
 #include "cli.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "data/npy.h"
 #include "eval/metrics.h"
 #include "io/gnuplot.h"
 #include "io/json_file.h"
 #include "io/plots.h"
+#include "nn/predict.h"
 
 int parse_mc_option(int code, const char *value, ba_predict_config *cfg)
 {
@@ -199,7 +201,7 @@ static int rescale_on_val(const evaluate_options *o, ba_predictor *p, const ba_e
             ba_fail(err, "out of memory for %zu val events", val->n);
             goto done;
         }
-        if (ba_predict_momenta(p, val->momenta, val->n, 0, own_pred, err))
+        if (predict_momenta_across_ranks(p, val->momenta, val->n, own_pred, err))
             goto done;
         vp = own_pred, vy = own_y;
     }
@@ -325,16 +327,21 @@ int evaluate_run(const evaluate_options *o)
     /* The folder only once the inputs are known to be good. metrics.json is written
      * last and marks a complete evaluation: remove a previous one first, so that a kill
      * at any moment never leaves it beside this run's pred.npy or plots. */
+    /* Under MPI the folder and the files are rank 0's; every rank predicts its share
+     * (predict_momenta_across_ranks) and computes the metrics of all events. */
+    int writer = par_rank() == 0, unwritable = 0;
     if (cli_path(pred_path, sizeof pred_path, o->out_dir, "pred.npy") ||
         cli_path(metrics_path, sizeof metrics_path, o->out_dir, "metrics.json") ||
-        cli_make_dir(o->out_dir))
-        goto done;
-    if (unlink(metrics_path) != 0 && errno != ENOENT) {
+        (writer && cli_make_dir(o->out_dir)))
+        unwritable = 1;
+    else if (writer && unlink(metrics_path) != 0 && errno != ENOENT) {
         cli_error("%s: cannot remove: %s", metrics_path, strerror(errno));
-        goto done;
+        unwritable = 1;
     }
+    if (par_any(unwritable))
+        goto done;
     double t0 = wall_seconds();
-    if (ba_predict_momenta(p, ev.momenta, n, 0, pred, &err)) {
+    if (predict_momenta_across_ranks(p, ev.momenta, n, pred, &err)) {
         cli_error("%s", err.msg);
         goto done;
     }
@@ -353,6 +360,10 @@ int evaluate_run(const evaluate_options *o)
             cli_error("--rescale-on-val: %s", err.msg);
             goto done;
         }
+    }
+    if (!writer) {
+        status = 0;
+        goto done;
     }
     if (write_pred(pred_path, pred, n, &err)) {
         cli_error("%s", err.msg);

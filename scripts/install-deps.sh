@@ -4,13 +4,16 @@
 #               runtime is libomp), OpenBLAS (OpenMP build), cJSON, Random123,
 #               HDF5 (serial; for FILE.h5:NAME event files, -DBAYESAMP_HDF5=OFF without)
 #   plots:      gnuplot-nox (found at run time; optional)
+#   MPI:        Open MPI (openmpi-bin for mpirun, libopenmpi-dev for CMake's FindMPI);
+#               optional for a build (-DBAYESAMP_MPI=OFF), needed for the mpirun tests
 #   fuzzing:    clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev, only
 #               recommended by clang, so named here) and clang's OpenMP (libomp-14-dev),
 #               for scripts/fuzz.sh, which scripts/test.sh runs
 #   benchmark:  Debian's PyTorch and numpy, for the peer script in ../shared/peers
 set -euo pipefail
 packages=(build-essential clang libclang-rt-14-dev libomp-dev libomp-14-dev cmake pkg-config
-          libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox)
+          libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox
+          openmpi-bin libopenmpi-dev)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-numpy python3-matplotlib hyperfine)
 fi
