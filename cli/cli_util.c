@@ -17,16 +17,16 @@ void cli_error(const char *fmt, ...)
      * through par_agree, with the rank named): rank 0 prints the one line. */
     if (par_rank() != 0)
         return;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    fputs("bayesamp: ", stderr);
+    /* With several ranks the line says which rank: the failing rank of an error that
+     * par_agree brought, else rank 0 (its own error, or one that every rank met). */
+    if (par_size() > 1)
+        fprintf(stderr, "rank %d: ", par_failed_rank() >= 0 ? par_failed_rank() : 0);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
     va_end(ap);
-    /* With several ranks every line says which rank: the failing rank's for an error
-     * par_agree brought ("rank R: ..."), else rank 0's own (or every rank's alike). */
-    int r, used = 0;
-    int named = sscanf(msg, "rank %d: %n", &r, &used) == 1 && used > 0;
-    fprintf(stderr, "bayesamp: %s%s\n", par_size() > 1 && !named ? "rank 0: " : "", msg);
 }
 
 void cli_bad_option(const char *command, int c, const char *flag)

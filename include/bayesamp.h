@@ -422,7 +422,10 @@ typedef struct ba_hybrid_stats {
  * log(1 + tolerance), sigma_i the calibrated total uncertainty of log A (evaluate's
  * "corrected" total), and exact_flag[i] = 0; elsewhere amp[i] from exact() and
  * exact_flag[i] = 1. Events are numbered from 0 for the prediction's weight draws.
- * stats may be NULL. */
+ * stats may be NULL. In a program whose MPI ranks were started by the library (the
+ * command-line tool under mpirun), every rank calls it with all events: the prediction
+ * and the exact events are shared out, and every rank gets all of amp and exact_flag,
+ * the same as one process gives. */
 int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
                          const ba_hybrid_config *cfg, ba_exact_amplitude_fn exact, void *user,
                          double *amp, unsigned char *exact_flag, ba_hybrid_stats *stats,

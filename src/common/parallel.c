@@ -13,6 +13,7 @@
 #endif
 
 static int g_rank = 0, g_size = 1, g_local = 1;
+static int g_failed = -1; /* par_failed_rank */
 
 /* Messages travel in pieces of at most this many bytes: MPI counts are ints, and a
  * multiple of 8 keeps float64 rows whole in par_gather_ordered's pieces. */
@@ -51,26 +52,13 @@ void par_allgather_ranges(void *buf, size_t n, size_t unit)
 }
 
 int par_rank(void) { return g_rank; }
+int par_failed_rank(void) { return g_failed; }
 int par_size(void) { return g_size; }
 int par_local_size(void) { return g_local; }
 
 #ifdef BAYESAMP_HAVE_MPI
 
 static int g_mpi = 0; /* MPI started by par_init */
-
-/* "rank R: " in front of a message, unless it already carries one (a message agreed on
- * once and passed through par_agree again). */
-static void prefix_rank(ba_error *err, int rank)
-{
-    int r, used = 0;
-    if (sscanf(err->msg, "rank %d: %n", &r, &used) == 1 && used > 0)
-        return;
-    char msg[sizeof err->msg];
-    /* a message that no longer fits loses its end, not its rank */
-    if (snprintf(msg, sizeof msg, "rank %d: %s", rank, err->msg) >= (int)sizeof msg)
-        msg[sizeof msg - 1] = '\0';
-    memcpy(err->msg, msg, sizeof msg);
-}
 
 int par_init(int *argc, char ***argv, ba_error *err)
 {
@@ -120,12 +108,12 @@ int par_agree(int rc, ba_error *err)
             shared = *err;
         else
             snprintf(shared.msg, sizeof shared.msg, "failed");
-        prefix_rank(&shared, first);
     }
     MPI_Bcast(shared.msg, (int)sizeof shared.msg, MPI_CHAR, first, MPI_COMM_WORLD);
     shared.msg[sizeof shared.msg - 1] = '\0';
     if (err)
         *err = shared;
+    g_failed = first;
     return -1;
 }
 

@@ -37,8 +37,11 @@ void par_range(size_t n, int rank, int size, size_t *lo, size_t *hi);
 
 /* Collective: every rank passes its own rc (0: fine) and err. If every rc is 0, returns
  * 0. Otherwise returns -1 on every rank and sets err on every rank to the message of
- * the lowest failing rank, "rank R: <its message>" (with more than one rank). */
+ * the lowest failing rank, whose number par_failed_rank() then gives. */
 int par_agree(int rc, ba_error *err);
+
+/* The rank whose error the last failed par_agree brought, else -1. */
+int par_failed_rank(void);
 
 /* Collective: non-zero on every rank if flag is non-zero on any. */
 int par_any(int flag);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "physics/amplitude.h"
 
 /* Events are handed out in blocks: between blocks the calling thread reports progress
@@ -115,12 +116,10 @@ int gen_events(const ps_settings *s, uint64_t seed, uint64_t first_index, size_t
     return 0;
 }
 
-int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
-                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
-                    ba_error *err)
+/* Every event checked: -1 with the first bad row in err (and *bad_row) if one fails. */
+static int check_rows(const double (*p)[5][4], size_t n, double tol, size_t *bad_row,
+                      ba_error *err)
 {
-    /* Every event is checked before any is evaluated: a bad file costs nothing and
-     * produces no output. The check is ~1/300 of an amplitude, not worth threads. */
     char why[256];
     for (size_t i = 0; i < n; i++)
         if (gg_aag_check_event(p[i], tol, why, sizeof why)) {
@@ -128,6 +127,13 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
                 *bad_row = i;
             return ba_fail(err, "row %zu: %s", i, why);
         }
+    return 0;
+}
+
+/* |M|^2 of events [0, n), checked already. */
+static void amp2_rows(const double (*p)[5][4], size_t n, int threads, double *amp,
+                      gen_progress_fn progress, void *user)
+{
     threads = resolve_threads(threads);
     for (size_t start = 0; start < n; start += GEN_BLOCK) {
         size_t len = n - start < GEN_BLOCK ? n - start : GEN_BLOCK;
@@ -137,5 +143,52 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
         if (progress)
             progress(start + len, n, user);
     }
+}
+
+int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
+                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                    ba_error *err)
+{
+    /* Every event is checked before any is evaluated: a bad file costs nothing and
+     * produces no output. The check is ~1/300 of an amplitude, not worth threads. */
+    if (check_rows(p, n, tol, bad_row, err))
+        return -1;
+    amp2_rows(p, n, threads, amp, progress, user);
+    return 0;
+}
+
+int gen_amp2_across_ranks(const double (*p)[5][4], size_t n, double tol, int threads,
+                          double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                          ba_error *err)
+{
+    /* every rank checks every event (cheap): the same verdict everywhere */
+    if (check_rows(p, n, tol, bad_row, err))
+        return -1;
+    size_t lo, hi;
+    par_range(n, par_rank(), par_size(), &lo, &hi);
+    amp2_rows(p + lo, hi - lo, threads, amp + lo, progress, user);
+    par_allgather_ranges(amp, n, sizeof *amp);
+    return 0;
+}
+
+int gen_events_across_ranks(const ps_settings *s, uint64_t seed, uint64_t first_index,
+                            size_t n, int threads, double (*p)[5][4], double *amp,
+                            gen_stats *stats, gen_progress_fn progress, void *user,
+                            ba_error *err)
+{
+    size_t lo, hi;
+    par_range(n, par_rank(), par_size(), &lo, &hi);
+    gen_stats mine = {0};
+    int rc = gen_events(s, seed, first_index + lo, hi - lo, threads, p + lo, amp + lo, &mine,
+                        progress, user, err);
+    if (par_agree(rc, err))
+        return -1;
+    par_allgather_ranges(p, n, sizeof *p);
+    par_allgather_ranges(amp, n, sizeof *amp);
+    /* counts and core-seconds: sums, in whatever order */
+    double sums[3] = {(double)mine.tries, mine.ps_seconds, mine.amp_seconds};
+    par_sum(sums, 3);
+    if (stats)
+        *stats = (gen_stats){(long long)sums[0], sums[1], sums[2]};
     return 0;
 }
