@@ -102,18 +102,25 @@ int par_agree(int rc, ba_error *err)
     MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     if (first == INT_MAX)
         return 0;
-    ba_error shared;
+    /* The failing rank's message, and the rank it names: its own, or, for an error
+     * agreed on before and passed on (every rank then fails, rank 0 first), the rank
+     * that first met it. */
+    struct {
+        int rank;
+        ba_error err;
+    } shared;
     if (g_rank == first) {
+        shared.rank = g_failed >= 0 ? g_failed : first;
         if (err)
-            shared = *err;
+            shared.err = *err;
         else
-            snprintf(shared.msg, sizeof shared.msg, "failed");
+            snprintf(shared.err.msg, sizeof shared.err.msg, "failed");
     }
-    MPI_Bcast(shared.msg, (int)sizeof shared.msg, MPI_CHAR, first, MPI_COMM_WORLD);
-    shared.msg[sizeof shared.msg - 1] = '\0';
+    MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, first, MPI_COMM_WORLD);
+    shared.err.msg[sizeof shared.err.msg - 1] = '\0';
     if (err)
-        *err = shared;
-    g_failed = first;
+        *err = shared.err;
+    g_failed = shared.rank;
     return -1;
 }
 
