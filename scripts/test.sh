@@ -14,7 +14,8 @@ cmake --build build -j"$jobs"
 # The results must not depend on which kernel OpenBLAS picks at run time: some machines
 # set OPENBLAS_CORETYPE, and a test that passes under one kernel only must not land.
 # Prescott (SSE3) runs on every x86-64 processor, Haswell needs AVX2, SkylakeX AVX-512.
-# (The kill and full-disk tests do no arithmetic; they run once.)
+# (The kill and full-disk tests do no arithmetic; they run once. The MPI test compares
+# ranks with one process under the same kernel, which the first run covers.)
 kernels=()
 if [ "$(uname -m)" = x86_64 ]; then
   kernels+=(Prescott)
@@ -24,8 +25,13 @@ fi
 for kernel in "${kernels[@]}"; do
   echo "== tests with OPENBLAS_CORETYPE=$kernel"
   (cd build && OPENBLAS_CORETYPE=$kernel ctest --output-on-failure -j"$jobs" \
-     -E '^(cli_kill|cli_enospc)$')
+     -E '^(cli_kill|cli_enospc|cli_mpi)$')
 done
+
+# MPI is optional (CMakeLists.txt): the tool must build without it as well. The library
+# and the command suffice; the tests above ran on the MPI build (cli_mpi included).
+cmake -S . -B build-nompi -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DBAYESAMP_MPI=OFF >/dev/null
+cmake --build build-nompi -j"$jobs" --target bayesamp
 
 # clang needs its own OpenMP runtime, libomp (scripts/install-deps.sh).
 cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang >/dev/null
