@@ -25,7 +25,7 @@ void cli_bad_option(const char *command, int c, const char *flag);
 /* After the options: non-zero, with a message, if positional arguments are left. */
 int cli_no_arguments_left(const char *command, int argc, char **argv);
 
-/* Print "bayesamp: <message>" on one line to stderr. */
+/* Print "bayesamp: <message>" on one line to stderr (on rank 0 of an MPI job only). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a flag's value; on failure print which flag and why, and return -1. */
@@ -35,6 +35,9 @@ int cli_parse_double(const char *flag, const char *text, double min, double max,
 /* Three fractions "a,b,c" (training, validation, test events of one file) into
  * fractions; -1 after reporting. */
 int cli_parse_split(const char *flag, const char *text, double fractions[3]);
+
+/* " x K MPI ranks" after a thread count when the job has K > 1 ranks, else "". */
+const char *cli_ranks(void);
 
 /* Create a folder and its parents if missing; -1 with a message on failure. */
 int cli_make_dir(const char *path);

@@ -8,12 +8,22 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "common/parallel.h"
+#include "data/event_file.h"
 
 void cli_error(const char *fmt, ...)
 {
+    /* Every rank of an MPI job meets the same errors (those of one rank reach the others
+     * through par_agree, with the rank named): rank 0 prints the one line. */
+    if (par_rank() != 0)
+        return;
     va_list ap;
     va_start(ap, fmt);
     fputs("bayesamp: ", stderr);
+    /* With several ranks the line says which rank: the failing rank of an error that
+     * par_agree brought, else rank 0 (its own error, or one that every rank met). */
+    if (par_size() > 1)
+        fprintf(stderr, "rank %d: ", par_failed_rank() >= 0 ? par_failed_rank() : 0);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -151,4 +161,13 @@ int cli_parse_split(const char *flag, const char *text, double fractions[3])
         return -1;
     }
     return 0;
+}
+
+const char *cli_ranks(void)
+{
+    static char text[48];
+    if (par_size() == 1)
+        return "";
+    snprintf(text, sizeof text, " x %d MPI ranks", par_size());
+    return text;
 }

@@ -11,8 +11,10 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
+#include "common/parallel.h"
 #include "data/event_file.h"
 #include "data/npy.h"
+#include "physics/generate.h"
 
 static void amplitude_usage(FILE *out)
 {
@@ -184,7 +186,8 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
         /* the cost of all-exact, from the exact events' time or, with few of them,
          * from timing up to 200 events */
         double per_event = st.n_exact ? st.seconds_exact / (double)st.n_exact : 0;
-        if (st.n_exact < 200 && n > 0) {
+        int writer = par_rank() == 0; /* under MPI, rank 0 writes what all computed */
+        if (writer && st.n_exact < 200 && n > 0) {
             size_t k = n < 200 ? n : 200;
             double t0 = wall_seconds();
             if (ba_amplitudes(momenta, k, o->tol, o->threads, rows, NULL, NULL, &err) == 0)
@@ -195,7 +198,9 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
             rows[2 * i + 1] = flag[i];
         }
         const size_t shape[2] = {n, 2};
-        if (npy_write_f64(o->out, rows, 2, shape, &err)) {
+        if (!writer) {
+            rc = 0;
+        } else if (npy_write_f64(o->out, rows, 2, shape, &err)) {
             cli_error("%s", err.msg);
         } else {
             double total = st.seconds_network + st.seconds_exact;
@@ -204,10 +209,10 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
                    n ? 100.0 * (double)st.n_exact / (double)n : 0.0, st.max_sigma,
                    o->hybrid.tolerance, o->hybrid.confidence, o->out);
             printf("  %.3f s (network %.3f s, exact %.3f s) against about %.3f s all exact "
-                   "(%.1f us per exact event): %.1fx faster, %d threads\n", total,
+                   "(%.1f us per exact event): %.1fx faster, %d threads%s\n", total,
                    st.seconds_network, st.seconds_exact, per_event * (double)n,
                    1e6 * per_event, total > 0 ? per_event * (double)n / total : 0.0,
-                   o->threads);
+                   o->threads, cli_ranks());
             rc = 0;
         }
     }
@@ -280,10 +285,12 @@ int cmd_amplitude(int argc, char **argv)
         npy_free(&a);
         return 1;
     }
-    int on_terminal = isatty(2);
+    /* Under MPI each rank computes its share, and rank 0 writes all. */
+    int writer = par_rank() == 0;
+    int on_terminal = isatty(2) && writer;
     double t0 = wall_seconds();
-    int rc = ba_amplitudes(a.data, n, o.tol, o.threads, amp, on_terminal ? show_progress : NULL,
-                           NULL, &err);
+    int rc = gen_amp2_across_ranks((const double(*)[5][4])a.data, n, o.tol, o.threads, amp,
+                                   NULL, on_terminal ? show_progress : NULL, NULL, &err);
     double seconds = wall_seconds() - t0;
     if (on_terminal && n > 0)
         fputs("\r\033[K", stderr);
@@ -291,12 +298,12 @@ int cmd_amplitude(int argc, char **argv)
         cli_error("%s: %s", o.momenta, err.msg);
     } else {
         const size_t shape[1] = {n};
-        rc = npy_write_f64(o.out, amp, 1, shape, &err);
+        rc = writer ? npy_write_f64(o.out, amp, 1, shape, &err) : 0;
         if (rc)
             cli_error("%s", err.msg);
         else
-            printf("%zu amplitudes in %.3f s on %d threads (%.1f us per event) -> %s\n", n,
-                   seconds, o.threads, n ? 1e6 * seconds / (double)n : 0.0, o.out);
+            printf("%zu amplitudes in %.3f s on %d threads%s (%.1f us per event) -> %s\n", n,
+                   seconds, o.threads, cli_ranks(), n ? 1e6 * seconds / (double)n : 0.0, o.out);
     }
     free(amp);
     npy_free(&a);

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
+#include "common/parallel.h"
 #include "data/npy.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
@@ -393,21 +394,28 @@ int cmd_generate(int argc, char **argv)
     if (parsed)
         return parsed > 0 ? 0 : EXIT_USAGE;
 
+    /* Under MPI each rank generates its share of every split, and rank 0 writes DIR. */
+    int writer = par_rank() == 0;
     char json_path[4096], probe_path[4096];
-    if (cli_make_dir(o.out) || cli_path(json_path, sizeof json_path, o.out, "generate.json") ||
-        cli_path(probe_path, sizeof probe_path, o.out, "trn_dat.npy"))
-        return 1;
+    int unwritable = (writer && cli_make_dir(o.out)) ||
+                     cli_path(json_path, sizeof json_path, o.out, "generate.json") ||
+                     cli_path(probe_path, sizeof probe_path, o.out, "trn_dat.npy");
     /* Fail now, not after generating, if DIR cannot be written: open (and drop) the
      * temporary file the first output would be written through. */
     ba_error err;
     atomic_file probe;
-    if (atomic_file_open(&probe, probe_path, &err)) {
-        cli_error("%s", err.msg);
-        return 1;
+    if (!unwritable && writer) {
+        if (atomic_file_open(&probe, probe_path, &err)) {
+            cli_error("%s", err.msg);
+            unwritable = 1;
+        } else {
+            atomic_file_abort(&probe);
+        }
     }
-    atomic_file_abort(&probe);
+    if (par_any(unwritable))
+        return 1;
 
-    generate_progress prog = {.on_terminal = isatty(2),
+    generate_progress prog = {.on_terminal = isatty(2) && writer,
                               .total = o.n[GEN_TRAIN] + o.n[GEN_VAL] + o.n[GEN_TEST]};
     split_result res[3] = {{0}};
     gen_stats stats = {0};
@@ -419,7 +427,7 @@ int cmd_generate(int argc, char **argv)
     double seconds = wall_seconds() - t0;
     if (prog.on_terminal && rc == 0)
         fputs("\r\033[K", stderr);
-    if (rc == 0)
+    if (rc == 0 && writer)
         rc = write_splits(&o, ev, json_path);
     for (int s = 0; s < 3; s++) {
         free(ev[s].p);
@@ -427,6 +435,8 @@ int cmd_generate(int argc, char **argv)
     }
     if (rc)
         return 1;
+    if (!writer)
+        return 0;
 
     if (write_generate_json(json_path, &o, res, &stats, seconds, &err)) {
         cli_error("%s", err.msg);
@@ -434,9 +444,9 @@ int cmd_generate(int argc, char **argv)
     }
     double acceptance = stats.tries ? (double)prog.total / (double)stats.tries : 0;
     double per = prog.total ? 1e6 / (double)prog.total : 0;
-    printf("generated %zu + %zu + %zu events in %.2f s on %d threads (acceptance %.3f; "
+    printf("generated %zu + %zu + %zu events in %.2f s on %d threads%s (acceptance %.3f; "
            "%.1f + %.1f us per event for phase space + amplitude) -> %s\n",
-           o.n[GEN_TRAIN], o.n[GEN_VAL], o.n[GEN_TEST], seconds, o.threads, acceptance,
+           o.n[GEN_TRAIN], o.n[GEN_VAL], o.n[GEN_TEST], seconds, o.threads, cli_ranks(), acceptance,
            stats.ps_seconds * per, stats.amp_seconds * per, o.out);
     return 0;
 }

@@ -112,9 +112,9 @@ int cmd_predict(int argc, char **argv)
     }
     int passes = o.cfg.mode == BA_PREDICT_MAP ? 1 : o.cfg.n_monte;
     int threads = o.cfg.threads > 0 ? o.cfg.threads : ba_default_threads();
-    printf("predicted %zu event%s: %d pass%s (%s mode), %d threads, %.3f s (%.0f events/s) "
+    printf("predicted %zu event%s: %d pass%s (%s mode), %d threads%s, %.3f s (%.0f events/s) "
            "-> %s\n", n, n == 1 ? "" : "s", passes, passes == 1 ? "" : "es",
-           evaluate_mode_name(o.cfg.mode), threads, seconds,
+           evaluate_mode_name(o.cfg.mode), threads, cli_ranks(), seconds,
            seconds > 0 ? (double)n / seconds : 0.0, o.out);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
+#include "common/parallel.h"
 #include "evaluate_run.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
@@ -404,7 +405,7 @@ static int write_history(const train_run *r, ba_error *err)
 static void show_progress(int epoch, size_t done, size_t total, void *user)
 {
     train_run *r = user;
-    if (!r->on_terminal)
+    if (!r->on_terminal || par_rank() != 0)
         return;
     const int width = 30;
     int filled = (int)((double)done / (double)total * width);
@@ -432,6 +433,12 @@ static int on_epoch(const ba_epoch_stats *s, int best, const ba_model *m, void *
     if (best) {
         r->best_epoch = s->epoch;
         r->best_val = s->val_loss;
+    }
+    /* Under MPI every rank trains the same model; rank 0 writes it (ba_train stops all
+     * ranks when this returns 1 on one). */
+    if (par_rank() != 0)
+        return 0;
+    if (best) {
         if (ba_model_save(m, r->model_path, &r->save_err)) {
             r->save_failed = 1;
             return 1;
@@ -610,7 +617,9 @@ int cmd_train(int argc, char **argv)
     o.arch.n_inputs = ds.pre.n_features;
     train_run r = {.o = &o, .on_terminal = isatty(2)};
     char last_path[4096], json_path[4096];
-    if (cli_make_dir(o.out) || cli_path(r.model_path, sizeof r.model_path, o.out, "model.safetensors") ||
+    /* The run folder is rank 0's (under MPI); the other ranks wait for its verdict. */
+    int writer = par_rank() == 0;
+    if ((writer && cli_make_dir(o.out)) || cli_path(r.model_path, sizeof r.model_path, o.out, "model.safetensors") ||
         cli_path(r.history_path, sizeof r.history_path, o.out, "history.csv") ||
         cli_path(last_path, sizeof last_path, o.out, "model-last.safetensors") ||
         cli_path(json_path, sizeof json_path, o.out, "train.json")) {
@@ -630,15 +639,17 @@ int cmd_train(int argc, char **argv)
             ba_dataset_free(&ds);
             return 1;
         }
-        if (unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
+        if (writer && unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
             cli_error("%s: cannot remove: %s", path, strerror(errno));
             ba_dataset_free(&ds);
             return 1;
         }
     }
     /* Fail now, not after hours of training, if RUN cannot be written. */
-    if (write_history(&r, &err)) {
+    int unwritable = writer && write_history(&r, &err);
+    if (unwritable)
         cli_error("%s", err.msg);
+    if (par_any(unwritable)) {
         ba_dataset_free(&ds);
         return 1;
     }
@@ -657,7 +668,7 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < o.arch.n_hidden && used < (int)sizeof layers; i++)
         used += snprintf(layers + used, sizeof layers - (size_t)used, "-%d", o.arch.hidden[i]);
     printf("training %s-2 (%s preset: %s, %s%s, %s sampler, lr %g %s) on %zu events of "
-           "%s%s (validation %zu), %d epochs, batch %d, %d threads -> %s\n", layers, o.preset,
+           "%s%s (validation %zu), %d epochs, batch %d, %d threads%s -> %s\n", layers, o.preset,
            o.features == BA_FEATURES_MOMENTA ? "momenta" : "invariants",
            activation_name(o.arch.activation), o.standardize ? ", standardised" : "",
            o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", o.cfg.lr,
@@ -667,15 +678,17 @@ int cmd_train(int argc, char **argv)
            !strcmp(source, "default") ? " (assumed: no --process, no process in "
                                         "generate.json)" : "",
            ds.val.n, o.cfg.epochs,
-           o.cfg.batch_size, threads, o.out);
+           o.cfg.batch_size, threads, cli_ranks(), o.out);
     fflush(stdout);
     o.cfg.on_progress = show_progress;
     o.cfg.on_rollback = on_rollback;
     double t0 = wall_seconds();
     int rc = ba_train(m, &ds, &o.cfg, on_epoch, &r, &err);
     double total = wall_seconds() - t0;
-    if (r.on_terminal)
+    if (r.on_terminal && writer)
         fputs("\r\033[K", stderr);
+    /* rank 0's failure to save stopped every rank: all of them exit non-zero */
+    r.save_failed = par_agree(r.save_failed ? -1 : 0, &r.save_err) != 0;
     int status = 0;
     if (r.save_failed) {
         cli_error("%s", r.save_err.msg);
@@ -684,17 +697,20 @@ int cmd_train(int argc, char **argv)
         cli_error("%s%s", err.msg, r.best_epoch ? "; the best model so far is kept" : "");
         status = 1;
     }
-    if (!r.save_failed && rc == 0 && ba_model_save(m, last_path, &err)) {
+    if (writer && !r.save_failed && rc == 0 && ba_model_save(m, last_path, &err)) {
         cli_error("%s", err.msg);
         status = 1;
     }
-    if (status == 0 && o.calibrate && r.best_epoch > 0 && calibrate_best(&r, &ds)) {
+    /* rank 0 calibrates and saves; the par_any below keeps the other ranks from reading
+     * the model file before that */
+    if (writer && status == 0 && o.calibrate && r.best_epoch > 0 && calibrate_best(&r, &ds)) {
         status = 1;
     }
-    if (!r.save_failed && write_train_json(json_path, &r, &ds, threads, total, &err)) {
+    if (writer && !r.save_failed && write_train_json(json_path, &r, &ds, threads, total, &err)) {
         cli_error("%s", err.msg);
         status = 1;
     }
+    status = par_any(status); /* the evaluation below runs on every rank, or on none */
     if (status == 0)
         printf("best validation loss %.6f in epoch %d; model: %s\n", r.best_val, r.best_epoch,
                r.model_path);

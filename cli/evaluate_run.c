@@ -14,12 +14,14 @@
 
 #include "cli.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "data/npy.h"
 #include "eval/evaluate.h"
 #include "eval/metrics.h"
 #include "io/gnuplot.h"
 #include "io/json_file.h"
 #include "io/plots.h"
+#include "nn/predict.h"
 
 int parse_mc_option(int code, const char *value, ba_predict_config *cfg)
 {
@@ -262,14 +264,19 @@ int evaluate_run(const evaluate_options *o)
     /* The folder only once the inputs are known to be good. metrics.json is written
      * last and marks a complete evaluation: remove a previous one first, so that a kill
      * at any moment never leaves it beside this run's pred.npy or plots. */
+    /* Under MPI the folder and the files are rank 0's; every rank predicts its share
+     * (predict_momenta_across_ranks) and computes the metrics of all events. */
+    int writer = par_rank() == 0, unwritable = 0;
     if (cli_path(pred_path, sizeof pred_path, o->out_dir, "pred.npy") ||
         cli_path(metrics_path, sizeof metrics_path, o->out_dir, "metrics.json") ||
-        cli_make_dir(o->out_dir))
-        goto done;
-    if (unlink(metrics_path) != 0 && errno != ENOENT) {
+        (writer && cli_make_dir(o->out_dir)))
+        unwritable = 1;
+    else if (writer && unlink(metrics_path) != 0 && errno != ENOENT) {
         cli_error("%s: cannot remove: %s", metrics_path, strerror(errno));
-        goto done;
+        unwritable = 1;
     }
+    if (par_any(unwritable))
+        goto done;
     if (o->rescale_on_val && !separate_val)
         cli_error("notice: --rescale-on-val with --split val: k is fitted on the "
                   "evaluated events themselves");
@@ -281,6 +288,10 @@ int evaluate_run(const evaluate_options *o)
     }
     const eval_metrics *mt = evaluation_metrics(e);
     const ba_prediction *pred = ba_evaluation_predictions(e);
+    if (!writer) {
+        status = 0;
+        goto done;
+    }
     if (write_pred(pred_path, pred, n, &err)) {
         cli_error("%s", err.msg);
         goto done;

@@ -4,6 +4,7 @@
 
 #include "bayesamp.h"
 #include "cli.h"
+#include "common/parallel.h"
 
 static void usage(FILE *out)
 {
@@ -24,7 +25,7 @@ static void usage(FILE *out)
             BAYESAMP_VERSION);
 }
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) {
         /* One line, like every other usage error, so that scripts can show it as is. */
@@ -54,4 +55,22 @@ int main(int argc, char **argv)
         return cmd_amplitude(argc - 1, argv + 1);
     cli_error("unknown command '%s' (see 'bayesamp --help')", cmd);
     return EXIT_USAGE;
+}
+
+/* Under mpirun every rank runs the same command on its share of the work
+ * (common/parallel.h); rank 0 speaks for the job: the other ranks' standard output is
+ * dropped, and errors, which par_agree brings to every rank, are printed by rank 0
+ * (cli_error). The exit status is the worst of all ranks'. */
+int main(int argc, char **argv)
+{
+    ba_error err;
+    if (par_init(&argc, &argv, &err)) {
+        cli_error("%s", err.msg);
+        return 1;
+    }
+    if (par_rank() != 0 && !freopen("/dev/null", "w", stdout)) {
+        cli_error("rank %d: cannot silence its standard output", par_rank());
+        return par_finalize(1);
+    }
+    return par_finalize(run_command(argc, argv));
 }

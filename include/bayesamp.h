@@ -530,7 +530,9 @@ typedef void (*ba_progress_fn)(size_t done, size_t total, void *user);
 /* Events 0 .. n - 1 of a split of the sample with this seed, as `bayesamp generate
  * --seed seed` writes them: momenta n x 5 x 4 ([g_in(+z), g_in(-z), photon, photon,
  * g_out], (E, px, py, pz) in GeV) and their exact |M|^2 (GeV^-2) into amp[0..n). Bit
- * for bit the same whatever threads (0: all cores). stats and progress may be NULL. */
+ * for bit the same whatever threads (0: all cores). stats and progress may be NULL.
+ * Under mpirun the ranks share the events and every rank gets all of them (a collective
+ * call: every rank must make it). */
 int ba_generate(const ba_phase_space *s, uint64_t seed, ba_data_split split, size_t n,
                 int threads, double *momenta, double *amp, ba_generate_stats *stats,
                 ba_progress_fn progress, void *user, ba_error *err);
@@ -575,7 +577,10 @@ typedef struct ba_hybrid_stats {
  * log(1 + tolerance), sigma_i the calibrated total uncertainty of log A (evaluate's
  * "corrected" total), and exact_flag[i] = 0; elsewhere amp[i] from exact() and
  * exact_flag[i] = 1. Events are numbered from 0 for the prediction's weight draws.
- * stats may be NULL. */
+ * stats may be NULL. In a program whose MPI ranks were started by the library (the
+ * command-line tool under mpirun), every rank calls it with all events: the prediction
+ * and the exact events are shared out, and every rank gets all of amp and exact_flag,
+ * the same as one process gives. */
 int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
                          const ba_hybrid_config *cfg, ba_exact_amplitude_fn exact, void *user,
                          double *amp, unsigned char *exact_flag, ba_hybrid_stats *stats,

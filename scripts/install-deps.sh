@@ -4,6 +4,8 @@
 #               runtime is libomp), OpenBLAS (OpenMP build), cJSON, Random123,
 #               HDF5 (serial; for FILE.h5:NAME event files, -DBAYESAMP_HDF5=OFF without)
 #   plots:      gnuplot-nox (found at run time; optional)
+#   MPI:        Open MPI (openmpi-bin for mpirun, libopenmpi-dev for CMake's FindMPI);
+#               optional for a build (-DBAYESAMP_MPI=OFF), needed for the mpirun tests
 #   fuzzing:    clang with libFuzzer and the sanitizer runtimes (libclang-rt-14-dev, only
 #               recommended by clang, so named here) and clang's OpenMP (libomp-14-dev),
 #               for scripts/fuzz.sh, which scripts/test.sh runs
@@ -15,7 +17,8 @@ set -euo pipefail
 packages=(build-essential clang libclang-rt-14-dev libomp-dev libomp-14-dev cmake pkg-config
           libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox
           python3-numpy python3-pytest python3-tqdm python3-matplotlib python3-torch
-          jupyter-nbconvert python3-nbconvert python3-nbformat python3-ipykernel)
+          jupyter-nbconvert python3-nbconvert python3-nbformat python3-ipykernel
+          openmpi-bin libopenmpi-dev)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(hyperfine)
 fi

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "nn/predict.h"
 
 struct ba_evaluation {
     size_t n;
@@ -86,7 +87,7 @@ static int rescale_fit(ba_evaluation *e, ba_predictor *p, const ba_events *val,
             ba_fail(err, "out of memory for %zu val events", val->n);
             goto done;
         }
-        if (ba_predict_momenta(p, val->momenta, val->n, 0, own_pred, err))
+        if (predict_momenta_across_ranks(p, val->momenta, val->n, own_pred, err))
             goto done;
         vp = own_pred, vy = own_y;
     }
@@ -135,7 +136,7 @@ int ba_evaluate(const ba_model *m, const ba_events *events, const ba_predict_con
     if (!(p = ba_predictor_create(m, cfg, err)))
         goto done;
     double t0 = wall_seconds();
-    if (ba_predict_momenta(p, events->momenta, e->n, 0, e->pred, err))
+    if (predict_momenta_across_ranks(p, events->momenta, e->n, e->pred, err))
         goto done;
     double seconds = wall_seconds() - t0;
     if (eval_metrics_compute(e->pred, e->log_true, events->momenta, proc, e->n, u,

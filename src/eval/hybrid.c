@@ -16,6 +16,8 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "eval/metrics.h"
+#include "common/parallel.h"
+#include "nn/predict.h"
 
 ba_hybrid_config ba_hybrid_defaults(void)
 {
@@ -45,9 +47,14 @@ int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
     ba_prediction *pred = malloc((n ? n : 1) * sizeof *pred);
     if (!pred)
         return ba_fail(err, "out of memory for %zu events", n);
+    /* Under MPI both the prediction and the exact events are shared out across the
+     * ranks (common/parallel.h) and gathered on every rank: the same numbers as one
+     * process, for the prediction by its batch cut, for the exact code event by event. */
     double t0 = wall_seconds();
     ba_predictor *p = ba_predictor_create(m, &cfg->predict, err);
-    int rc = p ? ba_predict_momenta(p, momenta, n, 0, pred, err) : -1;
+    int rc = par_agree(p ? 0 : -1, err);
+    if (rc == 0)
+        rc = predict_momenta_across_ranks(p, momenta, n, pred, err);
     ba_predictor_free(p);
     st.seconds_network = wall_seconds() - t0;
     if (rc) {
@@ -75,7 +82,12 @@ int ba_hybrid_amplitudes(const ba_model *m, const double *momenta, size_t n,
             memcpy(sub + (j++) * n_per_event, momenta + i * n_per_event,
                    n_per_event * sizeof *sub);
     t0 = wall_seconds();
-    rc = st.n_exact ? exact(sub, st.n_exact, sub_amp, user, err) : 0;
+    size_t lo, hi;
+    par_range(st.n_exact, par_rank(), par_size(), &lo, &hi);
+    rc = hi > lo ? exact(sub + lo * n_per_event, hi - lo, sub_amp + lo, user, err) : 0;
+    rc = par_agree(rc, err);
+    if (rc == 0)
+        par_allgather_ranges(sub_amp, st.n_exact, sizeof *sub_amp);
     st.seconds_exact = wall_seconds() - t0;
     if (rc == 0)
         for (size_t i = 0, j = 0; i < n; i++)

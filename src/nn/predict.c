@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "data/features.h"
 #include "nn/streams.h"
@@ -285,4 +286,28 @@ int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n, size_t 
         return ba_fail(err, "the network takes %d inputs, but its preprocessing makes %d "
                        "features of an event", p->m->arch.n_inputs, p->m->pre.n_features);
     return predict_events(p, NULL, momenta, n, first_event, out, err);
+}
+
+void predict_share(size_t n, size_t batch_size, int rank, size_t *lo, size_t *hi)
+{
+    size_t first, last;
+    par_range((n + batch_size - 1) / batch_size, rank, par_size(), &first, &last);
+    *lo = first * batch_size < n ? first * batch_size : n;
+    *hi = last * batch_size < n ? last * batch_size : n;
+}
+
+int predict_momenta_across_ranks(ba_predictor *p, const double *momenta, size_t n,
+                                 ba_prediction *out, ba_error *err)
+{
+    size_t lo, hi, bs = (size_t)p->cfg.batch_size;
+    size_t stride = 4 * (size_t)p->m->pre.process.n_particles;
+    predict_share(n, bs, par_rank(), &lo, &hi);
+    int rc = ba_predict_momenta(p, momenta + lo * stride, hi - lo, lo, out + lo, err);
+    if (par_agree(rc, err))
+        return -1;
+    size_t offset[par_size() + 1];
+    for (int r = 0; r < par_size(); r++)
+        predict_share(n, bs, r, &offset[r], &offset[r + 1]);
+    par_allgather(out, offset, sizeof *out);
+    return 0;
 }

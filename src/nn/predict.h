@@ -62,6 +62,17 @@ void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass)
 /* The prediction from the accumulators after n passes (see ba_prediction). */
 void mc_moments_finish(const mc_moments *acc, int rows, int n, ba_prediction *out);
 
+/* MPI rank's events [lo, hi) of n: whole batches of batch_size, as even as possible
+ * across the ranks (common/parallel.h); [0, n) for one process. Cut there, a prediction
+ * is the one-process prediction bit for bit (ba_predict_momenta). */
+void predict_share(size_t n, size_t batch_size, int rank, size_t *lo, size_t *hi);
+
+/* ba_predict_momenta of events 0 .. n - 1 with the work split across the MPI ranks:
+ * every rank passes all momenta, predicts its share, and gets every event's prediction
+ * in out[0..n). Collective; an error on any rank is every rank's (par_agree). */
+int predict_momenta_across_ranks(ba_predictor *p, const double *momenta, size_t n,
+                                 ba_prediction *out, ba_error *err);
+
 /* ba_predict_file with pieces of chunk_events events (tests use small pieces). */
 int predict_file_chunked(const ba_model *m, const char *momenta_path, const char *out_path,
                          const ba_predict_config *cfg, size_t chunk_events,

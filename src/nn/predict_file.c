@@ -2,13 +2,21 @@
  * or HDF5): the file is read, predicted and written in
  * pieces of whole batches, so memory is bounded by the piece, not by the file (10^7
  * events x 30 passes never sit in memory). The pieces start at multiples of the batch
- * size, which keeps every batch's random numbers those of a prediction in one go. */
+ * size, which keeps every batch's random numbers those of a prediction in one go.
+ *
+ * Under MPI (common/parallel.h) each rank reads, checks and predicts its own share of
+ * the file, whole batches again (par_range over the batches), so the rows are those of
+ * one process bit for bit (ba_predict_momenta's promise). Rank 0 writes its rows as it
+ * goes and then the other ranks' in rank order (par_gather_ordered); the others keep
+ * their rows (32 bytes an event) until then. The file is named only after every rank
+ * has sent its rows, and an error on any rank leaves no file. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bayesamp.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "data/event_file.h"
 #include "data/npy.h"
 #include "nn/predict.h"
@@ -93,13 +101,13 @@ static void source_close(momenta_source *src)
 /* Every momentum finite, and with kinematics every event on its process's mass shells
  * with momentum conserved (ba_process_check_event), checked before any prediction,
  * naming the first bad row. */
-static int check_events(momenta_source *src, const ba_process *proc, int kinematics, size_t n,
-                        double *buf, size_t chunk, ba_error *err)
+static int check_events(momenta_source *src, const ba_process *proc, int kinematics,
+                        size_t lo, size_t hi, double *buf, size_t chunk, ba_error *err)
 {
     static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
     size_t n_momenta = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
-    for (size_t first = 0; first < n; first += chunk) {
-        size_t rows = n - first < chunk ? n - first : chunk;
+    for (size_t first = lo; first < hi; first += chunk) {
+        size_t rows = hi - first < chunk ? hi - first : chunk;
         if (source_read(src, first, rows, n_momenta, buf, err))
             return -1;
         for (size_t i = 0; i < rows * n_momenta; i++)
@@ -117,6 +125,12 @@ static int check_events(momenta_source *src, const ba_process *proc, int kinemat
     return 0;
 }
 
+/* par_gather_ordered's sink: other ranks' rows appended to the file. */
+static int append_rows(const void *data, size_t bytes, void *user, ba_error *err)
+{
+    return npy_writer_append(user, data, bytes / sizeof(double), err);
+}
+
 int predict_file_chunked(const ba_model *m, const char *momenta_path, const char *out_path,
                          const ba_predict_config *cfg, size_t chunk_events,
                          size_t *n_events, ba_error *err)
@@ -125,57 +139,78 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     if (ba_model_arch(m)->n_inputs != pre->n_features)
         return ba_fail(err, "the network takes %d inputs, but its preprocessing makes %d "
                        "features of an event", ba_model_arch(m)->n_inputs, pre->n_features);
+    /* Every rank opens the file and makes the predictor; rank 0 also opens the output
+     * (an unwritable folder fails before any work). Until the first par_agree, an error
+     * only skips the steps that follow. */
     momenta_source src;
     size_t n = 0;
-    if (source_open(&src, momenta_path, &pre->process, &n, err))
-        return -1;
-    ba_predictor *p = ba_predictor_create(m, cfg, err);
-    if (!p) {
-        source_close(&src);
-        return -1;
-    }
+    int rc = source_open(&src, momenta_path, &pre->process, &n, err);
+    int src_open = rc == 0;
+    ba_predictor *p = NULL;
+    if (rc == 0 && !(p = ba_predictor_create(m, cfg, err)))
+        rc = -1;
+    /* This rank's events [lo, hi): whole batches, except at the end of the file. */
+    size_t bs = (size_t)cfg->batch_size, lo = 0, hi = 0;
+    if (rc == 0)
+        predict_share(n, bs, par_rank(), &lo, &hi);
     /* Whole batches per piece, at least one. */
-    size_t bs = (size_t)cfg->batch_size;
     size_t chunk = chunk_events / bs * bs;
     if (chunk == 0)
         chunk = bs;
-    if (chunk > n)
-        chunk = n;
+    if (chunk > hi - lo)
+        chunk = hi - lo > 0 ? hi - lo : 1;
     size_t n_momenta = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
-    double *momenta = malloc(chunk * n_momenta * sizeof *momenta);
-    double *rows_out = malloc(chunk * 4 * sizeof *rows_out);
-    ba_prediction *pred = malloc(chunk * sizeof *pred);
+    int writer = par_rank() == 0; /* rank 0 writes; the others keep their rows */
+    double *momenta = NULL, *rows_out = NULL;
+    ba_prediction *pred = NULL;
+    if (rc == 0) {
+        momenta = malloc(chunk * n_momenta * sizeof *momenta);
+        rows_out = malloc((writer ? chunk : hi - lo + 1) * 4 * sizeof *rows_out);
+        pred = malloc(chunk * sizeof *pred);
+        if (!momenta || !rows_out || !pred)
+            rc = ba_fail(err, "out of memory for %zu events", writer ? chunk : hi - lo);
+    }
     npy_writer w = {0};
-    int rc = 0;
-    if (!momenta || !rows_out || !pred)
-        rc = ba_fail(err, "out of memory for %zu events", chunk);
-    /* Open the output first: an unwritable folder fails before any work. */
     size_t shape[2] = {n, 4};
-    if (rc == 0)
+    if (rc == 0 && writer)
         rc = npy_writer_open(&w, out_path, 2, shape, err);
+    rc = par_agree(rc, err);
+    int together = rc == 0; /* every rank has its source, predictor and buffers */
     if (rc == 0)
-        rc = check_events(&src, &pre->process, cfg->check_kinematics, n, momenta, chunk, err);
-    for (size_t first = 0; rc == 0 && first < n; first += chunk) {
-        size_t rows = n - first < chunk ? n - first : chunk;
+        rc = par_agree(check_events(&src, &pre->process, cfg->check_kinematics, lo, hi,
+                                    momenta, chunk, err), err);
+    for (size_t first = lo; rc == 0 && first < hi; first += chunk) {
+        size_t rows = hi - first < chunk ? hi - first : chunk;
+        double *out = writer ? rows_out : rows_out + 4 * (first - lo);
         rc = source_read(&src, first, rows, n_momenta, momenta, err);
         if (rc == 0)
             rc = ba_predict_momenta(p, momenta, rows, first, pred, err);
         if (rc == 0) {
-            ba_prediction_rows(pred, rows, rows_out);
-            rc = npy_writer_append(&w, rows_out, rows * 4, err);
+            ba_prediction_rows(pred, rows, out);
+            if (writer)
+                rc = npy_writer_append(&w, out, rows * 4, err);
         }
     }
-    if (rc == 0)
-        rc = npy_writer_commit(&w, err);
-    else
-        npy_writer_abort(&w);
+    if (together) { /* every rank is here, and meets the same collectives */
+        rc = par_agree(rc, err);
+        if (rc == 0)
+            rc = par_gather_ordered(rows_out, writer ? 0 : (hi - lo) * 4 * sizeof *rows_out,
+                                    append_rows, &w, err);
+        if (rc == 0 && writer)
+            rc = npy_writer_commit(&w, err);
+        /* a failed commit is rank 0's to tell */
+        rc = par_agree(rc, err);
+    }
+    if (rc && writer)
+        npy_writer_abort(&w); /* no-op if never opened or already committed */
     if (rc == 0 && n_events)
         *n_events = n;
     free(momenta);
     free(rows_out);
     free(pred);
     ba_predictor_free(p);
-    source_close(&src);
+    if (src_open)
+        source_close(&src);
     return rc;
 }
 

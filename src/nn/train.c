@@ -9,6 +9,17 @@
  * Validation batches run whole on separate threads. All random numbers come from Philox
  * streams named by (epoch, batch, layer). So the same seed gives the same model bit for
  * bit with any number of threads.
+ *
+ * Several processes (MPI ranks, common/parallel.h) split each batch the same way: rank r
+ * takes a contiguous run of the batch's blocks (par_range), and the blocks' gradients
+ * are summed in block order across the ranks by a chain: rank r receives the sum of the
+ * blocks before its own, adds its blocks one by one and passes the sum on; the last
+ * rank's sum goes to all (reduce_blocks). That is the one-process sum, addition for
+ * addition, so the model is the same bit for bit with any number of ranks and threads.
+ * MPI_Allreduce would sum in an order the library chooses (and changes with the rank
+ * count), which is why it is not used. Every rank keeps all parameters and repeats the
+ * per-weight work (noise, KL, Adam); validation batches are shared out and their losses
+ * gathered, and summed in batch order on every rank.
  */
 #include <math.h>
 #include <omp.h>
@@ -19,6 +30,7 @@
 #include "common/barrier.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/rng.h"
 #include "data/features.h"
 #include "nn/adam.h"
@@ -74,13 +86,17 @@ typedef struct trainer {
     double *val_nll;        /* per validation batch: mean NLL */
     size_t *order;          /* training events in this epoch's order */
     ba_real *trn_weight, *val_weight; /* each event's weight in the likelihood (NULL: 1) */
+    int rank, size;         /* this process among the MPI ranks (0 of 1 without) */
+    int n_blocks_mine;      /* blocks allocated: the most this rank takes of a batch */
+    size_t msg_bytes;       /* a chain message: the gradient t->grad and, after it, the
+                               NLL sum of the blocks so far (one double) */
     team_barrier barrier;   /* the training threads' barrier (spins, then sleeps) */
 } trainer;
 
 static void trainer_free(trainer *t)
 {
     if (t->blocks)
-        for (int b = 0; b < t->n_blocks_max; b++)
+        for (int b = 0; b < t->n_blocks_mine; b++)
             net_block_free(&t->blocks[b]);
     free(t->blocks);
     free(t->block_nll);
@@ -112,9 +128,15 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
     t->threads = cfg->threads > 0 ? cfg->threads : ba_default_threads();
     t->block_rows = block_rows_for(cfg->batch_size);
     t->n_blocks_max = (cfg->batch_size + t->block_rows - 1) / t->block_rows;
-    t->blocks = calloc((size_t)t->n_blocks_max, sizeof *t->blocks);
-    t->block_nll = calloc((size_t)t->n_blocks_max, sizeof *t->block_nll);
-    t->adam_m = calloc(3 * m->n_params, sizeof *t->adam_m);
+    t->rank = par_rank();
+    t->size = par_size();
+    /* par_range gives no rank more than ceil(n / size) of n blocks */
+    t->n_blocks_mine = (t->n_blocks_max + t->size - 1) / t->size;
+    t->blocks = calloc((size_t)t->n_blocks_mine, sizeof *t->blocks);
+    t->block_nll = calloc((size_t)t->n_blocks_mine, sizeof *t->block_nll);
+    /* m, v and the gradient, then room for the chain message's double */
+    t->msg_bytes = m->n_params * sizeof(ba_real) + sizeof(double);
+    t->adam_m = calloc(3 * m->n_params + 2, sizeof *t->adam_m);
     t->order = malloc(n_train * sizeof *t->order);
     if (!t->blocks || !t->block_nll || !t->adam_m || !t->order) {
         trainer_free(t);
@@ -122,7 +144,7 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
     }
     t->adam_v = t->adam_m + m->n_params;
     t->grad = t->adam_v + m->n_params;
-    for (int b = 0; b < t->n_blocks_max; b++)
+    for (int b = 0; b < t->n_blocks_mine; b++)
         if (net_block_alloc(&t->blocks[b], m, t->block_rows, err)) {
             trainer_free(t);
             return -1;
@@ -225,15 +247,18 @@ static int layer_piece(const trainer *t, int l, const weight_task *task, size_t 
 }
 
 /* The gradient of parameters [begin, end) into t->grad: the blocks' likelihood parts
- * summed in block order, plus the KL's. Returns its squared norm. */
+ * summed in block order (already there with several ranks: reduce_blocks), plus the
+ * KL's. Returns its squared norm. */
 static double gradient_range(trainer *t, int n_blocks, size_t begin, size_t end,
                              double kl_scale)
 {
     ba_real *g = t->grad;
-    memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
-    for (int b = 1; b < n_blocks; b++)
-        for (size_t i = begin; i < end; i++)
-            g[i] += t->blocks[b].grad[i];
+    if (t->size == 1) {
+        memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
+        for (int b = 1; b < n_blocks; b++)
+            for (size_t i = begin; i < end; i++)
+                g[i] += t->blocks[b].grad[i];
+    }
     net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
     double sumsq = 0;
     for (size_t i = begin; i < end; i++)
@@ -290,6 +315,88 @@ static double update_piece(trainer *t, size_t begin, size_t end, void *arg)
     return 0;
 }
 
+/* This rank's blocks [lo, hi) of a batch (all of them for one rank). */
+static void my_blocks(const trainer *t, int n_blocks, int *lo, int *hi)
+{
+    size_t a, b;
+    par_range((size_t)n_blocks, t->rank, t->size, &a, &b);
+    *lo = (int)a;
+    *hi = (int)b;
+}
+
+/* reduce_blocks' addition of this rank's blocks [lo, hi) to parameters [begin, end) of
+ * t->grad, which holds the sum of the blocks before lo (after = 1) or nothing yet. */
+typedef struct chain_args {
+    int lo, hi, after;
+} chain_args;
+
+static double chain_piece(trainer *t, size_t begin, size_t end, void *arg)
+{
+    const chain_args *a = arg;
+    ba_real *g = t->grad;
+    int b = a->lo;
+    if (!a->after)
+        memcpy(g + begin, t->blocks[b++ - a->lo].grad + begin, (end - begin) * sizeof *g);
+    for (; b < a->hi; b++)
+        for (size_t i = begin; i < end; i++)
+            g[i] += t->blocks[b - a->lo].grad[i];
+    return 0;
+}
+
+/* With several ranks: the blocks' gradients and NLL terms of a batch summed in block
+ * order across the ranks (see the top of the file), into t->grad and the returned NLL
+ * sum on every rank. The ranks with blocks form a chain in rank order; a rank waits for
+ * its predecessor's sum, adds its blocks (its threads task by task), sends the sum on;
+ * the last one broadcasts it. Runs inside the parallel region: every thread calls it,
+ * the master thread does the messages (MPI_THREAD_FUNNELED). */
+static double reduce_blocks(trainer *t, int n_blocks)
+{
+    int lo, hi, prev = -1, next = -1, last = -1;
+    my_blocks(t, n_blocks, &lo, &hi);
+    for (int r = 0; r < t->size; r++) {
+        size_t a, b;
+        par_range((size_t)n_blocks, r, t->size, &a, &b);
+        if (b == a)
+            continue;
+        if (r < t->rank)
+            prev = r;
+        if (r > t->rank && next < 0)
+            next = r;
+        last = r;
+    }
+    char *nll_slot = (char *)(t->grad + t->m->n_params);
+    if (hi > lo) {
+        if (prev >= 0) {
+#pragma omp master
+            par_recv(t->grad, t->msg_bytes, prev);
+            team_barrier_wait(&t->barrier);
+        }
+        chain_args args = {lo, hi, prev >= 0};
+#pragma omp for schedule(static) nowait
+        for (int k = 0; k < t->n_tasks; k++)
+            for_task_ranges(t, k, chain_piece, &args);
+#pragma omp master
+        {
+            double nll = 0;
+            if (prev >= 0)
+                memcpy(&nll, nll_slot, sizeof nll);
+            for (int b = lo; b < hi; b++)
+                nll += t->block_nll[b - lo];
+            memcpy(nll_slot, &nll, sizeof nll);
+        }
+        team_barrier_wait(&t->barrier);
+#pragma omp master
+        if (next >= 0)
+            par_send(t->grad, t->msg_bytes, next);
+    }
+#pragma omp master
+    par_bcast(t->grad, t->msg_bytes, last);
+    team_barrier_wait(&t->barrier);
+    double nll;
+    memcpy(&nll, nll_slot, sizeof nll);
+    return nll;
+}
+
 /* What one training batch gave: the batch mean of the NLL and the KL / N of the
  * parameters it used. */
 typedef struct batch_result {
@@ -323,10 +430,12 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
     ba_model *m = t->m;
     int n_blocks = (rows + t->block_rows - 1) / t->block_rows;
     int n_in = m->arch.n_inputs;
+    int lo, hi; /* this rank's blocks */
+    my_blocks(t, n_blocks, &lo, &hi);
 
 #pragma omp for schedule(static) nowait
-    for (int b = 0; b < n_blocks; b++) {
-        net_block *blk = &t->blocks[b];
+    for (int b = lo; b < hi; b++) {
+        net_block *blk = &t->blocks[b - lo];
         int r0 = b * t->block_rows;
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
         ba_real y[nr], w[nr];
@@ -337,9 +446,9 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
             w[r] = t->trn_weight ? t->trn_weight[e] : 1;
         }
         net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
-        t->block_nll[b] = gaussian_nll(blk->act[m->n_layers], y, t->trn_weight ? w : NULL, nr,
-                                       rows, blk->dact[0],
-                                       t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
+        t->block_nll[b - lo] = gaussian_nll(blk->act[m->n_layers], y, t->trn_weight ? w : NULL,
+                                            nr, rows, blk->dact[0],
+                                            t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
         net_backward(m, &t->noise, blk, nr, 0);
     }
     team_barrier_wait(&t->barrier);
@@ -348,8 +457,11 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
      * passed, and nothing writes them again before the next batch's block loop (the
      * next batch's KL goes to the other half of task_kl). */
     batch_result res = {0, 0};
-    for (int b = 0; b < n_blocks; b++)
-        res.nll += t->block_nll[b];
+    if (t->size == 1)
+        for (int b = 0; b < n_blocks; b++)
+            res.nll += t->block_nll[b];
+    else
+        res.nll = reduce_blocks(t, n_blocks);
     res.nll /= rows;
     const double *kl_now = t->task_kl + parity * t->n_tasks;
     double *kl_next = t->task_kl + (1 - parity) * t->n_tasks;
@@ -487,7 +599,16 @@ ba_train_config ba_train_defaults(void)
     return c;
 }
 
-int ba_default_threads(void) { return omp_get_num_procs(); }
+/* The cores this process may run on, shared with the other MPI ranks on its node:
+ * omp_get_num_procs() counts the cores of the process's affinity mask, all of the node's
+ * for an unbound rank, one for a rank that mpirun bound to a core (its default for two
+ * ranks), so that K unbound ranks on a node of C cores take C / K threads each and
+ * never oversubscribe it. */
+int ba_default_threads(void)
+{
+    int threads = omp_get_num_procs() / par_local_size();
+    return threads > 1 ? threads : 1;
+}
 
 int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
              ba_epoch_callback cb, void *user, ba_error *err)
@@ -583,8 +704,12 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         /* Validation: the tutorial's pass, new weights for every batch. */
         double kl = net_kl(m) / n_train, sum_val = 0;
         size_t n_val_batches = (ds->val.n + cfg->batch_size - 1) / cfg->batch_size;
+        /* with several ranks, each validates its run of batches and all losses are
+         * gathered */
+        size_t val_lo, val_hi;
+        par_range(n_val_batches, t.rank, t.size, &val_lo, &val_hi);
 #pragma omp parallel for num_threads(active) schedule(dynamic)
-        for (size_t bi = 0; bi < n_val_batches; bi++) {
+        for (size_t bi = val_lo; bi < val_hi; bi++) {
             size_t first = bi * cfg->batch_size;
             int rows = (int)(ds->val.n - first < (size_t)cfg->batch_size ? ds->val.n - first
                                                                          : (size_t)cfg->batch_size);
@@ -593,6 +718,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
             t.val_nll[bi] = validate_batch(&t, &t.val_noise[id], &t.val_blocks[id], &ds->val,
                                            first, rows, &src);
         }
+        par_allgather_ranges(t.val_nll, n_val_batches, sizeof *t.val_nll);
         for (size_t bi = 0; bi < n_val_batches; bi++)
             sum_val += t.val_nll[bi] + kl;
         if (!what[0] && !isfinite(sum_val))
@@ -638,7 +764,8 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
         } else {
             since_best++;
         }
-        if (cb && cb(&st, improved, m, user))
+        /* every rank stops if one callback asks to (rank 0's cannot save, say) */
+        if (cb && par_any(cb(&st, improved, m, user)))
             break;
         if (cfg->patience > 0 && since_best >= cfg->patience)
             break;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/parallel.h"
 #include "physics/amplitude.h"
 #include "physics/lanes.h"
 
@@ -150,14 +151,10 @@ static int check_rows(const double (*p)[5][4], size_t n, double tol, size_t *bad
     return 0;
 }
 
-int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
-                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
-                    ba_error *err)
+/* |M|^2 of events [0, n), checked already. */
+static void amp2_rows(const double (*p)[5][4], size_t n, int threads, double *amp,
+                      gen_progress_fn progress, void *user)
 {
-    /* Every event is checked before any is evaluated: a bad file costs nothing and
-     * produces no output. */
-    if (check_rows(p, n, tol, bad_row, err))
-        return -1;
     threads = resolve_threads(threads);
     for (size_t start = 0; start < n; start += GEN_BLOCK) {
         size_t len = n - start < GEN_BLOCK ? n - start : GEN_BLOCK;
@@ -169,6 +166,53 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
         if (progress)
             progress(start + len, n, user);
     }
+}
+
+int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
+                    double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                    ba_error *err)
+{
+    /* Every event is checked before any is evaluated: a bad file costs nothing and
+     * produces no output. The check is ~1/300 of an amplitude, not worth threads. */
+    if (check_rows(p, n, tol, bad_row, err))
+        return -1;
+    amp2_rows(p, n, threads, amp, progress, user);
+    return 0;
+}
+
+int gen_amp2_across_ranks(const double (*p)[5][4], size_t n, double tol, int threads,
+                          double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                          ba_error *err)
+{
+    /* every rank checks every event (cheap): the same verdict everywhere */
+    if (check_rows(p, n, tol, bad_row, err))
+        return -1;
+    size_t lo, hi;
+    par_range(n, par_rank(), par_size(), &lo, &hi);
+    amp2_rows(p + lo, hi - lo, threads, amp + lo, progress, user);
+    par_allgather_ranges(amp, n, sizeof *amp);
+    return 0;
+}
+
+int gen_events_across_ranks(const ps_settings *s, uint64_t seed, uint64_t first_index,
+                            size_t n, int threads, double (*p)[5][4], double *amp,
+                            gen_stats *stats, gen_progress_fn progress, void *user,
+                            ba_error *err)
+{
+    size_t lo, hi;
+    par_range(n, par_rank(), par_size(), &lo, &hi);
+    gen_stats mine = {0};
+    int rc = gen_events(s, seed, first_index + lo, hi - lo, threads, p + lo, amp + lo, &mine,
+                        progress, user, err);
+    if (par_agree(rc, err))
+        return -1;
+    par_allgather_ranges(p, n, sizeof *p);
+    par_allgather_ranges(amp, n, sizeof *amp);
+    /* counts and core-seconds: sums, in whatever order */
+    double sums[3] = {(double)mine.tries, mine.ps_seconds, mine.amp_seconds};
+    par_sum(sums, 3);
+    if (stats)
+        *stats = (gen_stats){(long long)sums[0], sums[1], sums[2]};
     return 0;
 }
 
@@ -195,8 +239,9 @@ int ba_generate(const ba_phase_space *s, uint64_t seed, ba_data_split split, siz
     ba_phase_space flat = *s;
     if (split != BA_SPLIT_TRN)
         flat.enrich_fraction = 0;
-    return gen_events(&flat, seed, gen_split_first_index(split), n, threads,
-                      (double(*)[5][4])momenta, amp, stats, progress, user, err);
+    /* under mpirun the ranks share the events (a collective call) */
+    return gen_events_across_ranks(&flat, seed, gen_split_first_index(split), n, threads,
+                                   (double(*)[5][4])momenta, amp, stats, progress, user, err);
 }
 
 int ba_amplitude_check(const double *momenta, size_t n, double tol, ba_error *err)

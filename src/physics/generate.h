@@ -62,4 +62,17 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
                     double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
                     ba_error *err);
 
+/* The same two with the events shared out across the MPI ranks (common/parallel.h):
+ * every rank passes all n events' buffers, computes its share (par_range; an event's
+ * numbers do not depend on which rank computes it) and gets all of p and amp; progress
+ * counts this rank's share. Collective; errors as above, on every rank. Without MPI, or
+ * on one rank, exactly gen_events and gen_amp2_events. */
+int gen_events_across_ranks(const ps_settings *s, uint64_t seed, uint64_t first_index,
+                            size_t n, int threads, double (*p)[5][4], double *amp,
+                            gen_stats *stats, gen_progress_fn progress, void *user,
+                            ba_error *err);
+int gen_amp2_across_ranks(const double (*p)[5][4], size_t n, double tol, int threads,
+                          double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
+                          ba_error *err);
+
 #endif
