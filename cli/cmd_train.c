@@ -78,7 +78,7 @@ static void train_usage(FILE *out)
         "                      A^P, normalised to mean 1 over the training set, so that\n"
         "                      the network spends its capacity where the amplitude, and a\n"
         "                      cross section, is large (default 0: all events alike;\n"
-        "                      precision 0.5)\n"
+        "                      precision 0.35)\n"
         "  --calibrate-sigma yes|no  after training, scale the best model's sigmas so that\n"
         "                      the pulls of the validation events have width 1, separately\n"
         "                      below the 90 %% quantile of the predicted amplitude, up to\n"

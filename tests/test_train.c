@@ -390,7 +390,7 @@ static void test_presets(void)
           p.train.lr == 3e-3 && p.train.lr_schedule == BA_LR_COSINE &&
           p.train.lr_final_ratio == 1e-3 && p.train.logsig2_clamp > 0 &&
           p.train.clip_grad_norm > 0 && p.train.nll_tail_pull == 5 &&
-          p.train.amplitude_weight_power == 0.5);
+          p.train.amplitude_weight_power == 0.35);
     CHECK(ba_recipe_preset("fast", &x) == -1);
 }
 

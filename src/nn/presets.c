@@ -37,7 +37,7 @@ int ba_recipe_preset(const char *name, ba_recipe *out)
     /* issue 11: no loss spikes (src/nn/loss.h), and the network's effort where the
      * amplitude, and any cross section, is large (BENCHMARKS.md, "Large amplitudes") */
     out->train.nll_tail_pull = 5;
-    out->train.amplitude_weight_power = 0.5;
+    out->train.amplitude_weight_power = 0.35;
     out->calibrate_uncertainty = 1;
     out->train.clip_grad_norm = 10;
     return 0;
