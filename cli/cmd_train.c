@@ -81,9 +81,8 @@ static void train_usage(FILE *out)
         "                      precision 0.35)\n"
         "  --calibrate-sigma yes|no  after training, scale the best model's sigmas so that\n"
         "                      the pulls of the validation events have width 1, separately\n"
-        "                      below the 90 %% quantile of the predicted amplitude, up to\n"
-        "                      the 99 %% and above (30 passes, --seed) (default no;\n"
-        "                      precision yes)\n"
+        "                      below and above the 90 %% quantile of the predicted\n"
+        "                      amplitude (30 passes, --seed) (default no; precision yes)\n"
         "  --max-rollbacks N   on a non-finite loss, repeat the epoch from the last good\n"
         "                      state with half the learning rate, at most N times (default 3)\n"
         "  --seed N            random seed; results do not depend on --threads (default 1)\n"
@@ -361,7 +360,7 @@ typedef struct train_run {
     int save_failed;
     ba_error save_err;
     int n_sigma_groups; /* the best model's uncertainty calibration, if any */
-    double sigma_edges[2], sigma_scales[3];
+    double sigma_edges[BA_SIGMA_GROUPS - 1], sigma_scales[BA_SIGMA_GROUPS];
 } train_run;
 
 /* The best model's uncertainty calibration on the validation split, written back into
@@ -380,9 +379,9 @@ static int calibrate_best(train_run *r, const ba_dataset *ds)
     else {
         r->n_sigma_groups = ba_model_uncertainty_calibration(best, r->sigma_edges,
                                                              r->sigma_scales);
-        printf("uncertainties calibrated on %zu validation events: sigma x %.3f, %.3f, %.3f "
-               "(predicted amplitude below the 90 %% quantile, to the 99 %%, above)\n",
-               ds->val.n, r->sigma_scales[0], r->sigma_scales[1], r->sigma_scales[2]);
+        printf("uncertainties calibrated on %zu validation events: sigma x %.3f below the "
+               "90 %% quantile of the predicted amplitude, x %.3f above\n",
+               ds->val.n, r->sigma_scales[0], r->sigma_scales[1]);
     }
     ba_model_free(best);
     return rc;
@@ -559,7 +558,7 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
         cJSON_AddStringToObject(cal, "definition",
                                 "both sigmas of events with predicted log A in group g are "
                                 "multiplied by scales[g]; groups split at "
-                                "log_amplitude_edges, the 90 % and 99 % quantiles of the "
+                                "log_amplitude_edges, the 90 % quantile of the "
                                 "validation events' predictions");
         cJSON_AddItemToObject(cal, "log_amplitude_edges",
                               cJSON_CreateDoubleArray(r->sigma_edges, r->n_sigma_groups - 1));

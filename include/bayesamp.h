@@ -392,19 +392,23 @@ int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out
 void ba_prediction_rows(const ba_prediction *pred, size_t n, double *rows);
 
 /* Calibrate a trained model's uncertainties on held-out events (its validation split):
- * predict them (cfg: passes, mode, seed), group them by predicted log A at the 90 % and
- * 99 % quantiles, and scale both sigmas of each group by the robust width (q84 - q16) / 2
+ * predict them (cfg: passes, mode, seed), split them at the 90 % quantile of the
+ * predicted log A, and scale both sigmas of each group by the robust width (q84 - q16) / 2
  * of its pulls (evaluate's "corrected" total), so that the width is 1 on these events.
  * Stored with the model and applied by every prediction. Why: a network trained hard on
  * the largest amplitudes (the precision preset's weights and enriched data) fits its
- * training events there better than new ones, and its sigmas came out 20 % small in the
- * 1 % largest amplitudes (pull width 1.2, 95 % coverage 0.90; BENCHMARKS.md). A group
- * of fewer than 50 events takes the scale of all of them. Returns 0, or -1 with err. */
+ * training events there better than new ones, and its sigmas came out up to 20 % small
+ * in the largest amplitudes (BENCHMARKS.md). Two groups, so that each holds thousands of
+ * events of a usual validation set: with 300 (the 1 % largest of 30,000) the robust
+ * width is only good to 6 %. A group of fewer than 50 events takes the scale of all of
+ * them. Returns 0, or -1 with err. */
+#define BA_SIGMA_GROUPS 2
 int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
                                    const ba_predict_config *cfg, ba_error *err);
-/* The calibration: fills edges[2] (predicted log A) and scales[3]; returns the number of
- * groups, 0 for an uncalibrated model. */
-int ba_model_uncertainty_calibration(const ba_model *m, double edges[2], double scales[3]);
+/* The calibration: fills edges[BA_SIGMA_GROUPS - 1] (predicted log A) and
+ * scales[BA_SIGMA_GROUPS]; returns the number of groups, 0 for an uncalibrated model
+ * (the scales are then 1). */
+int ba_model_uncertainty_calibration(const ba_model *m, double *edges, double *scales);
 
 /* One split of a data folder as stored, for evaluation: momenta (n, P, 4) in GeV and the
  * amplitudes (n,), float64, checked as ba_dataset_load_process checks them. */

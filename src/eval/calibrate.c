@@ -14,10 +14,10 @@
 
 /* The quantiles of the predicted log A that split the groups, and the smallest group
  * whose own scale is trusted (the robust width of 50 pulls is good to about 15 %). */
-static const double GROUP_QUANTILES[SIGMA_GROUPS - 1] = {0.90, 0.99};
+static const double GROUP_QUANTILES[SIGMA_GROUPS - 1] = {0.90};
 #define MIN_GROUP_EVENTS 50
 
-int ba_model_uncertainty_calibration(const ba_model *m, double edges[2], double scales[3])
+int ba_model_uncertainty_calibration(const ba_model *m, double *edges, double *scales)
 {
     for (int g = 0; g < SIGMA_GROUPS; g++) {
         if (g < SIGMA_GROUPS - 1)

@@ -18,10 +18,8 @@ typedef struct layer_layout {
     size_t n_weights;             /* n_in * n_out */
 } layer_layout;
 
-/* Groups of the uncertainty calibration (ba_model_calibrate_uncertainty): events whose
- * predicted log A lies below the 90 % quantile of the validation set's, between the 90 %
- * and 99 % quantiles, and above. */
-#define SIGMA_GROUPS 3
+/* Groups of the uncertainty calibration (ba_model_calibrate_uncertainty, bayesamp.h). */
+#define SIGMA_GROUPS BA_SIGMA_GROUPS
 
 struct ba_model {
     ba_arch arch;
