@@ -112,6 +112,17 @@ typedef struct train_options {
     int has_split;
 } train_options;
 
+/* A yes|no flag into *out (1 or 0); -1 with the one-line error otherwise. */
+static int parse_yes_no(const char *flag, const char *arg, int *out)
+{
+    if (strcmp(arg, "yes") && strcmp(arg, "no")) {
+        cli_error("%s: '%s' is neither 'yes' nor 'no'", flag, arg);
+        return -1;
+    }
+    *out = strcmp(arg, "yes") == 0;
+    return 0;
+}
+
 /* The --preset value, found before the other flags so that they override it. */
 static const char *find_preset(int argc, char **argv)
 {
@@ -275,20 +286,12 @@ static int parse_train_options(int argc, char **argv, train_options *o)
             }
             break;
         case O_STANDARDIZE:
-            if (!strcmp(optarg, "yes")) o->standardize = 1;
-            else if (!strcmp(optarg, "no")) o->standardize = 0;
-            else {
-                cli_error("--standardize: '%s' is neither 'yes' nor 'no'", optarg);
+            if (parse_yes_no("--standardize", optarg, &o->standardize))
                 return -1;
-            }
             break;
         case O_CALIBRATE:
-            if (!strcmp(optarg, "yes")) o->calibrate = 1;
-            else if (!strcmp(optarg, "no")) o->calibrate = 0;
-            else {
-                cli_error("--calibrate-sigma: '%s' is neither 'yes' nor 'no'", optarg);
+            if (parse_yes_no("--calibrate-sigma", optarg, &o->calibrate))
                 return -1;
-            }
             break;
         case O_ACTIVATION:
             if (activation_parse(optarg, &o->arch.activation)) {
