@@ -41,6 +41,11 @@ expect_error "no command" 2 "command"
 expect_error "unknown command" 2 "frobnicate" frobnicate
 expect_error "train without --data" 2 "--data" train --out "$OUT"
 expect_error "train without --out" 2 "--out" train --data "$D"
+expect_error "train: bad --calibrate-sigma" 2 "--calibrate-sigma" train --data "$D" --out "$OUT" --calibrate-sigma maybe
+expect_error "train: negative --nll-tail-pull" 2 "--nll-tail-pull" train --data "$D" --out "$OUT" --nll-tail-pull -1
+expect_error "train: --amplitude-weight above 2" 2 "--amplitude-weight" train --data "$D" --out "$OUT" --amplitude-weight 3
+expect_error "generate: --enrich-singular 1" 2 "--enrich-singular" generate --out "$OUT" --enrich-singular 1
+expect_error "generate: --enrich-cut 0" 2 "--enrich-cut" generate --out "$OUT" --enrich-cut 0
 expect_error "unknown flag" 2 "--bogus" train --data "$D" --out "$OUT" --bogus 3
 expect_error "flag without its value" 2 "--epochs" train --data "$D" --out "$OUT" --epochs
 expect_error "unexpected argument" 2 "extra" train --data "$D" --out "$OUT" extra
