@@ -13,11 +13,13 @@
 #include "bayesamp.h"
 #include "cli.h"
 #include "common/parallel.h"
+#include "data/dataset_shard.h"
 #include "evaluate_run.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
 #include "nn/activation.h"
 #include "nn/schedule.h"
+#include "nn/train.h"
 
 static void train_usage(FILE *out)
 {
@@ -366,16 +368,16 @@ typedef struct train_run {
     double sigma_edges[BA_SIGMA_GROUPS - 1], sigma_scales[BA_SIGMA_GROUPS];
 } train_run;
 
-/* The best model's uncertainty calibration on the validation split, written back into
- * its file (atomically, as every save). */
-static int calibrate_best(train_run *r, const ba_dataset *ds)
+/* The best model's uncertainty calibration on the validation split (val, all of it),
+ * written back into its file (atomically, as every save). */
+static int calibrate_best(train_run *r, const ba_split *val)
 {
     ba_error err;
     ba_model *best = ba_model_load(r->model_path, &err);
     ba_predict_config pc = ba_predict_defaults();
     pc.seed = r->o->cfg.seed;
     pc.threads = r->o->cfg.threads;
-    int rc = !best || ba_model_calibrate_uncertainty(best, &ds->val, &pc, &err) ||
+    int rc = !best || ba_model_calibrate_uncertainty(best, val, &pc, &err) ||
              ba_model_save(best, r->model_path, &err);
     if (rc)
         cli_error("calibrating the uncertainties: %s", err.msg);
@@ -384,7 +386,7 @@ static int calibrate_best(train_run *r, const ba_dataset *ds)
                                                              r->sigma_scales);
         printf("uncertainties calibrated on %zu validation events: sigma x %.3f below the "
                "90 %% quantile of the predicted amplitude, x %.3f above\n",
-               ds->val.n, r->sigma_scales[0], r->sigma_scales[1]);
+               val->n, r->sigma_scales[0], r->sigma_scales[1]);
     }
     ba_model_free(best);
     return rc;
@@ -480,7 +482,7 @@ static double median_seconds(const train_run *r)
     return med;
 }
 
-static int write_train_json(const char *path, const train_run *r, const ba_dataset *ds,
+static int write_train_json(const char *path, const train_run *r, const dataset_shard *sh,
                             int threads, double total_seconds, ba_error *err)
 {
     const train_options *o = r->o;
@@ -493,7 +495,7 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
         cJSON_AddNullToObject(set, "split");
     cJSON_AddStringToObject(set, "out", o->out);
     cJSON_AddStringToObject(set, "preset", o->preset);
-    cJSON_AddStringToObject(set, "process", ds->pre.process.text);
+    cJSON_AddStringToObject(set, "process", sh->local.pre.process.text);
     cJSON *masses = cJSON_AddArrayToObject(set, "mass_overrides");
     for (int i = 0; i < o->n_masses; i++)
         cJSON_AddItemToArray(masses, cJSON_CreateString(o->masses[i]));
@@ -522,7 +524,7 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddNumberToObject(set, "threads", threads);
     cJSON_AddNumberToObject(set, "patience", o->cfg.patience);
     cJSON_AddStringToObject(set, "optimizer", "adam(beta1=0.9, beta2=0.999, eps=1e-8)");
-    const ba_preprocessing *p = &ds->pre;
+    const ba_preprocessing *p = &sh->local.pre;
     int inv = p->features == BA_FEATURES_INVARIANTS;
     const ba_process *proc = &p->process;
     int n_part = proc->n_particles;
@@ -553,9 +555,9 @@ static int write_train_json(const char *path, const train_run *r, const ba_datas
     cJSON_AddNumberToObject(pre, "y_mean", p->y_mean);
     cJSON_AddNumberToObject(pre, "y_std", p->y_std);
     cJSON *sizes = cJSON_AddObjectToObject(root, "data_sizes");
-    cJSON_AddNumberToObject(sizes, "trn", (double)ds->trn.n);
-    cJSON_AddNumberToObject(sizes, "val", (double)ds->val.n);
-    cJSON_AddNumberToObject(sizes, "tst", (double)ds->tst.n);
+    cJSON_AddNumberToObject(sizes, "trn", (double)sh->n[0]);
+    cJSON_AddNumberToObject(sizes, "val", (double)sh->n[1]);
+    cJSON_AddNumberToObject(sizes, "tst", (double)sh->n[2]);
     if (r->n_sigma_groups) {
         cJSON *cal = cJSON_AddObjectToObject(root, "uncertainty_calibration");
         cJSON_AddStringToObject(cal, "definition",
@@ -610,13 +612,14 @@ int cmd_train(int argc, char **argv)
             cli_error("--mass: %s", err.msg);
             return EXIT_USAGE;
         }
-    ba_dataset ds;
-    if (ba_dataset_load_source(o.data, o.has_split ? o.split : NULL, &proc, o.features,
-                               o.standardize, &ds, &err)) {
+    /* Under MPI each rank reads its share of the events (data/dataset_shard.h). */
+    dataset_shard ds;
+    if (dataset_shard_load(o.data, o.has_split ? o.split : NULL, &proc, o.features,
+                           o.standardize, &ds, &err)) {
         cli_error("%s", err.msg);
         return 1;
     }
-    o.arch.n_inputs = ds.pre.n_features;
+    o.arch.n_inputs = ds.local.pre.n_features;
     train_run r = {.o = &o, .on_terminal = isatty(2)};
     char last_path[4096], json_path[4096];
     /* The run folder is rank 0's (under MPI); the other ranks wait for its verdict. */
@@ -625,7 +628,7 @@ int cmd_train(int argc, char **argv)
         cli_path(r.history_path, sizeof r.history_path, o.out, "history.csv") ||
         cli_path(last_path, sizeof last_path, o.out, "model-last.safetensors") ||
         cli_path(json_path, sizeof json_path, o.out, "train.json")) {
-        ba_dataset_free(&ds);
+        dataset_shard_free(&ds);
         return 1;
     }
     /* A run folder is complete when it holds train.json (and RUN/eval when it holds
@@ -638,12 +641,12 @@ int cmd_train(int argc, char **argv)
     for (size_t i = 0; i < sizeof stale / sizeof *stale; i++) {
         char path[4096];
         if (cli_path(path, sizeof path, o.out, stale[i])) {
-            ba_dataset_free(&ds);
+            dataset_shard_free(&ds);
             return 1;
         }
         if (writer && unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR) {
             cli_error("%s: cannot remove: %s", path, strerror(errno));
-            ba_dataset_free(&ds);
+            dataset_shard_free(&ds);
             return 1;
         }
     }
@@ -652,7 +655,7 @@ int cmd_train(int argc, char **argv)
     if (unwritable)
         cli_error("%s", err.msg);
     if (par_any(unwritable)) {
-        ba_dataset_free(&ds);
+        dataset_shard_free(&ds);
         return 1;
     }
     r.history = calloc((size_t)o.cfg.epochs + 1, sizeof *r.history);
@@ -661,7 +664,7 @@ int cmd_train(int argc, char **argv)
         cli_error("%s", m ? "out of memory" : err.msg);
         ba_model_free(m);
         free(r.history);
-        ba_dataset_free(&ds);
+        dataset_shard_free(&ds);
         return 1;
     }
     int threads = o.cfg.threads > 0 ? o.cfg.threads : ba_default_threads();
@@ -674,18 +677,18 @@ int cmd_train(int argc, char **argv)
            o.features == BA_FEATURES_MOMENTA ? "momenta" : "invariants",
            activation_name(o.arch.activation), o.standardize ? ", standardised" : "",
            o.cfg.sampler == BA_SAMPLER_LOCAL ? "local" : "weight", o.cfg.lr,
-           lr_schedule_name(o.cfg.lr_schedule), ds.trn.n, proc.text,
+           lr_schedule_name(o.cfg.lr_schedule), ds.n[0], proc.text,
            /* 5-particle data without a stated process might be another process than
             * g g > a a g (g g > g g g has 5 massless particles too): say so */
            !strcmp(source, "default") ? " (assumed: no --process, no process in "
                                         "generate.json)" : "",
-           ds.val.n, o.cfg.epochs,
+           ds.n[1], o.cfg.epochs,
            o.cfg.batch_size, threads, cli_ranks(), o.out);
     fflush(stdout);
     o.cfg.on_progress = show_progress;
     o.cfg.on_rollback = on_rollback;
     double t0 = wall_seconds();
-    int rc = ba_train(m, &ds, &o.cfg, on_epoch, &r, &err);
+    int rc = train_shard(m, &ds, &o.cfg, on_epoch, &r, &err);
     double total = wall_seconds() - t0;
     if (r.on_terminal && writer)
         fputs("\r\033[K", stderr);
@@ -703,10 +706,18 @@ int cmd_train(int argc, char **argv)
         cli_error("%s", err.msg);
         status = 1;
     }
-    /* rank 0 calibrates and saves; the par_any below keeps the other ranks from reading
-     * the model file before that */
-    if (writer && status == 0 && o.calibrate && r.best_epoch > 0 && calibrate_best(&r, &ds)) {
-        status = 1;
+    /* rank 0 calibrates and saves, on the validation events that every rank sends it;
+     * the par_any below keeps the other ranks from reading the model file before that */
+    if (!par_any(status) && o.calibrate && r.best_epoch > 0) {
+        ba_split val;
+        if (dataset_shard_gather(&ds, 1, &val, &err)) {
+            cli_error("calibrating the uncertainties: %s", err.msg);
+            status = 1;
+        } else if (writer && calibrate_best(&r, &val)) {
+            status = 1;
+        }
+        free(val.x);
+        free(val.y);
     }
     if (writer && !r.save_failed && write_train_json(json_path, &r, &ds, threads, total, &err)) {
         cli_error("%s", err.msg);
@@ -718,7 +729,7 @@ int cmd_train(int argc, char **argv)
                r.model_path);
     ba_model_free(m);
     free(r.history);
-    ba_dataset_free(&ds);
+    dataset_shard_free(&ds);
     /* The tutorial's second half on the best model, unless asked not to. */
     if (status == 0 && !o.no_eval && r.best_epoch > 0) {
         char eval_dir[4096];

@@ -1,10 +1,12 @@
 /* bayesamp: the command-line front end of the library. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bayesamp.h"
 #include "cli.h"
 #include "common/parallel.h"
+#include "data/npy.h"
 
 static void usage(FILE *out)
 {
@@ -72,5 +74,11 @@ int main(int argc, char **argv)
         cli_error("rank %d: cannot silence its standard output", par_rank());
         return par_finalize(1);
     }
-    return par_finalize(run_command(argc, argv));
+    int status = run_command(argc, argv);
+    /* For tests of what each rank reads (tests/cli_mpi_test.sh), and for the curious. */
+    const char *stats = getenv("BAYESAMP_READ_STATS");
+    if (stats && !strcmp(stats, "1"))
+        fprintf(stderr, "read stats: rank %d of %d read %llu bytes of data files\n", par_rank(),
+                par_size(), (unsigned long long)data_bytes_read());
+    return par_finalize(status);
 }

@@ -51,6 +51,22 @@ void par_allgather_ranges(void *buf, size_t n, size_t unit)
     par_allgather(buf, offset, unit);
 }
 
+int par_owner(size_t n, size_t i)
+{
+    /* i n-th of the way through: the owner is at or next to floor(i size / n) */
+    int r = (int)((unsigned __int128)i * (unsigned)g_size / n);
+    size_t lo, hi;
+    for (;;) {
+        par_range(n, r, g_size, &lo, &hi);
+        if (i < lo)
+            r--;
+        else if (i >= hi)
+            r++;
+        else
+            return r;
+    }
+}
+
 int par_rank(void) { return g_rank; }
 int par_failed_rank(void) { return g_failed; }
 int par_size(void) { return g_size; }
@@ -176,6 +192,55 @@ void par_allgather(void *buf, const size_t *offset, size_t unit)
     MPI_Type_free(&item);
 }
 
+void par_chain(double *acc, size_t n, void (*add)(double *acc, void *user), void *user)
+{
+    if (g_size > 1 && g_rank > 0)
+        par_recv(acc, n * sizeof *acc, g_rank - 1);
+    add(acc, user);
+    if (g_size > 1 && g_rank + 1 < g_size)
+        par_send(acc, n * sizeof *acc, g_rank + 1);
+    par_bcast(acc, n * sizeof *acc, g_size - 1);
+}
+
+void par_alltoall_counts(const size_t *send_count, size_t *recv_count)
+{
+    if (g_size == 1) { /* MPI may not be running */
+        recv_count[0] = send_count[0];
+        return;
+    }
+    uint64_t out[g_size], in[g_size];
+    for (int r = 0; r < g_size; r++)
+        out[r] = send_count[r];
+    MPI_Alltoall(out, 1, MPI_UINT64_T, in, 1, MPI_UINT64_T, MPI_COMM_WORLD);
+    for (int r = 0; r < g_size; r++)
+        recv_count[r] = (size_t)in[r];
+}
+
+void par_alltoallv(const void *send, const size_t *send_count, void *recv,
+                   const size_t *recv_count, size_t unit)
+{
+    if (g_size == 1) { /* MPI may not be running */
+        if (send_count[0] > 0)
+            memcpy(recv, send, send_count[0] * unit);
+        return;
+    }
+    int scount[g_size], sdispl[g_size], rcount[g_size], rdispl[g_size];
+    size_t sat = 0, rat = 0;
+    for (int r = 0; r < g_size; r++) {
+        scount[r] = (int)send_count[r];
+        sdispl[r] = (int)sat;
+        rcount[r] = (int)recv_count[r];
+        rdispl[r] = (int)rat;
+        sat += send_count[r];
+        rat += recv_count[r];
+    }
+    MPI_Datatype item;
+    MPI_Type_contiguous((int)unit, MPI_BYTE, &item);
+    MPI_Type_commit(&item);
+    MPI_Alltoallv(send, scount, sdispl, item, recv, rcount, rdispl, item, MPI_COMM_WORLD);
+    MPI_Type_free(&item);
+}
+
 void par_sum(double *v, int n)
 {
     if (g_size > 1)
@@ -244,6 +309,25 @@ void par_allgather(void *buf, const size_t *offset, size_t unit)
     (void)buf, (void)offset, (void)unit;
 }
 void par_sum(double *v, int n) { (void)v, (void)n; }
+
+void par_chain(double *acc, size_t n, void (*add)(double *acc, void *user), void *user)
+{
+    (void)n;
+    add(acc, user);
+}
+
+void par_alltoall_counts(const size_t *send_count, size_t *recv_count)
+{
+    recv_count[0] = send_count[0];
+}
+
+void par_alltoallv(const void *send, const size_t *send_count, void *recv,
+                   const size_t *recv_count, size_t unit)
+{
+    (void)recv_count;
+    if (send_count[0] > 0)
+        memcpy(recv, send, send_count[0] * unit);
+}
 
 int par_gather_ordered(const void *mine, size_t bytes, par_sink sink, void *user,
                        ba_error *err)

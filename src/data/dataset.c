@@ -18,6 +18,7 @@
 
 #include "bayesamp.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "data/features.h"
 #include "data/dataset.h"
 #include "data/event_file.h"
@@ -99,12 +100,9 @@ static int load_raw_split(const char *dir, const char *split, const load_spec *s
     return dataset_check_split(out, spec->process, spec->check_kinematics, err);
 }
 
-/* Every momentum finite, with check_kinematics every event on its process's mass shells
- * with momentum conserved, and every amplitude (if amp is not NULL) positive and finite;
- * the first bad row is named after dat_name or amp_name. */
-static int check_rows(const ba_process *proc, const double *momenta, const double *amp,
-                      size_t n, int check_kinematics, const char *dat_name,
-                      const char *amp_name, ba_error *err)
+int dataset_check_rows(const ba_process *proc, const double *momenta, const double *amp,
+                       size_t n, size_t first, int check_kinematics, const char *dat_name,
+                       const char *amp_name, ba_error *err)
 {
     size_t stride = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     for (size_t i = 0; i < n; i++) {
@@ -112,13 +110,13 @@ static int check_rows(const ba_process *proc, const double *momenta, const doubl
         for (size_t k = 0; k < stride; k++)
             if (!isfinite(event[k]))
                 return ba_fail(err, "%s: row %zu: non-finite momentum component %g", dat_name,
-                               i, event[k]);
+                               first + i, event[k]);
         ba_error why;
         if (check_kinematics && ba_process_check_event(proc, event, &why))
-            return ba_fail(err, "%s: row %zu: %s", dat_name, i, why.msg);
+            return ba_fail(err, "%s: row %zu: %s", dat_name, first + i, why.msg);
         if (amp && !(amp[i] > 0 && isfinite(amp[i])))
             return ba_fail(err, "%s: row %zu: amplitude %g is not positive and finite",
-                           amp_name, i, amp[i]);
+                           amp_name, first + i, amp[i]);
     }
     return 0;
 }
@@ -129,36 +127,42 @@ int ba_events_check(const ba_process *process, const double *momenta, const doub
     char dat_name[256], amp_name[256];
     snprintf(dat_name, sizeof dat_name, "%s%smomenta", name ? name : "", name ? " " : "");
     snprintf(amp_name, sizeof amp_name, "%s%samplitudes", name ? name : "", name ? " " : "");
-    return check_rows(process, momenta, amp, n, 1, dat_name, amp_name, err);
+    return dataset_check_rows(process, momenta, amp, n, 0, 1, dat_name, amp_name, err);
 }
 
-int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinematics,
-                        ba_error *err)
+int dataset_check_shapes(const npy_array *d, const npy_array *a, const char *dat_path,
+                         const char *amp_path, const ba_process *proc, ba_error *err)
 {
-    const char *dat_path = out->dat_path, *amp_path = out->amp_path;
-    const npy_array *d = &out->dat, *a = &out->amp;
     size_t n_particles = (size_t)proc->n_particles;
-    int rc = 0;
     if (d->ndim != 3 || d->shape[1] != n_particles || d->shape[2] != N_COMPONENTS) {
         char shape[128] = "";
         size_t used = 0;
         for (int i = 0; i < d->ndim && used < sizeof shape; i++)
             used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%zu", i ? ", " : "",
                                      d->shape[i]);
-        rc = ba_fail(err, "%s: momenta must have shape (N, %zu, 4) for the %zu particles of "
-                     "\"%s\", found (%s%s)", dat_path, n_particles, n_particles, proc->text,
-                     shape, d->ndim == 1 ? "," : "");
-    } else if (a->ndim != 1)
-        rc = ba_fail(err, "%s: amplitudes must have shape (N,), found %d dimensions", amp_path,
-                     a->ndim);
-    else if (a->shape[0] != d->shape[0])
-        rc = ba_fail(err, "%s has %zu events but %s has %zu", dat_path, d->shape[0], amp_path,
-                     a->shape[0]);
-    else if (d->shape[0] == 0)
-        rc = ba_fail(err, "%s: no events", dat_path);
+        return ba_fail(err, "%s: momenta must have shape (N, %zu, 4) for the %zu particles of "
+                       "\"%s\", found (%s%s)", dat_path, n_particles, n_particles, proc->text,
+                       shape, d->ndim == 1 ? "," : "");
+    }
+    if (a->ndim != 1)
+        return ba_fail(err, "%s: amplitudes must have shape (N,), found %d dimensions",
+                       amp_path, a->ndim);
+    if (a->shape[0] != d->shape[0])
+        return ba_fail(err, "%s has %zu events but %s has %zu", dat_path, d->shape[0],
+                       amp_path, a->shape[0]);
+    if (d->shape[0] == 0)
+        return ba_fail(err, "%s: no events", dat_path);
+    return 0;
+}
+
+int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinematics,
+                        ba_error *err)
+{
+    const npy_array *d = &out->dat, *a = &out->amp;
+    int rc = dataset_check_shapes(d, a, out->dat_path, out->amp_path, proc, err);
     if (rc == 0)
-        rc = check_rows(proc, d->data, a->data, d->shape[0], check_kinematics, dat_path,
-                        amp_path, err);
+        rc = dataset_check_rows(proc, d->data, a->data, d->shape[0], 0, check_kinematics,
+                                out->dat_path, out->amp_path, err);
     if (rc) {
         npy_free(&out->dat);
         npy_free(&out->amp);
@@ -166,72 +170,135 @@ int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinema
     return rc;
 }
 
-/* The constants of the preprocessing from the training split: the mean pT of the last
- * outgoing particle and, with standardisation, the mean and standard deviation of every
- * raw feature and of the raw target (in double, two passes). */
-static int fit_preprocessing(const raw_split *trn, const char *path, ba_preprocessing *pre,
+/* A sum over the rows of a split, added row by row in the order of one process: over
+ * this process's rows, or, when the rows are shared out across the MPI ranks
+ * (across_ranks), over every rank's in rank order (par_chain), so that the constants
+ * below are the same bits for any number of ranks. */
+static void sum_rows(int across_ranks, double *acc, size_t n,
+                     void (*add)(double *acc, void *user), void *user)
+{
+    if (across_ranks)
+        par_chain(acc, n, add, user);
+    else
+        add(acc, user);
+}
+
+/* sum_rows' terms: the transverse momentum of the last outgoing particle of each event */
+typedef struct pt_terms {
+    const raw_split *raw;
+    const ba_process *process;
+} pt_terms;
+
+static void add_pts(double *acc, void *user)
+{
+    const pt_terms *t = user;
+    size_t stride = (size_t)N_COMPONENTS * (size_t)t->process->n_particles;
+    for (size_t i = 0; i < t->raw->dat.shape[0]; i++)
+        acc[0] += outgoing_pt(t->process, t->raw->dat.data + i * stride);
+}
+
+/* sum_rows' terms: the columns of rows of width values, or, with center, their squared
+ * distances from it */
+typedef struct column_terms {
+    const double *rows;
+    size_t n, width;
+    const double *center;
+} column_terms;
+
+static void add_columns(double *acc, void *user)
+{
+    const column_terms *t = user;
+    for (size_t i = 0; i < t->n; i++) {
+        const double *v = t->rows + i * t->width;
+        for (size_t k = 0; k < t->width; k++)
+            acc[k] += t->center ? (v[k] - t->center[k]) * (v[k] - t->center[k]) : v[k];
+    }
+}
+
+/* The raw features (pre->n_features) and the raw target of every event of a split, in
+ * double, one row of n_features + 1 values an event; NULL (err naming the row, first + i
+ * in the whole split) if an event has no features. */
+static double *raw_features(const raw_split *raw, size_t first, const ba_preprocessing *pre,
+                            ba_error *err)
+{
+    size_t n = raw->dat.shape[0], width = (size_t)pre->n_features + 1;
+    size_t stride = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
+    double *f = malloc((n ? n : 1) * width * sizeof *f);
+    if (!f) {
+        ba_fail(err, "%s: out of memory for %zu events", raw->dat_path, n);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *event = raw->dat.data + i * stride;
+        double *row = f + i * width;
+        if (event_features(pre->features, &pre->process, event, pre->gluon_pt_mean, row)) {
+            ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", raw->dat_path,
+                    first + i);
+            free(f);
+            return NULL;
+        }
+        row[width - 1] = event_target(pre->features, &pre->process, event, raw->amp.data[i]);
+    }
+    return f;
+}
+
+/* The constants of the preprocessing from the training split, n_total events of which
+ * trn holds those from row first on (all of them unless across_ranks): the mean pT of
+ * the last outgoing particle and, with standardisation, the mean and standard deviation
+ * of every raw feature and of the raw target (in double, two passes). *features gets the
+ * raw features of trn's events (raw_features), which the split is made of. */
+static int fit_preprocessing(const raw_split *trn, size_t first, size_t n_total,
+                             int across_ranks, ba_preprocessing *pre, double **features,
                              ba_error *err)
 {
     const ba_process *proc = &pre->process;
-    size_t n = trn->dat.shape[0], stride = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += outgoing_pt(proc, trn->dat.data + i * stride);
-    pre->gluon_pt_mean = sum / (double)n;
+    double sum = 0, n = (double)n_total;
+    pt_terms pts = {trn, proc};
+    sum_rows(across_ranks, &sum, 1, add_pts, &pts);
+    pre->gluon_pt_mean = sum / n;
     if (!(pre->gluon_pt_mean > 0))
         return ba_fail(err, "%s: the last outgoing particle (%s) has no transverse momentum "
-                       "in any event; cannot normalise", path,
+                       "in any event; cannot normalise", trn->dat_path,
                        proc->name[proc->n_particles - 1]);
     pre->n_features = feature_count(pre->features, proc);
     pre->y_mean = 0;
     pre->y_std = 1;
     for (int k = 0; k < pre->n_features; k++)
         pre->x_mean[k] = 0, pre->x_std[k] = 1;
-    if (!pre->standardize)
-        return 0;
+    *features = raw_features(trn, first, pre, err);
+    int rc = *features ? 0 : -1;
+    if (across_ranks)
+        rc = par_agree(rc, err);
+    if (rc || !pre->standardize)
+        return rc;
     int nf = pre->n_features;
-    double f[BA_MAX_FEATURES], sx[BA_MAX_FEATURES] = {0}, sxx[BA_MAX_FEATURES] = {0};
-    double sy = 0, syy = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            const double *event = trn->dat.data + i * stride;
-            if (event_features(pre->features, proc, event, pre->gluon_pt_mean, f))
-                return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", path, i);
-            double y = event_target(pre->features, proc, event, trn->amp.data[i]);
-            for (int k = 0; k < nf; k++) {
-                if (pass == 0)
-                    sx[k] += f[k];
-                else
-                    sxx[k] += (f[k] - pre->x_mean[k]) * (f[k] - pre->x_mean[k]);
-            }
-            if (pass == 0)
-                sy += y;
-            else
-                syy += (y - pre->y_mean) * (y - pre->y_mean);
-        }
-        if (pass == 0) {
-            for (int k = 0; k < nf; k++)
-                pre->x_mean[k] = sx[k] / (double)n;
-            pre->y_mean = sy / (double)n;
-        }
-    }
+    /* features then target, as in the rows of *features */
+    double mean[BA_MAX_FEATURES + 1] = {0}, sq[BA_MAX_FEATURES + 1] = {0};
+    column_terms terms = {*features, trn->dat.shape[0], (size_t)nf + 1, NULL};
+    sum_rows(across_ranks, mean, (size_t)nf + 1, add_columns, &terms);
+    for (int k = 0; k <= nf; k++)
+        mean[k] /= n;
+    terms.center = mean;
+    sum_rows(across_ranks, sq, (size_t)nf + 1, add_columns, &terms);
     for (int k = 0; k < nf; k++) {
-        pre->x_std[k] = sqrt(sxx[k] / (double)n);
+        pre->x_mean[k] = mean[k];
+        pre->x_std[k] = sqrt(sq[k] / n);
         /* a constant input (the incoming gluons' zero px, say) carries no information:
          * keep it at 0 rather than divide by 0 */
         if (!(pre->x_std[k] > 0))
             pre->x_std[k] = 1;
     }
-    pre->y_std = sqrt(syy / (double)n);
+    pre->y_mean = mean[nf];
+    pre->y_std = sqrt(sq[nf] / n);
     if (!(pre->y_std > 0))
         pre->y_std = 1;
     return 0;
 }
 
-static int make_split(const raw_split *raw, const char *path, const ba_preprocessing *pre,
-                      ba_split *out, ba_error *err)
+/* A split of n events from their raw features (raw_features), standardised if asked. */
+static int make_split(const double *features, size_t n, const char *path,
+                      const ba_preprocessing *pre, ba_split *out, ba_error *err)
 {
-    size_t n = raw->dat.shape[0];
     size_t nf = (size_t)pre->n_features;
     out->n = n;
     out->n_features = nf;
@@ -240,14 +307,15 @@ static int make_split(const raw_split *raw, const char *path, const ba_preproces
     if (!out->x || !out->y) {
         free(out->x), free(out->y);
         memset(out, 0, sizeof *out);
-        return ba_fail(err, "out of memory for %zu events", n);
+        return ba_fail(err, "%s: out of memory for %zu events", path, n);
     }
-    size_t stride = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
     for (size_t i = 0; i < n; i++) {
-        const double *event = raw->dat.data + i * stride;
-        if (event_inputs(event, pre, out->x + i * nf))
-            return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", path, i);
-        double y = event_target(pre->features, &pre->process, event, raw->amp.data[i]);
+        const double *f = features + i * (nf + 1);
+        for (size_t k = 0; k < nf; k++)
+            out->x[i * nf + k] = (ba_real)(pre->standardize
+                                               ? standardise(f[k], pre->x_mean[k], pre->x_std[k])
+                                               : f[k]);
+        double y = f[nf];
         out->y[i] = (ba_real)(pre->standardize ? standardise(y, pre->y_mean, pre->y_std) : y);
     }
     return 0;
@@ -405,12 +473,8 @@ static int load_raw_file(const char *spec, const double fractions[3], const load
     return rc;
 }
 
-/* The three splits of a source: a folder in the Heidelberg layout (fractions NULL), or
- * one file of events with the fractions of its split. paths get what messages name. */
-static int load_raw_splits(const char *source, const double *fractions, const load_spec *spec,
-                           raw_split raw[3], ba_error *err)
+int dataset_source_is_folder(const char *source, const double *fractions, ba_error *err)
 {
-    static const char *names[3] = {"trn", "val", "tst"};
     int is_folder = !is_event_file(source);
     if (is_folder && fractions)
         return ba_fail(err, "%s: a folder holds its own trn, val and tst files; --split is "
@@ -419,6 +483,18 @@ static int load_raw_splits(const char *source, const double *fractions, const lo
         return ba_fail(err, "%s: one file holds a single set of events: give the fractions "
                        "that cut it into training, validation and test events (train "
                        "--split, evaluate --data-split, e.g. 0.8,0.1,0.1)", source);
+    return is_folder;
+}
+
+/* The three splits of a source: a folder in the Heidelberg layout (fractions NULL), or
+ * one file of events with the fractions of its split. paths get what messages name. */
+static int load_raw_splits(const char *source, const double *fractions, const load_spec *spec,
+                           raw_split raw[3], ba_error *err)
+{
+    static const char *names[3] = {"trn", "val", "tst"};
+    int is_folder = dataset_source_is_folder(source, fractions, err);
+    if (is_folder < 0)
+        return -1;
     memset(raw, 0, 3 * sizeof *raw);
     if (!is_folder)
         return load_raw_file(source, fractions, spec, raw, err);
@@ -454,14 +530,32 @@ int dataset_from_splits(const raw_split raw[3], const ba_process *process,
                         ba_features features, int standardize, ba_dataset *out,
                         ba_error *err)
 {
+    const size_t first[3] = {0, 0, 0};
+    const size_t total[3] = {raw[0].dat.shape[0], raw[1].dat.shape[0], raw[2].dat.shape[0]};
+    return dataset_from_shares(raw, first, total, 0, process, features, standardize, out, err);
+}
+
+int dataset_from_shares(const raw_split raw[3], const size_t first[3], const size_t total[3],
+                        int across_ranks, const ba_process *process, ba_features features,
+                        int standardize, ba_dataset *out, ba_error *err)
+{
     memset(out, 0, sizeof *out);
     out->pre.features = features;
     out->pre.standardize = standardize;
     out->pre.process = *process;
-    int rc = fit_preprocessing(&raw[0], raw[0].dat_path, &out->pre, err);
+    double *f = NULL;
+    int rc = fit_preprocessing(&raw[0], first[0], total[0], across_ranks, &out->pre, &f, err);
     ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
-    for (int s = 0; s < 3 && rc == 0; s++)
-        rc = make_split(&raw[s], raw[s].dat_path, &out->pre, splits[s], err);
+    for (int s = 0; s < 3 && rc == 0; s++) {
+        if (s > 0 && !(f = raw_features(&raw[s], first[s], &out->pre, err)))
+            rc = -1;
+        if (rc == 0)
+            rc = make_split(f, raw[s].dat.shape[0], raw[s].dat_path, &out->pre, splits[s], err);
+        free(f);
+        f = NULL;
+    }
+    if (across_ranks)
+        rc = par_agree(rc, err);
     if (rc)
         ba_dataset_free(out);
     return rc;

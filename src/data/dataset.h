@@ -20,10 +20,33 @@ typedef struct raw_split {
 int dataset_check_split(raw_split *s, const ba_process *process, int check_kinematics,
                         ba_error *err);
 
+/* The shape checks of dataset_check_split, on the headers d and a (data not needed). */
+int dataset_check_shapes(const npy_array *d, const npy_array *a, const char *dat_path,
+                         const char *amp_path, const ba_process *process, ba_error *err);
+
+/* The row checks of dataset_check_split on n events whose first is row `first` of their
+ * file (as errors name it); amp may be NULL. */
+int dataset_check_rows(const ba_process *process, const double *momenta, const double *amp,
+                       size_t n, size_t first, int check_kinematics, const char *dat_name,
+                       const char *amp_name, ba_error *err);
+
 /* Fit the preprocessing on raw[0] (training) and build the three splits of out from
  * checked splits trn, val, tst of the process; raw stays the caller's. */
 int dataset_from_splits(const raw_split raw[3], const ba_process *process,
                         ba_features features, int standardize, ba_dataset *out,
                         ba_error *err);
+
+/* 1 if source is a data folder (then fractions must be NULL), 0 if it is one file of
+ * events (cut by fractions, which it needs); -1 with the message otherwise. */
+int dataset_source_is_folder(const char *source, const double *fractions, ba_error *err);
+
+/* dataset_from_splits when each raw[s] holds the events of split s from row first[s]
+ * on, of total[s] in all. With across_ranks the MPI ranks hold the splits' rows between
+ * them in rank order (data/dataset_shard.h), and this is collective: the preprocessing
+ * is fitted on every rank's training events, with the sums of one process, so the same
+ * numbers for any number of ranks, and an error on any rank is every rank's. */
+int dataset_from_shares(const raw_split raw[3], const size_t first[3], const size_t total[3],
+                        int across_ranks, const ba_process *process, ba_features features,
+                        int standardize, ba_dataset *out, ba_error *err);
 
 #endif

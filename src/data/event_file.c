@@ -379,6 +379,8 @@ static int read_rows_hdf5(event_file *f, size_t first, size_t n, double *out, ba
             H5Dread(dset, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, out) < 0)
             rc = ba_fail(err, "%s: cannot read rows %zu to %zu: %s", f->name, first,
                          first + n, h5_reason(why));
+        else
+            data_bytes_count((uint64_t)n * f->row_values * (uint64_t)f->itemsize);
     }
     if (mem >= 0)
         H5Sclose(mem);

@@ -546,6 +546,11 @@ static int read_layout(FILE *fp, uint64_t file_size, const char *path, npy_layou
     return 0;
 }
 
+static _Atomic uint64_t g_bytes_read;
+
+uint64_t data_bytes_read(void) { return g_bytes_read; }
+void data_bytes_count(uint64_t bytes) { g_bytes_read += bytes; }
+
 /* Read n values from the current position of fp into out as native float64. */
 static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t n_values,
                        double *out, ba_error *err)
@@ -563,6 +568,7 @@ static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t
     for (size_t done = 0; done < n_values && !rc;) {
         size_t n = n_values - done < per_chunk ? n_values - done : per_chunk;
         rc = read_exact(fp, chunk, n * (size_t)itemsize, path, err);
+        data_bytes_count(n * (size_t)itemsize);
         for (size_t i = 0; i < n && !rc; i++) {
             const unsigned char *b = chunk + i * (size_t)itemsize;
             if (itemsize == 8) {

@@ -49,6 +49,13 @@ int npy_write_f64(const char *path, const double *data, int ndim, const size_t *
 int npy_write_f32(const char *path, const float *data, int ndim, const size_t *shape,
                   ba_error *err);
 
+/* The bytes of array values this process has read from files so far (.npy files here,
+ * HDF5 datasets in event_file.c, which adds its own with data_bytes_count). A statistic:
+ * BAYESAMP_READ_STATS=1 prints it, and the MPI test checks with it that each rank reads
+ * only its share of the events. */
+uint64_t data_bytes_read(void);
+void data_bytes_count(uint64_t bytes);
+
 /* A .npy file opened for reading ranges of its values. */
 typedef struct npy_reader {
     FILE *fp;

@@ -20,6 +20,15 @@
  * count), which is why it is not used. Every rank keeps all parameters and repeats the
  * per-weight work (noise, KL, Adam); validation batches are shared out and their losses
  * gathered, and summed in batch order on every rank.
+ *
+ * The data (nn/train.h): each rank holds either every event (ba_train) or only its share
+ * (train_shard, the command line's way: memory per rank shrinks with the rank count).
+ * Then every rank still knows the epoch's order of all events, as it comes from the
+ * seed, so it knows which events its blocks of every batch take; at the start of the
+ * epoch it asks their ranks for them in one exchange (data/shard.h), and its validation
+ * batches' events once at the start. Rows travel as they are stored, and the sums over
+ * all training events (the likelihood weights' normalisation) are added in the order of
+ * one process (par_chain), so the numbers are those of one process.
  */
 #include <math.h>
 #include <omp.h>
@@ -33,11 +42,13 @@
 #include "common/parallel.h"
 #include "common/rng.h"
 #include "data/features.h"
+#include "data/shard.h"
 #include "nn/adam.h"
 #include "nn/blas.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "nn/schedule.h"
+#include "nn/train.h"
 
 /* Rows per block: at least 64 (OpenBLAS is 12 % faster per epoch than with 32-row
  * blocks, and a batch of 128 still splits evenly over two cores), and at most 16
@@ -59,6 +70,22 @@ static int block_rows_for(int batch_size)
 typedef struct weight_task {
     size_t begin, end;
 } weight_task;
+
+/* Where the rows a rank trains or validates on are: row e's inputs at x + e * x_step, its
+ * target y[e * step] and its likelihood weight w[e * step] (w NULL: all 1). Either a
+ * split as loaded (steps n_features and 1) or rows fetched from other ranks, packed as
+ * inputs, target and weight (both steps the packed width). */
+typedef struct row_view {
+    const ba_real *x, *y, *w;
+    size_t x_step, step;
+} row_view;
+
+/* A rank's own events of one split, as shard_fetch packs them for the others. */
+typedef struct home_rows {
+    const ba_split *split;
+    const ba_real *weight; /* NULL without likelihood weights */
+    size_t first;          /* the global index of split's row 0 */
+} home_rows;
 
 typedef struct trainer {
     ba_model *m;
@@ -84,8 +111,22 @@ typedef struct trainer {
     net_noise *val_noise;   /* one per thread */
     net_block *val_blocks;  /* one per thread */
     double *val_nll;        /* per validation batch: mean NLL */
-    size_t *order;          /* training events in this epoch's order */
-    ba_real *trn_weight, *val_weight; /* each event's weight in the likelihood (NULL: 1) */
+    size_t *order;          /* training events in this epoch's order; with fetched rows
+                               (fetch) the places this rank trains on hold the rows'
+                               indices in epoch_rows instead */
+    ba_real *trn_weight, *val_weight; /* each event's weight in the likelihood (NULL: 1),
+                               for the events this rank holds */
+    size_t n_trn, n_val;    /* events over all ranks */
+    int fetch;              /* the events are shared out across several ranks: fetch */
+    home_rows trn_home, val_home;
+    size_t row_bytes;       /* a packed row: inputs, target, weight if any */
+    row_view trn_rows, val_rows;
+    void *epoch_rows, *val_fetched; /* rows fetched from the ranks (fetch) */
+    size_t *want, *where;   /* shard_fetch's lists, for this rank's places of an epoch */
+    size_t n_mine;          /* the places of an epoch this rank's blocks take */
+    size_t val_lo, val_hi;  /* this rank's validation batches */
+    size_t val_first;       /* the first event of val_lo */
+    size_t *val_idx;        /* row in val_rows of each event of this rank's batches */
     int rank, size;         /* this process among the MPI ranks (0 of 1 without) */
     int n_blocks_mine;      /* blocks allocated: the most this rank takes of a batch */
     size_t msg_bytes;       /* a chain message: the gradient t->grad and, after it, the
@@ -117,6 +158,11 @@ static void trainer_free(trainer *t)
     free(t->adam_m);
     free(t->order);
     free(t->trn_weight);
+    free(t->epoch_rows);
+    free(t->val_fetched);
+    free(t->want);
+    free(t->where);
+    free(t->val_idx);
 }
 
 static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, size_t n_train,
@@ -186,36 +232,102 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
     return 0;
 }
 
+/* likelihood_weights' terms over a rank's training events: the largest log A, and the
+ * sum of exp(power (log A - top)) */
+typedef struct weight_terms {
+    const ba_dataset *ds;
+    double power, top;
+} weight_terms;
+
+static double event_log_amplitude(const ba_dataset *ds, const ba_split *split, size_t i)
+{
+    return features_log_amplitude(&ds->pre, split->x + i * split->n_features, split->y[i]);
+}
+
+static void max_log_amplitude(double *acc, void *user)
+{
+    const weight_terms *w = user;
+    for (size_t i = 0; i < w->ds->trn.n; i++) {
+        double la = event_log_amplitude(w->ds, &w->ds->trn, i);
+        acc[0] = la > acc[0] ? la : acc[0];
+    }
+}
+
+static void add_weights(double *acc, void *user)
+{
+    const weight_terms *w = user;
+    for (size_t i = 0; i < w->ds->trn.n; i++)
+        acc[0] += exp(w->power * (event_log_amplitude(w->ds, &w->ds->trn, i) - w->top));
+}
+
 /* Each event's weight in the likelihood, A^power normalised to mean 1 over the training
  * set (the validation set uses the same constant, so its loss is the same estimator).
  * Why: the 1 % largest amplitudes carry about 60 % of a sample's sum of amplitudes, and
  * a cross section sees that sum; unweighted, the network spends its capacity on the bulk
- * (issue 11). */
-static int likelihood_weights(trainer *t, const ba_dataset *ds, double power, ba_error *err)
+ * (issue 11). For the events this rank holds; the maximum and the sum are over all
+ * training events, in the order of one process (par_chain) when the ranks share them. */
+static int likelihood_weights(trainer *t, const dataset_shard *sh, double power, ba_error *err)
 {
-    size_t n_trn = ds->trn.n, n_val = ds->val.n, nf = ds->trn.n_features;
+    const ba_dataset *ds = &sh->local;
+    size_t n_trn = ds->trn.n, n_val = ds->val.n;
     t->trn_weight = malloc((n_trn + n_val + 1) * sizeof *t->trn_weight);
-    if (!t->trn_weight)
-        return ba_fail(err, "out of memory");
+    if (par_agree(t->trn_weight ? 0 : ba_fail(err, "out of memory"), err))
+        return -1;
     t->val_weight = t->trn_weight + n_trn;
     /* log A of every event, then exp(power (log A - max)) so nothing overflows */
+    weight_terms terms = {ds, power, -INFINITY};
     double top = -INFINITY, sum = 0;
-    for (size_t i = 0; i < n_trn; i++) {
-        double la = features_log_amplitude(&ds->pre, ds->trn.x + i * nf, ds->trn.y[i]);
-        top = la > top ? la : top;
-    }
-    for (size_t i = 0; i < n_trn; i++)
-        sum += exp(power *
-                   (features_log_amplitude(&ds->pre, ds->trn.x + i * nf, ds->trn.y[i]) - top));
-    double log_norm = log(sum / (double)n_trn);
+    if (sh->whole)
+        max_log_amplitude(&top, &terms);
+    else
+        par_chain(&top, 1, max_log_amplitude, &terms);
+    terms.top = top;
+    if (sh->whole)
+        add_weights(&sum, &terms);
+    else
+        par_chain(&sum, 1, add_weights, &terms);
+    double log_norm = log(sum / (double)sh->n[0]);
     for (int s = 0; s < 2; s++) {
         const ba_split *split = s ? &ds->val : &ds->trn;
         ba_real *w = s ? t->val_weight : t->trn_weight;
         for (size_t i = 0; i < split->n; i++)
-            w[i] = (ba_real)exp(power * (features_log_amplitude(&ds->pre, split->x + i * nf,
-                                                                split->y[i]) - top) - log_norm);
+            w[i] = (ba_real)exp(power * (event_log_amplitude(ds, split, i) - top) - log_norm);
     }
     return 0;
+}
+
+/* shard_fetch's packing: a home event's inputs, target and, if any, weight */
+static void pack_row(size_t row, void *dst, void *user)
+{
+    const home_rows *h = user;
+    size_t i = row - h->first, nf = h->split->n_features;
+    ba_real *d = dst;
+    memcpy(d, h->split->x + i * nf, nf * sizeof *d);
+    d[nf] = h->split->y[i];
+    if (h->weight)
+        d[nf + 1] = h->weight[i];
+}
+
+static row_view packed_view(const trainer *t, const void *rows)
+{
+    const ba_real *r = rows;
+    size_t nf = (size_t)t->m->arch.n_inputs, width = t->row_bytes / sizeof *r;
+    return (row_view){r, r + nf, t->trn_weight ? r + nf + 1 : NULL, width, width};
+}
+
+/* Rows of view listed in idx: inputs into act (n_in a row), targets into y and, if the
+ * view has weights, weights into w; returns w, or NULL without weights. */
+static const ba_real *load_rows(const row_view *v, const size_t *idx, int rows, int n_in,
+                                ba_real *act, ba_real *y, ba_real *w)
+{
+    for (int r = 0; r < rows; r++) {
+        size_t e = idx[r];
+        memcpy(act + (size_t)r * n_in, v->x + e * v->x_step, (size_t)n_in * sizeof *act);
+        y[r] = v->y[e * v->step];
+        if (v->w)
+            w[r] = v->w[e * v->step];
+    }
+    return v->w ? w : NULL;
 }
 
 /* Fisher-Yates shuffle from the epoch's own stream. */
@@ -423,7 +535,7 @@ static double prepare_task_noise(trainer *t, int k, const noise_source *src)
  * thread's cache. If the loss is not finite no step is taken. Runs inside a parallel
  * region: every thread calls it and gets the same result. Two barriers per batch
  * (team_barrier: spin, then sleep). */
-static batch_result train_step(trainer *t, const ba_split *split, const size_t *idx, int rows,
+static batch_result train_step(trainer *t, const row_view *view, const size_t *idx, int rows,
                                const noise_source *src, const noise_source *next,
                                double kl_scale, long step, double lr, int parity)
 {
@@ -439,14 +551,9 @@ static batch_result train_step(trainer *t, const ba_split *split, const size_t *
         int r0 = b * t->block_rows;
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
         ba_real y[nr], w[nr];
-        for (int r = 0; r < nr; r++) {
-            size_t e = idx[r0 + r];
-            memcpy(blk->act[0] + (size_t)r * n_in, split->x + e * n_in, n_in * sizeof(ba_real));
-            y[r] = split->y[e];
-            w[r] = t->trn_weight ? t->trn_weight[e] : 1;
-        }
+        const ba_real *weight = load_rows(view, idx + r0, nr, n_in, blk->act[0], y, w);
         net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
-        t->block_nll[b - lo] = gaussian_nll(blk->act[m->n_layers], y, t->trn_weight ? w : NULL,
+        t->block_nll[b - lo] = gaussian_nll(blk->act[m->n_layers], y, weight,
                                             nr, rows, blk->dact[0],
                                             t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
         net_backward(m, &t->noise, blk, nr, 0);
@@ -521,10 +628,10 @@ static void restore_good_state(trainer *t)
 }
 
 /* The mean NLL of one validation batch, on one thread: the batch's weights are drawn
- * once (as in training, from the batch's own streams) and its rows are run through the
- * network block by block. */
-static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba_split *split,
-                             size_t first, int rows, const noise_source *src)
+ * once (as in training, from the batch's own streams) and its rows, listed in idx, are
+ * run through the network block by block. */
+static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const row_view *view,
+                             const size_t *idx, int rows, const noise_source *src)
 {
     ba_model *m = t->m;
     int n_in = m->arch.n_inputs;
@@ -532,14 +639,102 @@ static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const ba
     double nll = 0;
     for (int r0 = 0; r0 < rows; r0 += t->block_rows) {
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
-        const ba_real *x = split->x + (first + (size_t)r0) * n_in;
-        memcpy(blk->act[0], x, (size_t)nr * n_in * sizeof *x);
+        ba_real y[nr], w[nr];
+        const ba_real *weight = load_rows(view, idx + r0, nr, n_in, blk->act[0], y, w);
         net_forward_outputs(m, nz, blk, nr, src, (uint64_t)r0);
-        nll += gaussian_nll(blk->act[m->n_layers], split->y + first + r0,
-                            t->val_weight ? t->val_weight + first + r0 : NULL, nr, rows, NULL,
+        nll += gaussian_nll(blk->act[m->n_layers], y, weight, nr, rows, NULL,
                             t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
     }
     return nll / rows;
+}
+
+/* The places [a, b) of an epoch's order whose events this rank's blocks of batch bi
+ * take. */
+static void my_places(const trainer *t, size_t bi, size_t *a, size_t *b)
+{
+    size_t first = bi * (size_t)t->cfg->batch_size;
+    size_t rows = t->n_trn - first < (size_t)t->cfg->batch_size ? t->n_trn - first
+                                                                  : (size_t)t->cfg->batch_size;
+    int lo, hi;
+    my_blocks(t, (int)((rows + (size_t)t->block_rows - 1) / (size_t)t->block_rows), &lo, &hi);
+    *a = first + (size_t)lo * (size_t)t->block_rows;
+    *b = first + ((size_t)hi * (size_t)t->block_rows < rows ? (size_t)hi * (size_t)t->block_rows
+                                                            : rows);
+    if (*b < *a)
+        *b = *a;
+}
+
+/* With the events shared out (t->fetch): this rank's events of the epoch, those its
+ * blocks of every batch take in the shuffled t->order, fetched from their ranks into
+ * t->epoch_rows, and those places of t->order pointed at them. Collective. */
+static int fetch_epoch_rows(trainer *t, size_t n_batches, ba_error *err)
+{
+    size_t k = 0, a, b;
+    for (size_t bi = 0; bi < n_batches; bi++) {
+        my_places(t, bi, &a, &b);
+        for (size_t p = a; p < b; p++)
+            t->want[k++] = t->order[p];
+    }
+    free(t->epoch_rows); /* the last epoch's, before this one's arrive */
+    t->epoch_rows = NULL;
+    if (shard_fetch(t->n_trn, t->row_bytes, pack_row, &t->trn_home, t->want, k,
+                    &t->epoch_rows, t->where, err))
+        return -1;
+    k = 0;
+    for (size_t bi = 0; bi < n_batches; bi++) {
+        my_places(t, bi, &a, &b);
+        for (size_t p = a; p < b; p++)
+            t->order[p] = t->where[k++];
+    }
+    t->trn_rows = packed_view(t, t->epoch_rows);
+    return 0;
+}
+
+/* The rows to train and validate on: this rank's own events (all of them, or the rows
+ * of its share, which are fetched from the other ranks: t->fetch), and the events of
+ * its validation batches, fetched here once. Collective. */
+static int trainer_data_init(trainer *t, const dataset_shard *sh, size_t n_batches,
+                             ba_error *err)
+{
+    const ba_dataset *ds = &sh->local;
+    size_t bs = (size_t)t->cfg->batch_size, nf = ds->trn.n_features;
+    t->n_trn = sh->n[0];
+    t->n_val = sh->n[1];
+    t->fetch = !sh->whole && t->size > 1;
+    t->row_bytes = (nf + 1 + (t->trn_weight ? 1 : 0)) * sizeof(ba_real);
+    size_t lo, hi;
+    par_range(t->n_trn, t->rank, t->size, &lo, &hi);
+    t->trn_home = (home_rows){&ds->trn, t->trn_weight, sh->whole ? 0 : lo};
+    par_range(t->n_val, t->rank, t->size, &lo, &hi);
+    t->val_home = (home_rows){&ds->val, t->val_weight, sh->whole ? 0 : lo};
+    t->trn_rows = (row_view){ds->trn.x, ds->trn.y, t->trn_weight, nf, 1};
+    t->val_rows = (row_view){ds->val.x, ds->val.y, t->val_weight, nf, 1};
+    /* with several ranks each validates its run of batches (the losses are gathered) */
+    par_range((t->n_val + bs - 1) / bs, t->rank, t->size, &t->val_lo, &t->val_hi);
+    t->val_first = t->val_lo * bs;
+    size_t val_end = t->val_hi * bs < t->n_val ? t->val_hi * bs : t->n_val;
+    size_t n_val_mine = val_end > t->val_first ? val_end - t->val_first : 0;
+    t->n_mine = 0;
+    for (size_t bi = 0; t->fetch && bi < n_batches; bi++) {
+        size_t a, b;
+        my_places(t, bi, &a, &b);
+        t->n_mine += b - a;
+    }
+    size_t n_list = t->n_mine > n_val_mine ? t->n_mine : n_val_mine;
+    t->want = malloc((n_list ? n_list : 1) * sizeof *t->want);
+    t->where = malloc((n_list ? n_list : 1) * sizeof *t->where);
+    t->val_idx = malloc((n_val_mine ? n_val_mine : 1) * sizeof *t->val_idx);
+    if (par_agree(t->want && t->where && t->val_idx ? 0 : ba_fail(err, "out of memory"), err))
+        return -1;
+    for (size_t i = 0; i < n_val_mine; i++)
+        t->want[i] = t->val_idx[i] = t->val_first + i;
+    if (!t->fetch)
+        return 0;
+    if (shard_fetch(t->n_val, t->row_bytes, pack_row, &t->val_home, t->want, n_val_mine,
+                    &t->val_fetched, t->val_idx, err))
+        return -1;
+    t->val_rows = packed_view(t, t->val_fetched);
+    return 0;
 }
 
 /* How many threads an epoch uses. Results do not depend on it (blocks and sums are
@@ -613,6 +808,14 @@ int ba_default_threads(void)
 int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
              ba_epoch_callback cb, void *user, ba_error *err)
 {
+    dataset_shard whole = dataset_shard_whole(ds);
+    return train_shard(m, &whole, cfg, cb, user, err);
+}
+
+int train_shard(ba_model *m, const dataset_shard *sh, const ba_train_config *cfg,
+                ba_epoch_callback cb, void *user, ba_error *err)
+{
+    const ba_dataset *ds = &sh->local;
     if (cfg->epochs < 0 || cfg->batch_size < 1 || !(cfg->lr > 0) || cfg->patience < 0 ||
         !(cfg->lr_final_ratio > 0) || !(cfg->warmup_epochs >= 0) || !(cfg->clip_grad_norm >= 0) ||
         !(cfg->logsig2_clamp >= 0) || !(cfg->nll_tail_pull >= 0) || cfg->max_rollbacks < 0)
@@ -625,18 +828,19 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
                        ds->trn.n_features, m->arch.n_inputs);
     m->pre = ds->pre;
     trainer t;
-    if (trainer_init(&t, m, cfg, ds->trn.n, ds->val.n, err))
+    const size_t n_batches = (sh->n[0] + cfg->batch_size - 1) / cfg->batch_size;
+    if (trainer_init(&t, m, cfg, sh->n[0], sh->n[1], err))
         return -1;
-    if (cfg->amplitude_weight_power != 0 &&
-        likelihood_weights(&t, ds, cfg->amplitude_weight_power, err)) {
+    if ((cfg->amplitude_weight_power != 0 &&
+         likelihood_weights(&t, sh, cfg->amplitude_weight_power, err)) ||
+        trainer_data_init(&t, sh, n_batches, err)) {
         trainer_free(&t);
         return -1;
     }
     /* Our threads split the batch; BLAS must not start threads of its own inside them. */
     openblas_set_num_threads(1);
 
-    const double n_train = (double)ds->trn.n;
-    const size_t n_batches = (ds->trn.n + cfg->batch_size - 1) / cfg->batch_size;
+    const double n_train = (double)t.n_trn;
     const ba_lr_config lc = {cfg->lr_schedule, cfg->lr, cfg->lr_final_ratio,
                              (long)(cfg->warmup_epochs * (double)n_batches)};
     const long total_steps = (long)cfg->epochs * (long)n_batches;
@@ -647,7 +851,11 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
     for (int epoch = 1; epoch <= cfg->epochs && rc == 0; epoch++) {
         double t0 = wall_seconds();
         const int active = tc.active; /* this epoch's threads (see thread_choice) */
-        shuffle(t.order, ds->trn.n, cfg->seed, epoch);
+        shuffle(t.order, t.n_trn, cfg->seed, epoch);
+        if (t.fetch && fetch_epoch_rows(&t, n_batches, err)) {
+            rc = -1;
+            break;
+        }
         double sum_loss = 0, sum_nll = 0, sum_kl = 0;
         size_t failed_batch = 0;
         /* One parallel region per pass, not per batch: the threads go through the batches
@@ -666,13 +874,13 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
             team_barrier_wait(&t.barrier);
             for (size_t bi = 0; bi < n_batches; bi++) {
                 size_t first = bi * cfg->batch_size;
-                int rows = (int)(ds->trn.n - first < (size_t)cfg->batch_size
-                                     ? ds->trn.n - first : (size_t)cfg->batch_size);
+                int rows = (int)(t.n_trn - first < (size_t)cfg->batch_size
+                                     ? t.n_trn - first : (size_t)cfg->batch_size);
                 src.batch = bi;
                 noise_source next = src;
                 next.batch = bi + 1;
                 double step_lr = lr_at_step(&lc, step, total_steps) * lr_scale;
-                batch_result r = train_step(&t, &ds->trn, t.order + first, rows, &src,
+                batch_result r = train_step(&t, &t.trn_rows, t.order + first, rows, &src,
                                             bi + 1 < n_batches ? &next : NULL, 1.0 / n_train,
                                             ++step, step_lr, (int)(bi % 2));
                 if (!isfinite(r.nll + r.kl)) { /* every thread sees the same value */
@@ -687,7 +895,7 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
                     sum_nll += r.nll;
                     sum_kl += r.kl;
                     if (cfg->on_progress && (bi % 16 == 15 || bi + 1 == n_batches))
-                        cfg->on_progress(epoch, first + rows, ds->trn.n, user);
+                        cfg->on_progress(epoch, first + rows, t.n_trn, user);
                 }
             }
 #pragma omp master
@@ -703,20 +911,18 @@ int ba_train(ba_model *m, const ba_dataset *ds, const ba_train_config *cfg,
 
         /* Validation: the tutorial's pass, new weights for every batch. */
         double kl = net_kl(m) / n_train, sum_val = 0;
-        size_t n_val_batches = (ds->val.n + cfg->batch_size - 1) / cfg->batch_size;
-        /* with several ranks, each validates its run of batches and all losses are
-         * gathered */
-        size_t val_lo, val_hi;
-        par_range(n_val_batches, t.rank, t.size, &val_lo, &val_hi);
+        size_t n_val_batches = (t.n_val + cfg->batch_size - 1) / cfg->batch_size;
+        /* with several ranks, each validates its run of batches (trainer_data_init) and
+         * all losses are gathered */
 #pragma omp parallel for num_threads(active) schedule(dynamic)
-        for (size_t bi = val_lo; bi < val_hi; bi++) {
+        for (size_t bi = t.val_lo; bi < t.val_hi; bi++) {
             size_t first = bi * cfg->batch_size;
-            int rows = (int)(ds->val.n - first < (size_t)cfg->batch_size ? ds->val.n - first
-                                                                         : (size_t)cfg->batch_size);
+            int rows = (int)(t.n_val - first < (size_t)cfg->batch_size ? t.n_val - first
+                                                                       : (size_t)cfg->batch_size);
             noise_source src = {cfg->seed, STREAM_VAL_NOISE, (uint64_t)epoch, bi};
             int id = omp_get_thread_num();
-            t.val_nll[bi] = validate_batch(&t, &t.val_noise[id], &t.val_blocks[id], &ds->val,
-                                           first, rows, &src);
+            t.val_nll[bi] = validate_batch(&t, &t.val_noise[id], &t.val_blocks[id], &t.val_rows,
+                                           t.val_idx + (first - t.val_first), rows, &src);
         }
         par_allgather_ranges(t.val_nll, n_val_batches, sizeof *t.val_nll);
         for (size_t bi = 0; bi < n_val_batches; bi++)
