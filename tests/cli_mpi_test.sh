@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every command under `mpirun -np 2` (issue 14): generate, amplitude (exact and with a
-# model), predict, evaluate and train give the files of one process bit for bit; a
+# model), predict, evaluate and train give the files of one process bit for bit, and
+# train reads on each rank only its share of the events (BAYESAMP_READ_STATS); a
 # failing rank (a bad event in rank 1's share, an unwritable output, a rank killed)
 # stops the job with a non-zero status, one line that names the rank, and no output.
 #
@@ -87,6 +88,45 @@ same "train --preset precision on 2 ranks: identical" "$T/p1/model-last.safetens
 run train --data "$G" --out "$T/b1" --epochs 2 --no-eval --threads 1
 mpi2 train --data "$G" --out "$T/b2" --epochs 2 --no-eval
 same "train, batch 128, on 2 ranks: identical" "$T/b1/model-last.safetensors" "$T/b2/model-last.safetensors"
+
+# --- train: each rank reads only its share of the events --------------------------------
+# BAYESAMP_READ_STATS=1: every rank says how many bytes of data files it read. Without the
+# evaluation after training, one process reads every value of the six files once; two
+# ranks read each value once between them, each about half (rows par_range(n) of every
+# file), and fetch the rest of their batches from each other.
+reads() { sed -n "s/^read stats: rank $1 of $2 read \([0-9]*\) bytes of data files$/\1/p" "$T/stderr"; }
+half_each() { [ $(($1 + $2)) -eq "$3" ] && [ $(($1 * 10)) -le $(($3 * 6)) ] && [ $(($2 * 10)) -le $(($3 * 6)) ]; }
+BAYESAMP_READ_STATS=1 run train --data "$G" --out "$T/s1" --epochs 2 --batch-size 300 --no-eval --threads 2
+all=$(reads 0 1)
+export BAYESAMP_READ_STATS=1
+mpi2 train --data "$G" --out "$T/s2" --epochs 2 --batch-size 300 --no-eval
+r0=$(reads 0 2) r1=$(reads 1 2)
+check "train, one process: reads every value once (${all:-no} bytes)" \
+    [ "${all:-0}" -eq $(((700 + 300 + 333) * 21 * 8)) ]
+check "train on 2 ranks: each rank reads about half (${r0:-no} and ${r1:-no} of $all bytes)" \
+    half_each "${r0:-0}" "${r1:-0}" "$all"
+same "train on 2 ranks, each with its share: the one-process model" "$T/s1/model-last.safetensors" "$T/s2/model-last.safetensors"
+# One file of rows (N, 21) cut by --split: a rank reads the rows from its first event of
+# the fixed shuffle to its last, about half the file; the precision preset adds the
+# likelihood weights (normalised over all training events) and the calibration on all
+# validation events, which rank 0 gathers.
+npy_perl '
+    my ($dat, $amp, $dst) = @ARGV;
+    sub data { open(my $fh, "<:raw", $_[0]) or die; local $/; my $b = <$fh>;
+               return substr($b, 10 + unpack("v", substr($b, 8, 2))) }
+    my @d = unpack("d<*", data($dat)); my @a = unpack("d<*", data($amp));
+    npy($dst, "(700, 21)", map { (@d[$_ * 20 .. $_ * 20 + 19], $a[$_]) } 0 .. 699);
+' "$G/trn_dat.npy" "$G/trn_amp.npy" "$T/rows.npy"
+unset BAYESAMP_READ_STATS
+run train --data "$T/rows.npy" --split 0.6,0.2,0.2 --out "$T/f1" --preset precision --epochs 2 --batch-size 128 --no-eval --threads 2
+export BAYESAMP_READ_STATS=1
+mpi2 train --data "$T/rows.npy" --split 0.6,0.2,0.2 --out "$T/f2" --preset precision --epochs 2 --batch-size 128 --no-eval
+unset BAYESAMP_READ_STATS
+r0=$(reads 0 2) r1=$(reads 1 2)
+check "train --split on 2 ranks: each rank reads at most 60 % of the file (${r0:-no} and ${r1:-no} bytes)" \
+    eval '[ "${r0:-0}" -gt 0 ] && [ "${r1:-0}" -gt 0 ] && [ $((r0 * 10)) -le $((700 * 21 * 8 * 6)) ] && [ $((r1 * 10)) -le $((700 * 21 * 8 * 6)) ]'
+same "train --split --preset precision on 2 ranks: identical (calibrated) model" "$T/f1/model.safetensors" "$T/f2/model.safetensors"
+same "train --split --preset precision on 2 ranks: identical last model" "$T/f1/model-last.safetensors" "$T/f2/model-last.safetensors"
 MODEL=$T/t1/model.safetensors
 
 # --- predict and evaluate ---------------------------------------------------------------
@@ -118,6 +158,15 @@ mpi_fails "predict: unwritable output" "rank 0: $T/nodir/p.npy: cannot write" \
 mpi_fails "amplitude: a bad event" "row 300" amplitude --momenta "$T/bad.npy" --out "$T/bad_amp.npy"
 no_output "amplitude: no file after the failure" "$T/bad_amp.npy"
 mpi_fails "train: missing data" "rank 0:" train --data "$T/nothing" --out "$T/t3"
+# Row 600 of the training momenta off shell: only rank 1, which reads rows 350-699, sees it.
+mkdir -p "$T/badtrn" && cp "$G"/*.npy "$G/generate.json" "$T/badtrn/"
+perl -e '
+    my ($f, $off) = @ARGV;
+    open(my $fh, "+<:raw", $f) or die; seek($fh, $off, 0); print $fh pack("d<", 1234.5);
+' "$T/badtrn/trn_dat.npy" $(($(npy_data_offset "$T/badtrn/trn_dat.npy") + (600 * 20 + 2 * 4) * 8))
+mpi_fails "train: a bad event in rank 1's share" "rank 1: $T/badtrn/trn_dat.npy: row 600" \
+    train --data "$T/badtrn" --out "$T/t4"
+no_output "train: no model after rank 1 failed" "$T/t4/model.safetensors"
 mpi_fails "generate: unwritable folder" "rank 0:" generate --out /proc/no/such --n-train 10
 
 # A rank killed (SIGKILL) in the middle of a long prediction: mpirun stops the job and
