@@ -197,59 +197,43 @@ static void add_pts(double *acc, void *user)
         acc[0] += outgoing_pt(t->process, t->raw->dat.data + i * stride);
 }
 
-/* sum_rows' terms: the columns of rows of width values, or, with center, their squared
- * distances from it */
-typedef struct column_terms {
-    const double *rows;
-    size_t n, width;
+/* sum_rows' terms: the raw features of every event (event_features) and its raw target,
+ * or, with center, their squared distances from it (n_features + 1 sums). Computed as
+ * they are added, not kept: they would take as much memory as the momenta. The first
+ * event without features stops the sum and is noted in bad_row (its index in the
+ * split + 1). */
+typedef struct feature_terms {
+    const raw_split *raw;
+    const ba_preprocessing *pre;
     const double *center;
-} column_terms;
+    size_t bad_row;
+} feature_terms;
 
-static void add_columns(double *acc, void *user)
+static void add_features(double *acc, void *user)
 {
-    const column_terms *t = user;
-    for (size_t i = 0; i < t->n; i++) {
-        const double *v = t->rows + i * t->width;
-        for (size_t k = 0; k < t->width; k++)
-            acc[k] += t->center ? (v[k] - t->center[k]) * (v[k] - t->center[k]) : v[k];
-    }
-}
-
-/* The raw features (pre->n_features) and the raw target of every event of a split, in
- * double, one row of n_features + 1 values an event; NULL (err naming the row, first + i
- * in the whole split) if an event has no features. */
-static double *raw_features(const raw_split *raw, size_t first, const ba_preprocessing *pre,
-                            ba_error *err)
-{
-    size_t n = raw->dat.shape[0], width = (size_t)pre->n_features + 1;
+    feature_terms *t = user;
+    const ba_preprocessing *pre = t->pre;
     size_t stride = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
-    double *f = malloc((n ? n : 1) * width * sizeof *f);
-    if (!f) {
-        ba_fail(err, "%s: out of memory for %zu events", raw->dat_path, n);
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const double *event = raw->dat.data + i * stride;
-        double *row = f + i * width;
-        if (event_features(pre->features, &pre->process, event, pre->gluon_pt_mean, row)) {
-            ba_fail(err, "%s: row %zu: an invariant s_ij is not positive", raw->dat_path,
-                    first + i);
-            free(f);
-            return NULL;
+    int nf = pre->n_features;
+    double f[BA_MAX_FEATURES + 1];
+    for (size_t i = 0; i < t->raw->dat.shape[0]; i++) {
+        const double *event = t->raw->dat.data + i * stride;
+        if (event_features(pre->features, &pre->process, event, pre->gluon_pt_mean, f)) {
+            t->bad_row = i + 1;
+            return;
         }
-        row[width - 1] = event_target(pre->features, &pre->process, event, raw->amp.data[i]);
+        f[nf] = event_target(pre->features, &pre->process, event, t->raw->amp.data[i]);
+        for (int k = 0; k <= nf; k++)
+            acc[k] += t->center ? (f[k] - t->center[k]) * (f[k] - t->center[k]) : f[k];
     }
-    return f;
 }
 
 /* The constants of the preprocessing from the training split, n_total events of which
  * trn holds those from row first on (all of them unless across_ranks): the mean pT of
  * the last outgoing particle and, with standardisation, the mean and standard deviation
- * of every raw feature and of the raw target (in double, two passes). *features gets the
- * raw features of trn's events (raw_features), which the split is made of. */
+ * of every raw feature and of the raw target (in double, two passes). */
 static int fit_preprocessing(const raw_split *trn, size_t first, size_t n_total,
-                             int across_ranks, ba_preprocessing *pre, double **features,
-                             ba_error *err)
+                             int across_ranks, ba_preprocessing *pre, ba_error *err)
 {
     const ba_process *proc = &pre->process;
     double sum = 0, n = (double)n_total;
@@ -265,21 +249,26 @@ static int fit_preprocessing(const raw_split *trn, size_t first, size_t n_total,
     pre->y_std = 1;
     for (int k = 0; k < pre->n_features; k++)
         pre->x_mean[k] = 0, pre->x_std[k] = 1;
-    *features = raw_features(trn, first, pre, err);
-    int rc = *features ? 0 : -1;
-    if (across_ranks)
-        rc = par_agree(rc, err);
-    if (rc || !pre->standardize)
-        return rc;
+    if (!pre->standardize)
+        return 0;
     int nf = pre->n_features;
-    /* features then target, as in the rows of *features */
+    /* the features then the target */
     double mean[BA_MAX_FEATURES + 1] = {0}, sq[BA_MAX_FEATURES + 1] = {0};
-    column_terms terms = {*features, trn->dat.shape[0], (size_t)nf + 1, NULL};
-    sum_rows(across_ranks, mean, (size_t)nf + 1, add_columns, &terms);
-    for (int k = 0; k <= nf; k++)
-        mean[k] /= n;
-    terms.center = mean;
-    sum_rows(across_ranks, sq, (size_t)nf + 1, add_columns, &terms);
+    feature_terms terms = {trn, pre, NULL, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        sum_rows(across_ranks, pass == 0 ? mean : sq, (size_t)nf + 1, add_features, &terms);
+        int rc = terms.bad_row ? ba_fail(err, "%s: row %zu: an invariant s_ij is not positive",
+                                         trn->dat_path, first + terms.bad_row - 1)
+                               : 0;
+        if (across_ranks)
+            rc = par_agree(rc, err);
+        if (rc)
+            return rc;
+        if (pass == 0)
+            for (int k = 0; k <= nf; k++)
+                mean[k] /= n;
+        terms.center = mean;
+    }
     for (int k = 0; k < nf; k++) {
         pre->x_mean[k] = mean[k];
         pre->x_std[k] = sqrt(sq[k] / n);
@@ -295,10 +284,12 @@ static int fit_preprocessing(const raw_split *trn, size_t first, size_t n_total,
     return 0;
 }
 
-/* A split of n events from their raw features (raw_features), standardised if asked. */
-static int make_split(const double *features, size_t n, const char *path,
-                      const ba_preprocessing *pre, ba_split *out, ba_error *err)
+/* The split of raw's events, whose first is row `first` of the whole split (as errors
+ * name it). */
+static int make_split(const raw_split *raw, size_t first, const ba_preprocessing *pre,
+                      ba_split *out, ba_error *err)
 {
+    size_t n = raw->dat.shape[0];
     size_t nf = (size_t)pre->n_features;
     out->n = n;
     out->n_features = nf;
@@ -307,15 +298,15 @@ static int make_split(const double *features, size_t n, const char *path,
     if (!out->x || !out->y) {
         free(out->x), free(out->y);
         memset(out, 0, sizeof *out);
-        return ba_fail(err, "%s: out of memory for %zu events", path, n);
+        return ba_fail(err, "out of memory for %zu events", n);
     }
+    size_t stride = (size_t)N_COMPONENTS * (size_t)pre->process.n_particles;
     for (size_t i = 0; i < n; i++) {
-        const double *f = features + i * (nf + 1);
-        for (size_t k = 0; k < nf; k++)
-            out->x[i * nf + k] = (ba_real)(pre->standardize
-                                               ? standardise(f[k], pre->x_mean[k], pre->x_std[k])
-                                               : f[k]);
-        double y = f[nf];
+        const double *event = raw->dat.data + i * stride;
+        if (event_inputs(event, pre, out->x + i * nf))
+            return ba_fail(err, "%s: row %zu: an invariant s_ij is not positive",
+                           raw->dat_path, first + i);
+        double y = event_target(pre->features, &pre->process, event, raw->amp.data[i]);
         out->y[i] = (ba_real)(pre->standardize ? standardise(y, pre->y_mean, pre->y_std) : y);
     }
     return 0;
@@ -543,17 +534,10 @@ int dataset_from_shares(const raw_split raw[3], const size_t first[3], const siz
     out->pre.features = features;
     out->pre.standardize = standardize;
     out->pre.process = *process;
-    double *f = NULL;
-    int rc = fit_preprocessing(&raw[0], first[0], total[0], across_ranks, &out->pre, &f, err);
+    int rc = fit_preprocessing(&raw[0], first[0], total[0], across_ranks, &out->pre, err);
     ba_split *splits[3] = {&out->trn, &out->val, &out->tst};
-    for (int s = 0; s < 3 && rc == 0; s++) {
-        if (s > 0 && !(f = raw_features(&raw[s], first[s], &out->pre, err)))
-            rc = -1;
-        if (rc == 0)
-            rc = make_split(f, raw[s].dat.shape[0], raw[s].dat_path, &out->pre, splits[s], err);
-        free(f);
-        f = NULL;
-    }
+    for (int s = 0; s < 3 && rc == 0; s++)
+        rc = make_split(&raw[s], first[s], &out->pre, splits[s], err);
     if (across_ranks)
         rc = par_agree(rc, err);
     if (rc)
