@@ -32,6 +32,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_parse_int(const char *flag, const char *text, long min, long max, long *out);
 int cli_parse_u64(const char *flag, const char *text, uint64_t *out);
 int cli_parse_double(const char *flag, const char *text, double min, double max, double *out);
+/* A comma-separated list of at most max_n numbers in [min, max] into out[0..*n). */
+int cli_parse_doubles(const char *flag, const char *text, double min, double max, int max_n,
+                      double *out, int *n);
 /* Three fractions "a,b,c" (training, validation, test events of one file) into
  * fractions; -1 after reporting. */
 int cli_parse_split(const char *flag, const char *text, double fractions[3]);

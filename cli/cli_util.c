@@ -97,6 +97,30 @@ int cli_parse_double(const char *flag, const char *text, double min, double max,
     return 0;
 }
 
+int cli_parse_doubles(const char *flag, const char *text, double min, double max, int max_n,
+                      double *out, int *n)
+{
+    *n = 0;
+    for (const char *item = text;;) {
+        const char *comma = strchr(item, ',');
+        size_t len = comma ? (size_t)(comma - item) : strlen(item);
+        char value[64];
+        if (*n == max_n || len == 0 || len >= sizeof value) {
+            cli_error("%s: '%s' is not a list of up to %d numbers like 0.01,0.001", flag, text,
+                      max_n);
+            return -1;
+        }
+        memcpy(value, item, len);
+        value[len] = '\0';
+        if (cli_parse_double(flag, value, min, max, &out[*n]))
+            return -1;
+        (*n)++;
+        if (!comma)
+            return 0;
+        item = comma + 1;
+    }
+}
+
 int cli_make_dir(const char *path)
 {
     char buf[4096];

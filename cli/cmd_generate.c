@@ -53,7 +53,10 @@ static void generate_usage(FILE *out)
         "                         singularity: redrawn until the smallest s_ij / s_12 is\n"
         "                         below --enrich-cut (validation and test stay flat)\n"
         "                         (default 0)\n"
-        "  --enrich-cut X         (default 0.01)\n"
+        "  --enrich-cut X,...     the cut, or a ladder of up to 8 cuts that the enriched\n"
+        "                         events take in turn, e.g. 0.01,0.003,0.001 (a cut of\n"
+        "                         0.001 takes about 1000 phase-space draws, 1 ms, per\n"
+        "                         event) (default 0.01)\n"
         "  --threads N            threads (default: all cores)\n"
         "  --help                 this text\n");
 }
@@ -145,9 +148,16 @@ static int parse_generate_options(int argc, char **argv, generate_options *o)
             if (cli_parse_double("--enrich-singular", optarg, 0, 0.99, &o->ps.enrich_fraction))
                 return -1;
             break;
-        case O_ENRICHCUT:
-            if (cli_parse_double("--enrich-cut", optarg, 1e-9, 1, &o->ps.enrich_cut)) return -1;
+        case O_ENRICHCUT: {
+            int n_cuts;
+            double cuts[BA_MAX_ENRICH_CUTS];
+            if (cli_parse_doubles("--enrich-cut", optarg, 1e-9, 1, BA_MAX_ENRICH_CUTS, cuts,
+                                  &n_cuts))
+                return -1;
+            memset(o->ps.enrich_cuts, 0, sizeof o->ps.enrich_cuts);
+            memcpy(o->ps.enrich_cuts, cuts, (size_t)n_cuts * sizeof *cuts);
             break;
+        }
         case O_THREADS:
             if (cli_parse_int("--threads", optarg, 1, 1024, &v)) return -1;
             o->threads = (int)v;
@@ -229,7 +239,9 @@ static int write_generate_json(const char *path, const generate_options *o,
     cJSON_AddNumberToObject(set, "eta_gluon_max", o->ps.eta_gluon_max);
     cJSON_AddNumberToObject(set, "dr_min", o->ps.dr_min);
     cJSON_AddNumberToObject(set, "enrich_singular_train", o->ps.enrich_fraction);
-    cJSON_AddNumberToObject(set, "enrich_cut", o->ps.enrich_cut);
+    cJSON *cuts = cJSON_AddArrayToObject(set, "enrich_cuts");
+    for (int k = 0; k < BA_MAX_ENRICH_CUTS && o->ps.enrich_cuts[k] > 0; k++)
+        cJSON_AddItemToArray(cuts, cJSON_CreateNumber(o->ps.enrich_cuts[k]));
     cJSON_AddNumberToObject(set, "max_tries", (double)o->ps.max_tries);
     cJSON_AddNumberToObject(set, "threads", o->threads);
 

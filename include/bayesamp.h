@@ -489,6 +489,9 @@ void ba_prediction_sigma_total(const ba_prediction *pred, size_t n, ba_uncertain
 
 /* ------------------------------------------------------------------ generation */
 
+/* The most cuts of an enrichment ladder (ba_phase_space.enrich_cuts). */
+#define BA_MAX_ENRICH_CUTS 8
+
 /* g g -> gamma gamma g events at the LHC (src/physics/phase_space.h): sqrt(s_hat)
  * log-uniform in [mhat_min, mhat_max], the partonic rapidity uniform within y_max,
  * RAMBO for the final state, then the cuts (pT, |eta| of photons and gluon, Delta R of
@@ -504,10 +507,12 @@ typedef struct ba_phase_space {
     double dr_min;         /* Delta R between every pair of outgoing particles (0.4) */
     long max_tries;        /* attempts per event before giving up (1000000) */
     /* Training sets only (ba_generate leaves validation and test flat): a fraction of the
-     * events drawn near a singularity, where the smallest s_ij / s_12 is below enrich_cut
-     * (src/physics/phase_space.h) */
-    double enrich_fraction; /* (0) */
-    double enrich_cut;      /* (0.01) */
+     * events drawn near a singularity, where the smallest s_ij / s_12 is below a cut; the
+     * enriched events take the cuts of enrich_cuts in turn, a ladder such as {0.01, 0.003,
+     * 0.001} reaching deeper into the singular region than one cut could (the entries
+     * after the last cut are 0; src/physics/phase_space.h) */
+    double enrich_fraction;                     /* (0) */
+    double enrich_cuts[BA_MAX_ENRICH_CUTS];     /* ({0.01}) */
 } ba_phase_space;
 
 /* The values in parentheses above: `bayesamp generate`'s defaults. */

@@ -46,6 +46,9 @@ expect_error "train: negative --nll-tail-pull" 2 "--nll-tail-pull" train --data 
 expect_error "train: --amplitude-weight above 2" 2 "--amplitude-weight" train --data "$D" --out "$OUT" --amplitude-weight 3
 expect_error "generate: --enrich-singular 1" 2 "--enrich-singular" generate --out "$OUT" --enrich-singular 1
 expect_error "generate: --enrich-cut 0" 2 "--enrich-cut" generate --out "$OUT" --enrich-cut 0
+expect_error "generate: a ladder with an empty cut" 2 "--enrich-cut" generate --out "$OUT" --enrich-cut 0.01,,0.001
+expect_error "generate: a ladder with a cut above 1" 2 "--enrich-cut" generate --out "$OUT" --enrich-cut 0.01,2
+expect_error "generate: a ladder of 9 cuts" 2 "--enrich-cut" generate --out "$OUT" --enrich-cut 1,1,1,1,1,1,1,1,1
 expect_error "unknown flag" 2 "--bogus" train --data "$D" --out "$OUT" --bogus 3
 expect_error "flag without its value" 2 "--epochs" train --data "$D" --out "$OUT" --epochs
 expect_error "unexpected argument" 2 "extra" train --data "$D" --out "$OUT" extra

@@ -193,7 +193,7 @@ static void test_enrichment(void)
 {
     ps_settings flat = ps_settings_default(), s = flat;
     s.enrich_fraction = 0.25;
-    s.enrich_cut = 0.02;
+    s.enrich_cuts[0] = 0.02;
     event *p1 = malloc(N * sizeof *p1), *p2 = malloc(N * sizeof *p2), *pf = malloc(N * sizeof *pf);
     double amp1[N], amp2[N], ampf[N];
     ba_error err;
@@ -208,10 +208,10 @@ static void test_enrichment(void)
         double m = event_singular_measure(&aag, &p1[i][0][0]);
         int enriched = ps_event_is_enriched(&s, i);
         n_enriched += enriched;
-        below += m < s.enrich_cut;
-        below_flat += event_singular_measure(&aag, &pf[i][0][0]) < s.enrich_cut;
+        below += m < s.enrich_cuts[0];
+        below_flat += event_singular_measure(&aag, &pf[i][0][0]) < s.enrich_cuts[0];
         if (enriched)
-            ok &= m < s.enrich_cut;
+            ok &= m < s.enrich_cuts[0];
         else
             ok &= memcmp(p1[i], pf[i], sizeof *pf) == 0 && amp1[i] == ampf[i];
         ok &= gg_aag_check_event(p1[i], 1e-10, NULL, 0) == 0 && ps_passes_cuts(&s, p1[i]) &&
@@ -230,6 +230,55 @@ static void test_enrichment(void)
     free(p1), free(p2), free(pf);
 }
 
+/* A ladder of cuts: the enriched events take the cuts in turn (the k-th enriched event
+ * the cut k mod n), each lies below its own cut, the flat ones are unchanged; ladders
+ * with a gap, a cut outside (0, 1] or no cut are refused. */
+static void test_enrichment_ladder(void)
+{
+    ps_settings flat = ps_settings_default(), s = flat;
+    s.enrich_fraction = 0.5;
+    s.enrich_cuts[0] = 0.02;
+    s.enrich_cuts[1] = 0.004;
+    event *p = malloc(N * sizeof *p), *pf = malloc(N * sizeof *pf);
+    double amp[N], ampf[N];
+    ba_error err;
+    CHECK(gen_events(&s, SEED, 0, N, 2, p, amp, NULL, NULL, NULL, &err) == 0);
+    CHECK(gen_events(&flat, SEED, 0, N, 2, pf, ampf, NULL, NULL, NULL, &err) == 0);
+    ba_process aag;
+    process_default(&aag);
+    int ok = 1, n_deep = 0, below_deep = 0, below_deep_flat = 0, k = 0;
+    for (size_t i = 0; i < N; i++) {
+        double m = event_singular_measure(&aag, &p[i][0][0]);
+        double cut = ps_event_enrich_cut(&s, i);
+        if (ps_event_is_enriched(&s, i)) {
+            ok &= cut == s.enrich_cuts[k % 2] && m < cut; /* every other index, in turn */
+            n_deep += cut == s.enrich_cuts[1];
+            k++;
+        } else {
+            ok &= cut == 0 && memcmp(p[i], pf[i], sizeof *pf) == 0 && amp[i] == ampf[i];
+        }
+        ok &= ps_passes_cuts(&s, p[i]) && amp[i] == gg_aag_amp2(p[i]);
+        below_deep += m < s.enrich_cuts[1];
+        below_deep_flat += event_singular_measure(&aag, &pf[i][0][0]) < s.enrich_cuts[1];
+    }
+    CHECK(ok);
+    CHECK_MSG(k == N / 2 && n_deep == N / 4, "%d enriched, %d below the deep cut", k, n_deep);
+    CHECK(below_deep >= n_deep && below_deep > below_deep_flat);
+    char why[256];
+    CHECK(ps_settings_check(&s, why, sizeof why) == 0);
+    ps_settings gap = s;
+    gap.enrich_cuts[1] = 0;
+    gap.enrich_cuts[2] = 0.001;
+    ps_settings big = s;
+    big.enrich_cuts[1] = 2;
+    ps_settings none = s;
+    memset(none.enrich_cuts, 0, sizeof none.enrich_cuts);
+    CHECK(ps_settings_check(&gap, why, sizeof why) == -1 && strstr(why, "enrichment cuts"));
+    CHECK(ps_settings_check(&big, why, sizeof why) == -1 && strstr(why, "enrichment cuts"));
+    CHECK(ps_settings_check(&none, why, sizeof why) == -1 && strstr(why, "needs a cut"));
+    free(p), free(pf);
+}
+
 int main(void)
 {
     test_events_and_threads();
@@ -237,5 +286,6 @@ int main(void)
     test_generation_failures();
     test_amp2_events();
     test_enrichment();
+    test_enrichment_ladder();
     return test_summary("test_generate");
 }

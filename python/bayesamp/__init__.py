@@ -169,9 +169,16 @@ _SPLITS = ("trn", "val", "tst")
 
 def _phase_space(settings):
     ps = _lib.ba_phase_space_defaults()
+    cuts = settings.pop("enrich_cuts", None)
     for key, value in settings.items():
         if value is not None:
             setattr(ps, key, _float(key, value, 0, 1e8))
+    if cuts is not None:  # one cut or a ladder, as --enrich-cut
+        cuts = list(cuts) if isinstance(cuts, (list, tuple, np.ndarray)) else [cuts]
+        if not 1 <= len(cuts) <= L.MAX_ENRICH_CUTS:
+            raise ValueError(f"enrich_cut: {len(cuts)} cuts, not 1 to {L.MAX_ENRICH_CUTS}")
+        for k in range(L.MAX_ENRICH_CUTS):
+            ps.enrich_cuts[k] = _float("enrich_cut", cuts[k], 1e-9, 1) if k < len(cuts) else 0
     err = L.Error_()
     _check(_lib.ba_phase_space_check(ps, err), err)
     return ps
@@ -190,13 +197,14 @@ def generate(n, seed=1, split="trn", *, threads=None, sqrt_s=None, mhat_min=None
     mhat 200 to 2000 GeV, y_max 2, pt_min 20 GeV, |eta| of photons 2.5 and gluon 5,
     Delta R 0.4). enrich_singular (training split only, as the command line's
     --enrich-singular) draws that fraction of the events where the smallest s_ij / s_12
-    is below enrich_cut (0.01).
+    is below enrich_cut (0.01), or, for a list of cuts such as (0.01, 0.003, 0.001), below
+    each cut in turn (--enrich-cut 0.01,0.003,0.001).
     """
     n = _int("n", n, 0, 1_000_000_000)
     ps = _phase_space(dict(sqrt_s=sqrt_s, mhat_min=mhat_min, mhat_max=mhat_max,
                            y_max=y_max, pt_min=pt_min, eta_photon_max=eta_photon_max,
                            eta_gluon_max=eta_gluon_max, dr_min=dr_min,
-                           enrich_fraction=enrich_singular, enrich_cut=enrich_cut))
+                           enrich_fraction=enrich_singular, enrich_cuts=enrich_cut))
     which = _choice("split", split, _SPLITS)
     seed, threads = _seed(seed), _threads(threads)
     momenta = np.empty((n, 5, 4))

@@ -17,6 +17,7 @@ PROCESS_CHARS = 128
 PARTICLE_CHARS = 8
 MAX_FEATURES = 45
 MAX_LAYERS = 16
+MAX_ENRICH_CUTS = 8  # BA_MAX_ENRICH_CUTS
 PROCESS_DEFAULT = "g g > a a g"
 AMPLITUDE_TOL = 1e-10
 
@@ -150,7 +151,7 @@ class PhaseSpace(Structure):
     _fields_ = [("sqrt_s", c_double), ("mhat_min", c_double), ("mhat_max", c_double),
                 ("y_max", c_double), ("pt_min", c_double), ("eta_photon_max", c_double),
                 ("eta_gluon_max", c_double), ("dr_min", c_double), ("max_tries", c_long),
-                ("enrich_fraction", c_double), ("enrich_cut", c_double)]
+                ("enrich_fraction", c_double), ("enrich_cuts", c_double * MAX_ENRICH_CUTS)]
 
 
 class GenerateStats(Structure):

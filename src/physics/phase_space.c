@@ -21,7 +21,7 @@ ps_settings ps_settings_default(void)
         .dr_min = 0.4,
         .max_tries = 1000000,
         .enrich_fraction = 0,
-        .enrich_cut = 0.01,
+        .enrich_cuts = {0.01},
     };
     return s;
 }
@@ -61,8 +61,15 @@ int ps_settings_check(const ps_settings *s, char *why, size_t why_len)
         return settings_problem("max_tries must be at least 1", why, why_len);
     if (!(s->enrich_fraction >= 0 && s->enrich_fraction < 1))
         return settings_problem("the enriched fraction must be in [0, 1)", why, why_len);
-    if (!(s->enrich_cut > 0 && s->enrich_cut <= 1))
-        return settings_problem("the enrichment cut must be in (0, 1]", why, why_len);
+    int n_cuts = ps_enrich_cut_count(s);
+    if (n_cuts == 0)
+        return settings_problem("the enrichment needs a cut (enrich_cuts[0] > 0)", why, why_len);
+    for (int k = 0; k < BA_MAX_ENRICH_CUTS; k++)
+        if (k < n_cuts ? !(s->enrich_cuts[k] > 0 && s->enrich_cuts[k] <= 1)
+                       : s->enrich_cuts[k] != 0)
+            return settings_problem("the enrichment cuts must be in (0, 1], the unused "
+                                    "entries after them 0",
+                                    why, why_len);
     return 0;
 }
 
@@ -162,10 +169,27 @@ int ps_passes_cuts(const ps_settings *s, const double p[5][4])
     return 1;
 }
 
+int ps_enrich_cut_count(const ps_settings *s)
+{
+    int n = 0;
+    while (n < BA_MAX_ENRICH_CUTS && s->enrich_cuts[n] > 0)
+        n++;
+    return n;
+}
+
 int ps_event_is_enriched(const ps_settings *s, uint64_t event_index)
 {
     double f = s->enrich_fraction, i = (double)event_index;
     return f > 0 && floor((i + 1) * f) > floor(i * f);
+}
+
+double ps_event_enrich_cut(const ps_settings *s, uint64_t event_index)
+{
+    if (!ps_event_is_enriched(s, event_index))
+        return 0;
+    /* the k-th enriched event (k = floor((i + 1) f) - 1) takes the cuts in turn */
+    uint64_t k = (uint64_t)floor(((double)event_index + 1) * s->enrich_fraction) - 1;
+    return s->enrich_cuts[k % (uint64_t)ps_enrich_cut_count(s)];
 }
 
 int ps_generate_event(const ps_settings *s, uint64_t seed, uint64_t event_index,
@@ -174,15 +198,15 @@ int ps_generate_event(const ps_settings *s, uint64_t seed, uint64_t event_index,
     ba_rng rng;
     ba_rng_init(&rng, seed, event_index);
     long tries = 0;
-    int ok = 0, enriched = ps_event_is_enriched(s, event_index);
+    int ok = 0;
+    double cut = ps_event_enrich_cut(s, event_index); /* 0: a flat event */
     ba_process aag;
-    if (enriched)
+    if (cut > 0)
         process_default(&aag);
     while (!ok && tries < s->max_tries) {
         ps_draw_point(s, &rng, p, NULL, NULL);
         tries++;
-        ok = ps_passes_cuts(s, p) &&
-             (!enriched || event_singular_measure(&aag, &p[0][0]) < s->enrich_cut);
+        ok = ps_passes_cuts(s, p) && (cut == 0 || event_singular_measure(&aag, &p[0][0]) < cut);
     }
     if (n_tries)
         *n_tries = tries;

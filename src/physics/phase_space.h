@@ -14,10 +14,15 @@
  * Enrichment (for training sets, issue 11): with enrich_fraction f > 0, the events whose
  * index i has floor((i + 1) f) > floor(i f) (a fraction f of them, spread evenly and
  * fixed by the index alone) are drawn as above but also redrawn until their singular
- * measure (the smallest s_ij / s_12, data/features.h) is below enrich_cut. The sample is
- * then the mixture (1 - f) flat + f (flat restricted to the near-singular region): more
+ * measure (the smallest s_ij / s_12, data/features.h) is below a cut: the k-th enriched
+ * event takes enrich_cuts[k mod n], the n cuts in turn. The sample is then the mixture
+ * (1 - f) flat + (f / n) (flat restricted to min s_ij / s_12 < cut_j) for each j: more
  * points where the amplitude is large and steep, every one of them a physical event that
- * passes the cuts, with the same exact amplitude.
+ * passes the cuts, with the same exact amplitude. One cut of 0.01 leaves few points
+ * below 0.001, where the amplitude is largest (the 0.1 % of events there carry about
+ * 10 % of the sum of the amplitudes); a ladder 0.01, 0.003, 0.001 covers each decade
+ * (BENCHMARKS.md, "Large amplitudes"). A cut c costs about 1 / (flat fraction below c)
+ * phase-space draws per event (1000 at c = 0.001, about 1 ms), no amplitude.
  *
  * Layout p[5][4]: [g_in (+z), g_in (-z), photon, photon, g_out], (E, px, py, pz) in GeV,
  * as gg_aag_amp2 expects.
@@ -59,6 +64,10 @@ void ps_draw_point(const ps_settings *s, ba_rng *rng, double p[5][4], double *mh
 
 /* 1 if event_index is one of the enriched events of s (see above), else 0. */
 int ps_event_is_enriched(const ps_settings *s, uint64_t event_index);
+/* The cut on the singular measure of event event_index (see above), 0 if it is flat. */
+double ps_event_enrich_cut(const ps_settings *s, uint64_t event_index);
+/* The number of cuts in s->enrich_cuts (the leading positive entries). */
+int ps_enrich_cut_count(const ps_settings *s);
 
 /* 1 if the final state of p passes the cuts of s, else 0. */
 int ps_passes_cuts(const ps_settings *s, const double p[5][4]);

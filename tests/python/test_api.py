@@ -98,6 +98,10 @@ def test_bad_settings_raise_with_the_cli_ranges(small, model):
         bayesamp.generate(5, split="test")
     with pytest.raises(bayesamp.Error, match=r"mhat_max must not be below mhat_min"):
         bayesamp.generate(5, mhat_min=500, mhat_max=400)
+    with pytest.raises(ValueError, match=r"^enrich_cut: 2 is out of range"):
+        bayesamp.generate(5, enrich_singular=0.5, enrich_cut=(0.01, 2))
+    with pytest.raises(ValueError, match=r"^enrich_cut: 9 cuts"):
+        bayesamp.generate(5, enrich_singular=0.5, enrich_cut=[0.01] * 9)
     with pytest.raises(ValueError, match=r"^tolerance: "):
         bayesamp.amplitude(x[:3], model, tolerance=2)
     with pytest.raises(ValueError, match="give train"):

@@ -41,6 +41,17 @@ def test_generate_phase_space_options_equal_the_cli(tmp_path, cli):
     assert pt.min() > 30
 
 
+def test_generate_enrichment_ladder_equals_the_cli(tmp_path, cli):
+    cli("generate", "--out", tmp_path, "--n-train", 60, "--n-val", 0, "--n-test", 0,
+        "--seed", 12, "--enrich-singular", 0.5, "--enrich-cut", "0.02,0.005")
+    x, a = bayesamp.generate(60, seed=12, enrich_singular=0.5, enrich_cut=(0.02, 0.005))
+    assert np.array_equal(x, np.load(tmp_path / "trn_dat.npy"))
+    assert np.array_equal(a, np.load(tmp_path / "trn_amp.npy"))
+    x1, _ = bayesamp.generate(60, seed=12, enrich_singular=0.5, enrich_cut=0.02)
+    assert not np.array_equal(x, x1)  # the second cut changed every fourth event
+    assert np.array_equal(x[::2], x1[::2])  # the flat ones did not move
+
+
 def test_amplitude_equals_the_cli(tmp_path, cli, folder):
     path, arrays = folder
     x, a = arrays["tst"]
