@@ -366,6 +366,7 @@ typedef struct train_run {
     ba_error save_err;
     int n_sigma_groups; /* the best model's uncertainty calibration, if any */
     double sigma_edges[BA_SIGMA_GROUPS - 1], sigma_scales[BA_SIGMA_GROUPS];
+    double sigma_slope, sigma_slope_end;
 } train_run;
 
 /* The best model's uncertainty calibration on the validation split (val, all of it),
@@ -384,9 +385,13 @@ static int calibrate_best(train_run *r, const ba_split *val)
     else {
         r->n_sigma_groups = ba_model_uncertainty_calibration(best, r->sigma_edges,
                                                              r->sigma_scales);
+        r->sigma_slope = ba_model_uncertainty_slope(best, &r->sigma_slope_end);
+        double top = r->sigma_scales[1] *
+                     exp(r->sigma_slope * (r->sigma_slope_end - r->sigma_edges[0]));
         printf("uncertainties calibrated on %zu validation events: sigma x %.3f below the "
-               "90 %% quantile of the predicted amplitude, x %.3f above\n",
-               val->n, r->sigma_scales[0], r->sigma_scales[1]);
+               "90 %% quantile of the predicted amplitude, x %.3f above it, rising to x %.3f "
+               "at the largest\n",
+               val->n, r->sigma_scales[0], r->sigma_scales[1], top);
     }
     ba_model_free(best);
     return rc;
@@ -564,11 +569,15 @@ static int write_train_json(const char *path, const train_run *r, const dataset_
                                 "both sigmas of events with predicted log A in group g are "
                                 "multiplied by scales[g]; groups split at "
                                 "log_amplitude_edges, the 90 % quantile of the "
-                                "validation events' predictions");
+                                "validation events' predictions; in the last group also by "
+                                "exp(slope (min(log A, slope_end_log_amplitude) - its "
+                                "lower edge))");
         cJSON_AddItemToObject(cal, "log_amplitude_edges",
                               cJSON_CreateDoubleArray(r->sigma_edges, r->n_sigma_groups - 1));
         cJSON_AddItemToObject(cal, "scales",
                               cJSON_CreateDoubleArray(r->sigma_scales, r->n_sigma_groups));
+        cJSON_AddNumberToObject(cal, "slope", r->sigma_slope);
+        cJSON_AddNumberToObject(cal, "slope_end_log_amplitude", r->sigma_slope_end);
     }
     cJSON *res = cJSON_AddObjectToObject(root, "result");
     cJSON_AddNumberToObject(res, "epochs_run", r->n_history);

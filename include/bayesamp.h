@@ -393,15 +393,20 @@ void ba_prediction_rows(const ba_prediction *pred, size_t n, double *rows);
 
 /* Calibrate a trained model's uncertainties on held-out events (its validation split):
  * predict them (cfg: passes, mode, seed), split them at the 90 % quantile of the
- * predicted log A, and scale both sigmas of each group by the robust width (q84 - q16) / 2
- * of its pulls (evaluate's "corrected" total), so that the width is 1 on these events.
- * Stored with the model and applied by every prediction. Why: a network trained hard on
- * the largest amplitudes (the precision preset's weights and enriched data) fits its
- * training events there better than new ones, and its sigmas came out up to 20 % small
- * in the largest amplitudes (BENCHMARKS.md). Two groups, so that each holds thousands of
- * events of a usual validation set: with 300 (the 1 % largest of 30,000) the robust
- * width is only good to 6 %. A group of fewer than 50 events takes the scale of all of
- * them. Returns 0, or -1 with err. */
+ * predicted log A, and scale both sigmas of each group so that its pulls (evaluate's
+ * "corrected" total) cover 68.27 % within 1 and 95 % within 1.96 as nearly as one factor
+ * can: the geometric mean of the two factors that would make each exact. (The pulls have
+ * slightly heavier tails than a Gaussian: a factor fitted to the 68 % alone left the 95 %
+ * coverage at 0.94.) In the upper group the factor grows with the predicted log A as
+ * scale * exp(slope (log A - edge)), fitted to that group's events in five bins of
+ * predicted log A (the 90-95, 95-98, 98-99, 99-99.5 and 99.5-100 % quantiles), up to the
+ * largest validation prediction and constant beyond. Why: a network trained hard on the
+ * largest amplitudes (the precision preset's weights and enriched data) fits its training
+ * events there better than new ones, and its sigmas come out small there, the more so
+ * the larger the amplitude (10-25 % in the 0.5 % largest, BENCHMARKS.md); a factor per
+ * bin would rest on 150 events each (good to 8 %), the line rests on all 3000 of them.
+ * Stored with the model and applied by every prediction. A group or bin of fewer than 50
+ * events takes the scale of all events and no slope. Returns 0, or -1 with err. */
 #define BA_SIGMA_GROUPS 2
 int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
                                    const ba_predict_config *cfg, ba_error *err);
@@ -409,6 +414,10 @@ int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
  * scales[BA_SIGMA_GROUPS]; returns the number of groups, 0 for an uncalibrated model
  * (the scales are then 1). */
 int ba_model_uncertainty_calibration(const ba_model *m, double *edges, double *scales);
+/* The growth of the upper group's factor: returns the slope (per unit of predicted log A,
+ * 0 for an uncalibrated model or one calibrated before slopes) and sets *end_log_a to the
+ * predicted log A beyond which the factor stays constant. */
+double ba_model_uncertainty_slope(const ba_model *m, double *end_log_a);
 
 /* One split of a data folder as stored, for evaluation: momenta (n, P, 4) in GeV and the
  * amplitudes (n,), float64, checked as ba_dataset_load_process checks them. */

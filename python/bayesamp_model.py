@@ -153,7 +153,14 @@ def sigma_scale(log_a, meta):
         return np.ones_like(np.asarray(log_a, dtype=np.float64))
     edges = _numbers(meta, "sigma_group_edges", None)
     scales = _numbers(meta, "sigma_scales", None)
-    return scales[np.searchsorted(edges, np.asarray(log_a), side="right")]
+    log_a = np.asarray(log_a, dtype=np.float64)
+    factor = scales[np.searchsorted(edges, log_a, side="right")]
+    if "sigma_slope_end" in meta:  # the last group's factor grows with log A up to end
+        slope, end = _numbers(meta, "sigma_slope_end", None)
+        last = log_a >= edges[-1]
+        factor = np.where(last, factor * np.exp(slope * (np.minimum(log_a, end) - edges[-1])),
+                          factor)
+    return factor
 
 
 def _activation(name):

@@ -12,9 +12,12 @@
 #include "eval/metrics.h"
 #include "nn/model.h"
 
-/* The quantiles of the predicted log A that split the groups, and the smallest group
- * whose own scale is trusted (the robust width of 50 pulls is good to about 15 %). */
+/* The quantiles of the predicted log A that split the groups, those that cut the last
+ * group into the bins its slope is fitted to, and the smallest group or bin whose own
+ * scale is trusted (the quantiles of 50 pulls are good to about 15 %). */
 static const double GROUP_QUANTILES[SIGMA_GROUPS - 1] = {0.90};
+static const double SLOPE_BIN_QUANTILES[] = {0.90, 0.95, 0.98, 0.99, 0.995, 1.0};
+#define N_SLOPE_BINS (int)(sizeof SLOPE_BIN_QUANTILES / sizeof *SLOPE_BIN_QUANTILES - 1)
 #define MIN_GROUP_EVENTS 50
 
 int ba_model_uncertainty_calibration(const ba_model *m, double *edges, double *scales)
@@ -25,6 +28,66 @@ int ba_model_uncertainty_calibration(const ba_model *m, double *edges, double *s
         scales[g] = m->n_sigma_groups ? m->sigma_scale[g] : 1;
     }
     return m->n_sigma_groups;
+}
+
+double ba_model_uncertainty_slope(const ba_model *m, double *end_log_a)
+{
+    *end_log_a = m->n_sigma_groups ? m->sigma_slope_end : NAN;
+    return m->n_sigma_groups ? m->sigma_slope : 0;
+}
+
+/* The factor that makes n pulls cover 68.27 % within 1 and 95 % within 1.96 as nearly as
+ * one factor can (bayesamp.h): the geometric mean of q_68(|pull|) / 1 and
+ * q_95(|pull|) / 1.96. abs_sorted: the |pulls|, sorted. */
+static double coverage_scale(const double *abs_sorted, size_t n)
+{
+    return sqrt(quantile_sorted(abs_sorted, n, 0.6827) * quantile_sorted(abs_sorted, n, 0.95) /
+                1.96);
+}
+
+/* The values v[i] of the events with lo <= key[i] < hi (hi included when closed), sorted
+ * into out; returns their number. */
+static size_t sorted_between(const double *v, const double *key, size_t n, double lo, double hi,
+                             int closed, int absolute, double *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (key[i] >= lo && (key[i] < hi || (closed && key[i] == hi)))
+            out[k++] = absolute ? fabs(v[i]) : v[i];
+    sort_doubles(out, k);
+    return k;
+}
+
+/* The upper group's slope: log(coverage_scale) of each bin against the bin's median log A
+ * minus the edge, a least-squares line weighted by the bins' events; its value at the edge
+ * goes to *scale. Returns -1 (and leaves both) if a bin has too few events. */
+static int fit_slope(const double *pull, const double *log_a, size_t n, const double *sorted_log_a,
+                     double edge, double *work, double *scale, double *slope)
+{
+    double x[N_SLOPE_BINS], y[N_SLOPE_BINS], w[N_SLOPE_BINS], sw = 0, sx = 0, sy = 0;
+    for (int b = 0; b < N_SLOPE_BINS; b++) {
+        double lo = quantile_sorted(sorted_log_a, n, SLOPE_BIN_QUANTILES[b]);
+        double hi = quantile_sorted(sorted_log_a, n, SLOPE_BIN_QUANTILES[b + 1]);
+        int closed = b == N_SLOPE_BINS - 1;
+        size_t k = sorted_between(log_a, log_a, n, lo, hi, closed, 0, work);
+        if (k < MIN_GROUP_EVENTS)
+            return -1;
+        x[b] = quantile_sorted(work, k, 0.5) - edge;
+        sorted_between(pull, log_a, n, lo, hi, closed, 1, work);
+        y[b] = log(coverage_scale(work, k));
+        w[b] = (double)k;
+        sw += w[b], sx += w[b] * x[b], sy += w[b] * y[b];
+    }
+    double mx = sx / sw, my = sy / sw, sxx = 0, sxy = 0;
+    for (int b = 0; b < N_SLOPE_BINS; b++) {
+        sxx += w[b] * (x[b] - mx) * (x[b] - mx);
+        sxy += w[b] * (x[b] - mx) * (y[b] - my);
+    }
+    if (!(sxx > 0))
+        return -1;
+    *slope = sxy / sxx;
+    *scale = exp(my - *slope * mx);
+    return 0;
 }
 
 int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
@@ -56,26 +119,29 @@ int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
         double edges[SIGMA_GROUPS - 1];
         for (int g = 0; g < SIGMA_GROUPS - 1; g++)
             edges[g] = quantile_sorted(sorted, n, GROUP_QUANTILES[g]);
-        memcpy(group_pulls, pull, n * sizeof *pull);
-        sort_doubles(group_pulls, n);
-        double all = robust_width_sorted(group_pulls, n);
+        sorted_between(pull, log_a, n, -INFINITY, INFINITY, 1, 1, group_pulls);
+        double all = coverage_scale(group_pulls, n);
         for (int g = 0; g < SIGMA_GROUPS; g++) {
-            size_t k = 0;
-            for (size_t i = 0; i < n; i++) {
-                int gi = 0;
-                while (gi < SIGMA_GROUPS - 1 && log_a[i] >= edges[gi])
-                    gi++;
-                if (gi == g)
-                    group_pulls[k++] = pull[i];
-            }
-            sort_doubles(group_pulls, k);
-            m->sigma_scale[g] = k >= MIN_GROUP_EVENTS ? robust_width_sorted(group_pulls, k) : all;
+            double lo = g > 0 ? edges[g - 1] : -INFINITY;
+            double hi = g < SIGMA_GROUPS - 1 ? edges[g] : INFINITY;
+            size_t k = sorted_between(pull, log_a, n, lo, hi, 0, 1, group_pulls);
+            m->sigma_scale[g] = k >= MIN_GROUP_EVENTS ? coverage_scale(group_pulls, k) : all;
             if (g < SIGMA_GROUPS - 1)
                 m->sigma_edges[g] = edges[g];
         }
+        /* the slope of the last group, from its edge to the largest prediction */
+        m->sigma_slope = 0;
+        m->sigma_slope_end = sorted[n - 1];
+        double scale, slope;
+        if (fit_slope(pull, log_a, n, sorted, edges[SIGMA_GROUPS - 2], group_pulls, &scale,
+                      &slope) == 0) {
+            m->sigma_scale[SIGMA_GROUPS - 1] = scale;
+            m->sigma_slope = slope;
+        }
         rc = 0;
         for (int g = 0; g < SIGMA_GROUPS; g++)
-            if (!(m->sigma_scale[g] > 0 && isfinite(m->sigma_scale[g])))
+            if (!(m->sigma_scale[g] > 0 && isfinite(m->sigma_scale[g]) &&
+                  isfinite(m->sigma_slope)))
                 rc = ba_fail(err, "the pulls of the validation events give no usable "
                              "uncertainty scale (group %d: %g)", g, m->sigma_scale[g]);
         m->n_sigma_groups = rc == 0 ? SIGMA_GROUPS : 0;

@@ -89,7 +89,7 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
     const ba_preprocessing *pre = &m->pre;
     char hidden[512], n_inputs[32], prior[64], gpt[64], x_mean[25 * BA_MAX_FEATURES],
         x_std[25 * BA_MAX_FEATURES], y_mean[64], y_std[64], masses[25 * BA_MAX_PARTICLES],
-        edges[25 * SIGMA_GROUPS], scales[25 * SIGMA_GROUPS];
+        edges[25 * SIGMA_GROUPS], scales[25 * SIGMA_GROUPS], slope[64];
     format_hidden(hidden, sizeof hidden, &m->arch);
     snprintf(n_inputs, sizeof n_inputs, "%d", m->arch.n_inputs);
     snprintf(prior, sizeof prior, "%.17g", m->arch.prior_sigma);
@@ -101,6 +101,8 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
     process_format_masses(&pre->process, masses, sizeof masses);
     format_numbers(edges, sizeof edges, m->sigma_edges, m->n_sigma_groups - 1);
     format_numbers(scales, sizeof scales, m->sigma_scale, m->n_sigma_groups);
+    const double slope_end[2] = {m->sigma_slope, m->sigma_slope_end};
+    format_numbers(slope, sizeof slope, slope_end, 2);
     /* The network's output is (mu, logsig2) of the target y' = (t - y_mean) / y_std with
      * t = log A (momenta) or log(A s12^(P-4)) (invariants); the inputs are x' = (x - x_mean) /
      * x_std of the features named. Without standardisation the means are 0 and the
@@ -125,11 +127,13 @@ int ba_model_save(const ba_model *m, const char *path, ba_error *err)
         {"y_std", y_std},
         /* the uncertainty calibration (model.h), only when there is one: the sigmas of
          * events with predicted log A in group g are scaled by sigma_scales[g], the
-         * groups split at sigma_group_edges */
+         * groups split at sigma_group_edges; in the last group times
+         * exp(slope (min(log A, end) - its lower edge)), sigma_slope_end = "slope,end" */
         {"sigma_group_edges", edges},
         {"sigma_scales", scales},
+        {"sigma_slope_end", slope},
     };
-    int n_meta = (int)(sizeof meta / sizeof *meta) - (m->n_sigma_groups > 0 ? 0 : 2);
+    int n_meta = (int)(sizeof meta / sizeof *meta) - (m->n_sigma_groups > 0 ? 0 : 3);
     int rc = st_write(path, t, n, meta, n_meta, err);
     free(t);
     free(values);
@@ -217,8 +221,11 @@ static int parse_sigma_calibration(const st_file *f, const char *path, ba_model 
 {
     const char *edges = st_find_meta(f, "sigma_group_edges");
     const char *scales = st_find_meta(f, "sigma_scales");
+    const char *slope = st_find_meta(f, "sigma_slope_end");
     m->n_sigma_groups = 0;
-    if (!edges && !scales)
+    m->sigma_slope = 0;
+    m->sigma_slope_end = INFINITY;
+    if (!edges && !scales && !slope)
         return 0;
     if (!edges || !scales || parse_numbers(edges, m->sigma_edges, SIGMA_GROUPS - 1) ||
         parse_numbers(scales, m->sigma_scale, SIGMA_GROUPS))
@@ -229,6 +236,13 @@ static int parse_sigma_calibration(const st_file *f, const char *path, ba_model 
                                           !(m->sigma_edges[g] >= m->sigma_edges[g - 1])))
             return ba_fail(err, "%s: metadata sigma_scales must be positive and "
                            "sigma_group_edges ascending", path);
+    double slope_end[2];
+    if (slope) { /* files from before slopes have none: constant factors */
+        if (parse_numbers(slope, slope_end, 2))
+            return ba_fail(err, "%s: metadata sigma_slope_end must be 2 finite numbers", path);
+        m->sigma_slope = slope_end[0];
+        m->sigma_slope_end = slope_end[1];
+    }
     m->n_sigma_groups = SIGMA_GROUPS;
     return 0;
 }

@@ -130,6 +130,8 @@ int ba_model_copy(ba_model *dst, const ba_model *src, ba_error *err)
     dst->n_sigma_groups = src->n_sigma_groups;
     memcpy(dst->sigma_edges, src->sigma_edges, sizeof dst->sigma_edges);
     memcpy(dst->sigma_scale, src->sigma_scale, sizeof dst->sigma_scale);
+    dst->sigma_slope = src->sigma_slope;
+    dst->sigma_slope_end = src->sigma_slope_end;
     memcpy(dst->params, src->params, src->n_params * sizeof *src->params);
     return 0;
 }
@@ -142,4 +144,17 @@ ba_model *ba_model_clone(const ba_model *m, ba_error *err)
         return NULL;
     }
     return c;
+}
+
+double model_sigma_factor(const ba_model *m, double log_a)
+{
+    int last = m->n_sigma_groups - 1, g = 0;
+    if (last < 0)
+        return 1;
+    while (g < last && log_a >= m->sigma_edges[g])
+        g++;
+    if (g < last || m->sigma_slope == 0)
+        return m->sigma_scale[g];
+    double from = last > 0 ? m->sigma_edges[last - 1] : log_a;
+    return m->sigma_scale[g] * exp(m->sigma_slope * (fmin(log_a, m->sigma_slope_end) - from));
 }

@@ -26,10 +26,12 @@ struct ba_model {
     ba_preprocessing pre;
     /* The uncertainty calibration: both sigmas of an event whose predicted log A is in
      * group g (split at sigma_edges) are multiplied by sigma_scale[g]; n_sigma_groups 0:
-     * none (every model before training and calibration). */
+     * none (every model before training and calibration). In the last group the factor
+     * is sigma_scale[last] exp(sigma_slope (min(log A, sigma_slope_end) - last edge)). */
     int n_sigma_groups;
     double sigma_edges[SIGMA_GROUPS - 1];
     double sigma_scale[SIGMA_GROUPS];
+    double sigma_slope, sigma_slope_end;
     int n_layers;                         /* hidden layers + the output layer */
     layer_layout layers[BA_MAX_LAYERS + 1];
     int max_width;                        /* widest layer input or output */
@@ -53,5 +55,9 @@ ba_model *model_load_mem(const void *data, size_t size, const char *name, ba_err
 
 /* True when every parameter is finite. */
 int model_params_finite(const ba_model *m);
+
+/* The factor of both sigmas of an event with predicted log A log_a under m's uncertainty
+ * calibration (above); 1 without one. */
+double model_sigma_factor(const ba_model *m, double log_a);
 
 #endif

@@ -219,10 +219,7 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
         for (int r = 0; r < rows; r++) {
             double log_a = features_log_amplitude(
                 &m->pre, blk->act[0] + (size_t)r * m->arch.n_inputs, (ba_real)out[r].mean);
-            int g = 0;
-            while (g < m->n_sigma_groups - 1 && log_a >= m->sigma_edges[g])
-                g++;
-            double k2 = m->sigma_scale[g] * m->sigma_scale[g];
+            double k = model_sigma_factor(m, log_a), k2 = k * k;
             out[r].var_aleatoric *= k2;
             out[r].var_epistemic *= k2;
         }
