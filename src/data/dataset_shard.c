@@ -183,22 +183,6 @@ dataset_shard dataset_shard_whole(const ba_dataset *ds)
     return sh;
 }
 
-/* par_gather_ordered's sink: the bytes appended to a buffer of known size */
-typedef struct byte_sink {
-    char *buf;
-    size_t at, size;
-} byte_sink;
-
-static int append_bytes(const void *data, size_t bytes, void *user, ba_error *err)
-{
-    byte_sink *b = user;
-    if (!b->buf || bytes > b->size - b->at)
-        return ba_fail(err, "out of memory for the gathered events");
-    memcpy(b->buf + b->at, data, bytes);
-    b->at += bytes;
-    return 0;
-}
-
 int dataset_shard_gather(const dataset_shard *ds, int s, ba_split *out, ba_error *err)
 {
     const ba_split *splits[3] = {&ds->local.trn, &ds->local.val, &ds->local.tst};
@@ -206,31 +190,29 @@ int dataset_shard_gather(const dataset_shard *ds, int s, ba_split *out, ba_error
     size_t n = ds->n[s], nf = mine->n_features;
     int root = par_rank() == 0;
     memset(out, 0, sizeof *out);
-    if (ds->whole) { /* every rank has them: rank 0 copies its own */
-        if (!root)
-            return 0;
-        byte_sink x = {malloc((n ? n : 1) * nf * sizeof *out->x), 0, n * nf * sizeof *out->x};
-        byte_sink y = {malloc((n ? n : 1) * sizeof *out->y), 0, n * sizeof *out->y};
-        int rc = append_bytes(mine->x, x.size, &x, err) || append_bytes(mine->y, y.size, &y, err);
-        *out = (ba_split){n, nf, (ba_real *)x.buf, (ba_real *)y.buf};
-        if (rc) {
-            free(x.buf), free(y.buf);
-            memset(out, 0, sizeof *out);
+    if (ds->whole && !root) /* every rank has them: rank 0 copies its own */
+        return 0;
+    size_t x_bytes = n * nf * sizeof *out->x, y_bytes = n * sizeof *out->y;
+    ba_real *x = root ? malloc(x_bytes ? x_bytes : 1) : NULL;
+    ba_real *y = root ? malloc(y_bytes ? y_bytes : 1) : NULL;
+    int rc;
+    if (ds->whole) {
+        rc = x && y ? 0 : ba_fail(err, "out of memory for the gathered events");
+        if (rc == 0) {
+            memcpy(x, mine->x, x_bytes);
+            memcpy(y, mine->y, y_bytes);
         }
-        return rc;
+    } else {
+        rc = par_gather_into(mine->x, mine->n * nf * sizeof *mine->x, x, x_bytes,
+                             "the gathered events", err);
+        if (par_gather_into(mine->y, mine->n * sizeof *mine->y, y, y_bytes,
+                            "the gathered events", err))
+            rc = -1;
     }
-    byte_sink x = {0}, y = {0};
-    if (root) {
-        x = (byte_sink){malloc((n ? n : 1) * nf * sizeof *out->x), 0, n * nf * sizeof *out->x};
-        y = (byte_sink){malloc((n ? n : 1) * sizeof *out->y), 0, n * sizeof *out->y};
-    }
-    int rc = par_gather_ordered(mine->x, mine->n * nf * sizeof *mine->x, append_bytes, &x, err);
-    if (par_gather_ordered(mine->y, mine->n * sizeof *mine->y, append_bytes, &y, err))
-        rc = -1;
     if (rc == 0 && root)
-        *out = (ba_split){n, nf, (ba_real *)x.buf, (ba_real *)y.buf};
+        *out = (ba_split){n, nf, x, y};
     else
-        free(x.buf), free(y.buf);
+        free(x), free(y);
     return rc;
 }
 
