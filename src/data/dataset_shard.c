@@ -187,10 +187,7 @@ int events_shard_load(const char *source, const double *fractions, const char *s
 {
     memset(out, 0, sizeof *out);
     *first = *total = 0;
-    int which = -1;
-    for (int s = 0; s < 3; s++)
-        if (!strcmp(split, split_names[s]))
-            which = s;
+    int which = dataset_split_index(split);
     if (which < 0)
         return ba_fail(err, "unknown split '%s'", split);
     raw_split raw[3];
