@@ -359,7 +359,7 @@ static int append_bytes(const void *data, size_t bytes, void *user, ba_error *er
     byte_sink *b = user;
     if (!b->buf || bytes > b->size - b->at)
         return ba_fail(err, "out of memory for %s", b->what);
-    memcpy(b->buf + b->at, data, bytes);
+    memmove(b->buf + b->at, data, bytes); /* rank 0's own part may be in place */
     b->at += bytes;
     return 0;
 }

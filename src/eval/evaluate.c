@@ -166,17 +166,22 @@ static int predict_gather(ba_predictor *p, const ba_process *proc, const ba_even
 {
     size_t mine = ev->n;
     int root = par_rank() == 0;
-    ba_prediction *my_pred = malloc((mine ? mine : 1) * sizeof *my_pred);
-    double *my_y = log_amplitudes(ev->amp, mine);
-    double *my_measure = measure ? malloc((mine ? mine : 1) * sizeof *my_measure) : NULL;
     *pred = root ? malloc((n ? n : 1) * sizeof **pred) : NULL;
     *y = root ? malloc((n ? n : 1) * sizeof **y) : NULL;
     if (measure)
         *measure = root ? malloc((n ? n : 1) * sizeof **measure) : NULL;
+    /* rank 0's events come first: its own numbers go straight into place */
+    ba_prediction *my_pred = root ? *pred : malloc((mine ? mine : 1) * sizeof *my_pred);
+    double *my_y = root ? *y : malloc((mine ? mine : 1) * sizeof *my_y);
+    double *my_measure = !measure ? NULL
+                         : root   ? *measure
+                                  : malloc((mine ? mine : 1) * sizeof *my_measure);
     int rc = my_pred && my_y && (my_measure || !measure)
-                 ? 0 : ba_fail(err, "out of memory for %zu events", mine);
+                 ? 0 : ba_fail(err, "out of memory for %zu events", root ? n : mine);
     if (par_agree(rc, err) == 0) {
         rc = par_agree(ba_predict_momenta(p, ev->momenta, mine, first, my_pred, err), err);
+        for (size_t i = 0; rc == 0 && i < mine; i++)
+            my_y[i] = log(ev->amp[i]);
         if (rc == 0 && measure)
             eval_singular_measures(proc, ev->momenta, mine, my_measure);
         if (rc == 0)
@@ -191,7 +196,8 @@ static int predict_gather(ba_predictor *p, const ba_process *proc, const ba_even
     } else {
         rc = -1;
     }
-    free(my_pred), free(my_y), free(my_measure);
+    if (!root)
+        free(my_pred), free(my_y), free(my_measure);
     return rc;
 }
 

@@ -37,6 +37,9 @@ static int exact_shared(const double *mine, size_t n_mine, size_t per_event,
                         size_t *n_all, ba_error *err)
 {
     const int size = par_size(), rank = par_rank();
+    *n_all = n_mine;
+    if (size == 1) /* nothing to share: no copy of the events either */
+        return n_mine ? exact(mine, n_mine, amp_mine, user, err) : 0;
     size_t count[size], offset[size + 1];
     for (int r = 0; r <= size; r++)
         offset[r] = (size_t)(r < size ? r : size);
