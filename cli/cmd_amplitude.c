@@ -11,9 +11,12 @@
 #include "common/clock.h"
 #include "bayesamp.h"
 #include "cli.h"
+#include "common/error.h"
 #include "common/parallel.h"
-#include "data/event_file.h"
+#include "data/momenta_file.h"
 #include "data/npy.h"
+#include "eval/hybrid.h"
+#include "nn/predict.h"
 #include "physics/generate.h"
 
 static void amplitude_usage(FILE *out)
@@ -150,18 +153,45 @@ static int parse_amplitude_options(int argc, char **argv, amplitude_options *o)
     return 0;
 }
 
-/* --model: the network where it is sure, the exact amplitude elsewhere; (N, 2) out. */
-static int hybrid_run(const amplitude_options *o, const double *momenta, size_t n)
+/* This rank's events [lo, hi) of f into *momenta (allocated here), agreed across the
+ * ranks: a bad value in any rank's share is every rank's error, the first bad row of
+ * the file as in one process. */
+static int read_share(momenta_file *f, const char *path, size_t lo, size_t hi,
+                      double **momenta, ba_error *err)
+{
+    *momenta = malloc((hi > lo ? hi - lo : 1) * 20 * sizeof **momenta);
+    int rc = *momenta ? 0 : ba_fail(err, "%s: out of memory for %zu events", path, hi - lo);
+    if (rc == 0 && hi > lo)
+        rc = momenta_file_read(f, lo, hi - lo, *momenta, err);
+    return par_agree(rc, err);
+}
+
+/* --model: the network where it is sure, the exact amplitude elsewhere; (N, 2) out.
+ * Under MPI each rank reads, checks and predicts its own events, whole batches as
+ * predict does (predict_share), the exact events are shared out evenly, and rank 0
+ * gathers the rows and writes them. */
+static int hybrid_run(const amplitude_options *o, momenta_file *f, size_t n)
 {
     ba_error err;
+    size_t lo, hi;
+    predict_share(n, (size_t)o->hybrid.predict.batch_size, par_rank(), &lo, &hi);
+    double *momenta = NULL;
+    if (read_share(f, o->momenta, lo, hi, &momenta, &err)) {
+        cli_error("%s", err.msg);
+        free(momenta);
+        return 1;
+    }
     /* every event checked before any work, as without --model */
-    if (ba_amplitude_check(momenta, n, o->tol, &err)) {
+    if (par_agree(gen_amp2_check((const double(*)[5][4])momenta, lo, hi - lo, o->tol, NULL,
+                                 &err), &err)) {
         cli_error("%s: %s", o->momenta, err.msg);
+        free(momenta);
         return 1;
     }
     ba_model *m = ba_model_load(o->model, &err);
     if (!m) {
         cli_error("%s", err.msg);
+        free(momenta);
         return 1;
     }
     const char *process = ba_model_preprocessing(m)->process.text;
@@ -169,38 +199,47 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
         cli_error("%s: the model is for \"%s\", but the exact amplitude here is only for "
                   "\"%s\"", o->model, process, BA_PROCESS_DEFAULT);
         ba_model_free(m);
+        free(momenta);
         return 1;
     }
-    double *rows = malloc((n ? 2 * n : 1) * sizeof *rows);
-    double *amp = malloc((n ? n : 1) * sizeof *amp);
-    unsigned char *flag = malloc(n ? n : 1);
+    int writer = par_rank() == 0; /* under MPI, rank 0 writes what all computed */
+    size_t mine = hi - lo;
+    double *rows = malloc((mine ? 2 * mine : 1) * sizeof *rows);
+    double *all = writer ? malloc((n ? 2 * n : 1) * sizeof *all) : NULL;
+    double *amp = malloc((mine ? mine : 1) * sizeof *amp);
+    unsigned char *flag = malloc(mine ? mine : 1);
     int rc = 1;
     ba_exact_config ctx = {o->tol, o->threads};
     ba_hybrid_stats st;
-    if (!rows || !amp || !flag) {
-        cli_error("%s: out of memory for %zu events", o->momenta, n);
-    } else if (ba_hybrid_amplitudes(m, momenta, n, &o->hybrid, ba_exact_amplitudes, &ctx, amp,
-                                    flag, &st, &err)) {
+    if (par_agree(rows && amp && flag ? 0 : ba_fail(&err, "%s: out of memory for %zu events",
+                                                    o->momenta, mine), &err)) {
+        cli_error("%s", err.msg);
+    } else if (hybrid_amplitudes_shares(m, momenta, lo, mine, n, &o->hybrid,
+                                        ba_exact_amplitudes, &ctx, amp, flag, &st, &err)) {
         cli_error("%s: %s", o->momenta, err.msg);
     } else {
+        for (size_t i = 0; i < mine; i++) {
+            rows[2 * i] = amp[i];
+            rows[2 * i + 1] = flag[i];
+        }
+        if (par_gather_into(rows, 2 * mine * sizeof *rows, all, 2 * n * sizeof *all,
+                            "the amplitudes of all events", &err)) {
+            cli_error("%s", err.msg);
+            goto done;
+        }
         /* the cost of all-exact, from the exact events' time or, with few of them,
-         * from timing up to 200 events */
+         * from timing up to 200 of rank 0's events */
         double per_event = st.n_exact ? st.seconds_exact / (double)st.n_exact : 0;
-        int writer = par_rank() == 0; /* under MPI, rank 0 writes what all computed */
-        if (writer && st.n_exact < 200 && n > 0) {
-            size_t k = n < 200 ? n : 200;
+        if (writer && st.n_exact < 200 && mine > 0) {
+            size_t k = mine < 200 ? mine : 200;
             double t0 = wall_seconds();
             if (ba_amplitudes(momenta, k, o->tol, o->threads, rows, NULL, NULL, &err) == 0)
                 per_event = (wall_seconds() - t0) / (double)k;
         }
-        for (size_t i = 0; i < n; i++) {
-            rows[2 * i] = amp[i];
-            rows[2 * i + 1] = flag[i];
-        }
         const size_t shape[2] = {n, 2};
         if (!writer) {
             rc = 0;
-        } else if (npy_write_f64(o->out, rows, 2, shape, &err)) {
+        } else if (npy_write_f64(o->out, all, 2, shape, &err)) {
             cli_error("%s", err.msg);
         } else {
             double total = st.seconds_network + st.seconds_exact;
@@ -216,7 +255,8 @@ static int hybrid_run(const amplitude_options *o, const double *momenta, size_t 
             rc = 0;
         }
     }
-    free(rows), free(amp), free(flag);
+done:
+    free(rows), free(all), free(amp), free(flag), free(momenta);
     ba_model_free(m);
     return rc;
 }
@@ -234,78 +274,89 @@ static void show_progress(size_t done, size_t total, void *user)
     fflush(stderr);
 }
 
+/* Open the momenta: rows of events (FILE.npy of (N, 20) or (N, 21), FILE.h5:NAME),
+ * whose amplitude column, if any, is ignored, or a .npy of (N, 5, 4) or (5, 4); *n
+ * events. Every rank opens the file and meets the same errors. */
+static int open_momenta(const char *path, momenta_file *f, size_t *n)
+{
+    ba_error err;
+    if (momenta_file_open(f, path, 5, &err)) {
+        cli_error("%s", err.msg);
+        momenta_file_close(f);
+        return -1;
+    }
+    if (f->rows_file) {
+        *n = f->events.n_events;
+        return 0;
+    }
+    const npy_reader *a = &f->npy;
+    if (a->ndim == 3 && a->shape[1] == 5 && a->shape[2] == 4) {
+        *n = a->shape[0];
+    } else if (a->ndim == 2 && a->shape[0] == 5 && a->shape[1] == 4) {
+        *n = 1;
+    } else {
+        char shape[128] = "";
+        size_t used = 0;
+        for (int i = 0; i < a->ndim && used < sizeof shape; i++)
+            used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%zu", i ? ", " : "",
+                                     a->shape[i]);
+        cli_error("%s: shape (%s%s) is not (N, 5, 4) or (5, 4): amplitude computes only "
+                  "\"%s\", 5 particles", path, shape, a->ndim == 1 ? "," : "",
+                  BA_PROCESS_DEFAULT);
+        momenta_file_close(f);
+        return -1;
+    }
+    return 0;
+}
+
+/* Without --model: every event exact. Under MPI each rank reads, checks and computes
+ * its own events (par_range) and rank 0 gathers the amplitudes and writes them. */
+static int exact_run(const amplitude_options *o, momenta_file *f, size_t n)
+{
+    ba_error err;
+    size_t lo, hi;
+    par_range(n, par_rank(), par_size(), &lo, &hi);
+    int writer = par_rank() == 0;
+    double *momenta = NULL;
+    double *amp = writer ? malloc((n ? n : 1) * sizeof *amp) : NULL;
+    if (read_share(f, o->momenta, lo, hi, &momenta, &err)) {
+        cli_error("%s", err.msg);
+        free(momenta), free(amp);
+        return 1;
+    }
+    int on_terminal = isatty(2) && writer;
+    double t0 = wall_seconds();
+    int rc = gen_amp2_shares((const double(*)[5][4])momenta, lo, hi - lo, n, o->tol, o->threads,
+                             amp, on_terminal ? show_progress : NULL, NULL, &err);
+    double seconds = wall_seconds() - t0;
+    if (on_terminal && hi > lo)
+        fputs("\r\033[K", stderr);
+    if (rc) {
+        cli_error("%s: %s", o->momenta, err.msg);
+    } else {
+        const size_t shape[1] = {n};
+        rc = writer ? npy_write_f64(o->out, amp, 1, shape, &err) : 0;
+        if (rc)
+            cli_error("%s", err.msg);
+        else
+            printf("%zu amplitudes in %.3f s on %d threads%s (%.1f us per event) -> %s\n", n,
+                   seconds, o->threads, cli_ranks(), n ? 1e6 * seconds / (double)n : 0.0, o->out);
+    }
+    free(momenta), free(amp);
+    return rc ? 1 : 0;
+}
+
 int cmd_amplitude(int argc, char **argv)
 {
     amplitude_options o;
     int parsed = parse_amplitude_options(argc, argv, &o);
     if (parsed)
         return parsed > 0 ? 0 : EXIT_USAGE;
-
-    ba_error err;
-    npy_array a;
-    /* rows of events (FILE.npy of (N, 20) or (N, 21), FILE.h5:NAME) through the event
-     * file reader, whose amplitude column, if any, is ignored; (N, 5, 4) as before */
-    if (event_spec_is_rows(o.momenta)) {
-        event_data d;
-        if (event_file_load(o.momenta, 5, EVENT_AMP_IGNORED, &d, &err)) {
-            cli_error("%s", err.msg);
-            return 1;
-        }
-        a = (npy_array){.ndim = 3, .shape = {d.n, 5, 4}, .count = d.n * 20, .data = d.momenta};
-        free(d.amplitudes);
-    } else if (npy_read(o.momenta, &a, &err)) {
-        cli_error("%s", err.msg);
-        return 1;
-    }
+    momenta_file f;
     size_t n;
-    if (a.ndim == 3 && a.shape[1] == 5 && a.shape[2] == 4) {
-        n = a.shape[0];
-    } else if (a.ndim == 2 && a.shape[0] == 5 && a.shape[1] == 4) {
-        n = 1;
-    } else {
-        char shape[128] = "";
-        size_t used = 0;
-        for (int i = 0; i < a.ndim && used < sizeof shape; i++)
-            used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%zu", i ? ", " : "",
-                                     a.shape[i]);
-        cli_error("%s: shape (%s%s) is not (N, 5, 4) or (5, 4): amplitude computes only "
-                  "\"%s\", 5 particles", o.momenta, shape, a.ndim == 1 ? "," : "",
-                  BA_PROCESS_DEFAULT);
-        npy_free(&a);
+    if (open_momenta(o.momenta, &f, &n))
         return 1;
-    }
-    if (o.model) {
-        int rc = hybrid_run(&o, a.data, n);
-        npy_free(&a);
-        return rc;
-    }
-    double *amp = malloc((n ? n : 1) * sizeof *amp);
-    if (!amp) {
-        cli_error("%s: out of memory for %zu events", o.momenta, n);
-        npy_free(&a);
-        return 1;
-    }
-    /* Under MPI each rank computes its share, and rank 0 writes all. */
-    int writer = par_rank() == 0;
-    int on_terminal = isatty(2) && writer;
-    double t0 = wall_seconds();
-    int rc = gen_amp2_across_ranks((const double(*)[5][4])a.data, n, o.tol, o.threads, amp,
-                                   NULL, on_terminal ? show_progress : NULL, NULL, &err);
-    double seconds = wall_seconds() - t0;
-    if (on_terminal && n > 0)
-        fputs("\r\033[K", stderr);
-    if (rc) {
-        cli_error("%s: %s", o.momenta, err.msg);
-    } else {
-        const size_t shape[1] = {n};
-        rc = writer ? npy_write_f64(o.out, amp, 1, shape, &err) : 0;
-        if (rc)
-            cli_error("%s", err.msg);
-        else
-            printf("%zu amplitudes in %.3f s on %d threads%s (%.1f us per event) -> %s\n", n,
-                   seconds, o.threads, cli_ranks(), n ? 1e6 * seconds / (double)n : 0.0, o.out);
-    }
-    free(amp);
-    npy_free(&a);
-    return rc ? 1 : 0;
+    int rc = o.model ? hybrid_run(&o, &f, n) : exact_run(&o, &f, n);
+    momenta_file_close(&f);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "common/error.h"
 #include "common/parallel.h"
+#include "data/dataset_shard.h"
 #include "data/npy.h"
 #include "eval/evaluate.h"
 #include "eval/metrics.h"
@@ -239,8 +240,13 @@ int evaluate_run(const evaluate_options *o)
         ba_model_free(m);
         return EXIT_USAGE;
     }
+    /* Under MPI each rank reads only its share of the events, whole batches of the
+     * prediction (events_shard_load), predicts it, and rank 0 gathers what the metrics
+     * need (evaluate_shares); with one process, the whole split. */
     const double *fractions = o->has_data_split ? o->data_split : NULL;
-    if (ba_events_load_source(o->data_dir, fractions, o->split, proc, &ev, &err)) {
+    size_t unit = (size_t)o->predict.batch_size, first = 0, n = 0, val_first = 0, n_val = 0;
+    if (events_shard_load(o->data_dir, fractions, o->split, proc, unit, &ev, &first, &n,
+                          &err)) {
         cli_error("%s", err.msg);
         ba_model_free(m);
         return 1;
@@ -248,7 +254,8 @@ int evaluate_run(const evaluate_options *o)
     /* the val split for the rescaling, unless it is the evaluated split */
     int separate_val = o->rescale_on_val && strcmp(o->split, "val") != 0;
     if (separate_val) {
-        if (ba_events_load_source(o->data_dir, fractions, "val", proc, &val, &err)) {
+        if (events_shard_load(o->data_dir, fractions, "val", proc, unit, &val, &val_first,
+                              &n_val, &err)) {
             cli_error("--rescale-on-val: %s", err.msg);
             ba_events_free(&ev);
             ba_model_free(m);
@@ -257,15 +264,13 @@ int evaluate_run(const evaluate_options *o)
         have_val = 1;
     }
     int status = 1;
-    size_t n = ev.n;
     int threads = o->predict.threads > 0 ? o->predict.threads : ba_default_threads();
     ba_evaluation *e = NULL;
     char pred_path[4096], metrics_path[4096];
     /* The folder only once the inputs are known to be good. metrics.json is written
      * last and marks a complete evaluation: remove a previous one first, so that a kill
      * at any moment never leaves it beside this run's pred.npy or plots. */
-    /* Under MPI the folder and the files are rank 0's; every rank predicts its share
-     * (predict_momenta_across_ranks) and computes the metrics of all events. */
+    /* Under MPI the folder and the files are rank 0's. */
     int writer = par_rank() == 0, unwritable = 0;
     if (cli_path(pred_path, sizeof pred_path, o->out_dir, "pred.npy") ||
         cli_path(metrics_path, sizeof metrics_path, o->out_dir, "metrics.json") ||
@@ -280,18 +285,18 @@ int evaluate_run(const evaluate_options *o)
     if (o->rescale_on_val && !separate_val)
         cli_error("notice: --rescale-on-val with --split val: k is fitted on the "
                   "evaluated events themselves");
-    /* prediction and metrics: the library's, as every front end's */
-    if (ba_evaluate(m, &ev, &o->predict, o->uncertainty, o->rescale_on_val,
-                    have_val ? &val : NULL, &e, &err)) {
+    /* prediction and metrics: the library's, as ba_evaluate's */
+    if (evaluate_shares(m, &ev, first, n, &o->predict, o->uncertainty, o->rescale_on_val,
+                        have_val ? &val : NULL, val_first, n_val, &e, &err)) {
         cli_error("%s", err.msg);
+        goto done;
+    }
+    if (!writer) { /* rank 0 has the evaluation */
+        status = 0;
         goto done;
     }
     const eval_metrics *mt = evaluation_metrics(e);
     const ba_prediction *pred = ba_evaluation_predictions(e);
-    if (!writer) {
-        status = 0;
-        goto done;
-    }
     if (write_pred(pred_path, pred, n, &err)) {
         cli_error("%s", err.msg);
         goto done;

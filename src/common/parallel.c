@@ -40,6 +40,14 @@ void par_range(size_t n, int rank, int size, size_t *lo, size_t *hi)
     *hi = (size_t)((unsigned __int128)n * (unsigned)(rank + 1) / (unsigned)size);
 }
 
+void par_range_units(size_t n, size_t unit, int rank, int size, size_t *lo, size_t *hi)
+{
+    size_t first, last;
+    par_range((n + unit - 1) / unit, rank, size, &first, &last);
+    *lo = first * unit < n ? first * unit : n;
+    *hi = last * unit < n ? last * unit : n;
+}
+
 void par_allgather_ranges(void *buf, size_t n, size_t unit)
 {
     size_t offset[g_size + 1], lo, hi;
@@ -336,3 +344,33 @@ int par_gather_ordered(const void *mine, size_t bytes, par_sink sink, void *user
 }
 
 #endif
+
+/* ---- on top of the above, with MPI or without ---- */
+
+/* par_gather_into's sink: the bytes appended to a buffer of known size */
+typedef struct byte_sink {
+    char *buf;
+    size_t at, size;
+    const char *what;
+} byte_sink;
+
+static int append_bytes(const void *data, size_t bytes, void *user, ba_error *err)
+{
+    byte_sink *b = user;
+    if (!b->buf || bytes > b->size - b->at)
+        return ba_fail(err, "out of memory for %s", b->what);
+    memmove(b->buf + b->at, data, bytes); /* rank 0's own part may be in place */
+    b->at += bytes;
+    return 0;
+}
+
+int par_gather_into(const void *mine, size_t bytes, void *all, size_t size, const char *what,
+                    ba_error *err)
+{
+    byte_sink b = {all, 0, size, what};
+    int rc = par_gather_ordered(mine, bytes, append_bytes, &b, err);
+    /* nothing at all sent, into no buffer: still a failed allocation */
+    if (rc == 0 && par_rank() == 0 && !all)
+        rc = ba_fail(err, "out of memory for %s", what);
+    return par_agree(rc, err);
+}

@@ -35,6 +35,11 @@ int par_local_size(void); /* ranks on this node (they share its cores) */
  * order, as even as possible (floor(n r / size) ..). */
 void par_range(size_t n, int rank, int size, size_t *lo, size_t *hi);
 
+/* par_range in whole units of `unit` items (the last unit may be short): the part
+ * [lo, hi) of n items that rank takes when blocks of unit, e.g. a prediction's batches,
+ * must not be cut. unit 1 is par_range. */
+void par_range_units(size_t n, size_t unit, int rank, int size, size_t *lo, size_t *hi);
+
 /* Collective: every rank passes its own rc (0: fine) and err. If every rc is 0, returns
  * 0. Otherwise returns -1 on every rank and sets err on every rank to the message of
  * the lowest failing rank, whose number par_failed_rank() then gives. */
@@ -95,5 +100,12 @@ void par_sum(double *v, int n);
 typedef int (*par_sink)(const void *data, size_t bytes, void *user, ba_error *err);
 int par_gather_ordered(const void *mine, size_t bytes, par_sink sink, void *user,
                        ba_error *err);
+
+/* Collective: par_gather_ordered into memory: every rank's bytes, in rank order, into
+ * all[0 .. size) on rank 0, which must be exactly what they add up to (all and size are
+ * ignored elsewhere); rank 0's own bytes may already be in place (mine == all). all NULL on rank 0 (a failed malloc) fails on every rank with an
+ * out-of-memory message naming what. */
+int par_gather_into(const void *mine, size_t bytes, void *all, size_t size, const char *what,
+                    ba_error *err);
 
 #endif

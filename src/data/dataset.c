@@ -622,6 +622,15 @@ int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
     return load_dataset(dir, NULL, &spec, features, standardize, out, err);
 }
 
+int dataset_split_index(const char *split)
+{
+    static const char *names[3] = {"trn", "val", "tst"};
+    for (int s = 0; s < 3; s++)
+        if (!strcmp(split, names[s]))
+            return s;
+    return -1;
+}
+
 static int load_events(const char *source, const double *fractions, const char *split,
                        const load_spec *spec, ba_events *out, ba_error *err)
 {
@@ -629,11 +638,7 @@ static int load_events(const char *source, const double *fractions, const char *
     memset(out, 0, sizeof *out);
     if (fractions || is_event_file(source)) {
         /* a file: all three splits are made (the split needs every event), one kept */
-        static const char *names[3] = {"trn", "val", "tst"};
-        int which = -1;
-        for (int s = 0; s < 3; s++)
-            if (!strcmp(split, names[s]))
-                which = s;
+        int which = dataset_split_index(split);
         if (which < 0)
             return ba_fail(err, "unknown split '%s'", split);
         raw_split all[3];

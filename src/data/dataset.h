@@ -36,6 +36,9 @@ int dataset_from_splits(const raw_split raw[3], const ba_process *process,
                         ba_features features, int standardize, ba_dataset *out,
                         ba_error *err);
 
+/* 0, 1, 2 for the split named "trn", "val", "tst"; -1 for any other name. */
+int dataset_split_index(const char *split);
+
 /* 1 if source is a data folder (then fractions must be NULL), 0 if it is one file of
  * events (cut by fractions, which it needs); -1 with the message otherwise. */
 int dataset_source_is_folder(const char *source, const double *fractions, ba_error *err);

@@ -37,10 +37,12 @@ static int alloc_raw(raw_split *raw, size_t n, const ba_process *proc, ba_error 
     return 0;
 }
 
-/* This rank's share of split `name` of a data folder: the shapes from the headers, then
- * rows [first, first + n) of both files, read and checked. */
+/* This rank's share of split `name` of a data folder, in whole units of `unit` events
+ * (par_range_units): the shapes from the headers, then rows [first, first + n) of both
+ * files, read and checked. */
 static int read_folder_share(const char *dir, const char *name, const ba_process *proc,
-                             raw_split *out, size_t *first, size_t *total, ba_error *err)
+                             size_t unit, raw_split *out, size_t *first, size_t *total,
+                             ba_error *err)
 {
     snprintf(out->dat_path, sizeof out->dat_path, "%s/%s_dat.npy", dir, name);
     snprintf(out->amp_path, sizeof out->amp_path, "%s/%s_amp.npy", dir, name);
@@ -57,7 +59,7 @@ static int read_folder_share(const char *dir, const char *name, const ba_process
     size_t lo = 0, hi = 0, per = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     if (rc == 0) {
         *total = d.shape[0];
-        par_range(*total, par_rank(), par_size(), &lo, &hi);
+        par_range_units(*total, unit, par_rank(), par_size(), &lo, &hi);
         *first = lo;
         rc = alloc_raw(out, hi - lo, proc, err);
     }
@@ -89,7 +91,8 @@ static int take_event(file_shares *fs, size_t j, size_t *at)
     return k >= fs->lo[s] && k < fs->hi[s];
 }
 
-/* This rank's shares of the three splits of one file of events. The split is the fixed
+/* This rank's shares of the three splits of one file of events, in whole units of
+ * `unit` events of each split. The split is the fixed
  * shuffle of ba_dataset_load_source (event_split_assign, which depends only on the event
  * count), so every rank knows which events are whose; each reads, in pieces, the rows
  * from its first event to its last (about 1/K of the file: a shuffled split spreads
@@ -97,7 +100,8 @@ static int take_event(file_shares *fs, size_t j, size_t *at)
  * the values of every row read (as they are read), then the kinematics, both in the
  * file's order, errors naming the file's row. */
 static int read_file_shares(const char *spec, const double fractions[3], const ba_process *proc,
-                            raw_split raw[3], size_t first[3], size_t total[3], ba_error *err)
+                            size_t unit, raw_split raw[3], size_t first[3], size_t total[3],
+                            ba_error *err)
 {
     event_file f;
     if (event_file_open(&f, spec, proc->n_particles, EVENT_AMP_REQUIRED, err))
@@ -113,7 +117,7 @@ static int read_file_shares(const char *spec, const double fractions[3], const b
     for (int s = 0; rc == 0 && s < 3; s++) {
         snprintf(raw[s].dat_path, sizeof raw[s].dat_path, "%s (%s events)", spec, split_names[s]);
         snprintf(raw[s].amp_path, sizeof raw[s].amp_path, "%s (%s events)", spec, split_names[s]);
-        par_range(total[s], par_rank(), par_size(), &fs.lo[s], &fs.hi[s]);
+        par_range_units(total[s], unit, par_rank(), par_size(), &fs.lo[s], &fs.hi[s]);
         first[s] = fs.lo[s];
         rc = alloc_raw(&raw[s], fs.hi[s] - fs.lo[s], proc, err);
     }
@@ -165,14 +169,47 @@ int dataset_shard_load(const char *source, const double *fractions, const ba_pro
     int is_folder = dataset_source_is_folder(source, fractions, err);
     int rc = is_folder < 0 ? -1 : 0;
     if (rc == 0 && !is_folder)
-        rc = read_file_shares(source, fractions, process, raw, first, out->n, err);
+        rc = read_file_shares(source, fractions, process, 1, raw, first, out->n, err);
     for (int s = 0; rc == 0 && is_folder && s < 3; s++)
-        rc = read_folder_share(source, split_names[s], process, &raw[s], &first[s], &out->n[s],
-                               err);
+        rc = read_folder_share(source, split_names[s], process, 1, &raw[s], &first[s],
+                               &out->n[s], err);
     rc = par_agree(rc, err);
     if (rc == 0)
         rc = dataset_from_shares(raw, first, out->n, 1, process, features, standardize,
                                  &out->local, err);
+    free_raw(raw);
+    return rc;
+}
+
+int events_shard_load(const char *source, const double *fractions, const char *split,
+                      const ba_process *process, size_t unit, ba_events *out, size_t *first,
+                      size_t *total, ba_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *first = *total = 0;
+    int which = dataset_split_index(split);
+    if (which < 0)
+        return ba_fail(err, "unknown split '%s'", split);
+    raw_split raw[3];
+    memset(raw, 0, sizeof raw);
+    size_t firsts[3] = {0, 0, 0}, totals[3] = {0, 0, 0};
+    int is_folder = dataset_source_is_folder(source, fractions, err);
+    int rc = is_folder < 0 ? -1 : 0;
+    /* from one file, every split's share (as one process, every event is checked), of
+     * which one is kept */
+    if (rc == 0 && !is_folder)
+        rc = read_file_shares(source, fractions, process, unit, raw, firsts, totals, err);
+    if (rc == 0 && is_folder)
+        rc = read_folder_share(source, split, process, unit, &raw[which], &firsts[which],
+                               &totals[which], err);
+    rc = par_agree(rc, err);
+    if (rc == 0) {
+        *out = (ba_events){.n = raw[which].dat.shape[0], .momenta = raw[which].dat.data,
+                           .amp = raw[which].amp.data, .n_particles = process->n_particles};
+        raw[which].dat.data = raw[which].amp.data = NULL; /* now out's */
+        *first = firsts[which];
+        *total = totals[which];
+    }
     free_raw(raw);
     return rc;
 }
@@ -183,22 +220,6 @@ dataset_shard dataset_shard_whole(const ba_dataset *ds)
     return sh;
 }
 
-/* par_gather_ordered's sink: the bytes appended to a buffer of known size */
-typedef struct byte_sink {
-    char *buf;
-    size_t at, size;
-} byte_sink;
-
-static int append_bytes(const void *data, size_t bytes, void *user, ba_error *err)
-{
-    byte_sink *b = user;
-    if (!b->buf || bytes > b->size - b->at)
-        return ba_fail(err, "out of memory for the gathered events");
-    memcpy(b->buf + b->at, data, bytes);
-    b->at += bytes;
-    return 0;
-}
-
 int dataset_shard_gather(const dataset_shard *ds, int s, ba_split *out, ba_error *err)
 {
     const ba_split *splits[3] = {&ds->local.trn, &ds->local.val, &ds->local.tst};
@@ -206,31 +227,29 @@ int dataset_shard_gather(const dataset_shard *ds, int s, ba_split *out, ba_error
     size_t n = ds->n[s], nf = mine->n_features;
     int root = par_rank() == 0;
     memset(out, 0, sizeof *out);
-    if (ds->whole) { /* every rank has them: rank 0 copies its own */
-        if (!root)
-            return 0;
-        byte_sink x = {malloc((n ? n : 1) * nf * sizeof *out->x), 0, n * nf * sizeof *out->x};
-        byte_sink y = {malloc((n ? n : 1) * sizeof *out->y), 0, n * sizeof *out->y};
-        int rc = append_bytes(mine->x, x.size, &x, err) || append_bytes(mine->y, y.size, &y, err);
-        *out = (ba_split){n, nf, (ba_real *)x.buf, (ba_real *)y.buf};
-        if (rc) {
-            free(x.buf), free(y.buf);
-            memset(out, 0, sizeof *out);
+    if (ds->whole && !root) /* every rank has them: rank 0 copies its own */
+        return 0;
+    size_t x_bytes = n * nf * sizeof *out->x, y_bytes = n * sizeof *out->y;
+    ba_real *x = root ? malloc(x_bytes ? x_bytes : 1) : NULL;
+    ba_real *y = root ? malloc(y_bytes ? y_bytes : 1) : NULL;
+    int rc;
+    if (ds->whole) {
+        rc = x && y ? 0 : ba_fail(err, "out of memory for the gathered events");
+        if (rc == 0) {
+            memcpy(x, mine->x, x_bytes);
+            memcpy(y, mine->y, y_bytes);
         }
-        return rc;
+    } else {
+        rc = par_gather_into(mine->x, mine->n * nf * sizeof *mine->x, x, x_bytes,
+                             "the gathered events", err);
+        if (par_gather_into(mine->y, mine->n * sizeof *mine->y, y, y_bytes,
+                            "the gathered events", err))
+            rc = -1;
     }
-    byte_sink x = {0}, y = {0};
-    if (root) {
-        x = (byte_sink){malloc((n ? n : 1) * nf * sizeof *out->x), 0, n * nf * sizeof *out->x};
-        y = (byte_sink){malloc((n ? n : 1) * sizeof *out->y), 0, n * sizeof *out->y};
-    }
-    int rc = par_gather_ordered(mine->x, mine->n * nf * sizeof *mine->x, append_bytes, &x, err);
-    if (par_gather_ordered(mine->y, mine->n * sizeof *mine->y, append_bytes, &y, err))
-        rc = -1;
     if (rc == 0 && root)
-        *out = (ba_split){n, nf, (ba_real *)x.buf, (ba_real *)y.buf};
+        *out = (ba_split){n, nf, x, y};
     else
-        free(x.buf), free(y.buf);
+        free(x), free(y);
     return rc;
 }
 

@@ -28,6 +28,16 @@ int dataset_shard_load(const char *source, const double *fractions, const ba_pro
                        ba_features features, int standardize, dataset_shard *out,
                        ba_error *err);
 
+/* Collective: this rank's share of one split ("trn", "val", "tst") of a source, as
+ * ba_events_load_source gives the split (every event checked, as there, by the rank
+ * that reads it; an error on any rank is every rank's): events [*first, *first +
+ * out->n) of the split's *total, par_range_units(*total, unit, rank, ...), whole units
+ * (a prediction's batches) but for the last. From one file every rank reads and checks
+ * its share of all three splits, as one process checks every event, and keeps one. */
+int events_shard_load(const char *source, const double *fractions, const char *split,
+                      const ba_process *process, size_t unit, ba_events *out, size_t *first,
+                      size_t *total, ba_error *err);
+
 /* A whole data set (every rank's own copy) seen as a shard. */
 dataset_shard dataset_shard_whole(const ba_dataset *ds);
 

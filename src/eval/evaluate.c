@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "nn/predict.h"
 
 struct ba_evaluation {
@@ -70,40 +71,40 @@ static int check_events(const ba_process *proc, const ba_events *ev, const char 
     return ba_events_check(proc, ev->momenta, ev->amp, ev->n, name, err);
 }
 
-/* The post-hoc rescaling: k from the pulls of val (predicted with the same predictor),
- * or of the evaluated events if val is NULL, applied to the evaluated events. */
-static int rescale_fit(ba_evaluation *e, ba_predictor *p, const ba_events *val,
-                       ba_uncertainty u, ba_error *err)
+/* The post-hoc rescaling: k from the pulls of n_fit events with predictions vp and log
+ * amplitudes vy (the val split, predicted with the same predictor), or of the evaluated
+ * events if vp is NULL, applied to the evaluated events. */
+static int rescale_apply(ba_evaluation *e, const ba_prediction *vp, const double *vy,
+                         size_t n_fit, ba_uncertainty u, ba_error *err)
 {
-    const ba_prediction *vp = e->pred;
-    const double *vy = e->log_true;
-    ba_prediction *own_pred = NULL;
-    double *own_y = NULL;
-    int rc = -1;
-    if (val) {
-        own_pred = malloc(val->n * sizeof *own_pred);
-        own_y = log_amplitudes(val->amp, val->n);
-        if (!own_pred || !own_y) {
-            ba_fail(err, "out of memory for %zu val events", val->n);
-            goto done;
-        }
-        if (predict_momenta_across_ranks(p, val->momenta, val->n, own_pred, err))
-            goto done;
-        vp = own_pred, vy = own_y;
-    }
-    size_t n_fit = val ? val->n : e->n;
+    if (!vp)
+        vp = e->pred, vy = e->log_true, n_fit = e->n;
     double k;
     eval_metrics *mt = &e->metrics;
     if (eval_rescale_fit(vp, vy, n_fit, u, e->passes, &k, err) ||
-        eval_pulls_compute(e->pred, e->log_true, e->n, u, e->passes, k,
-                           &mt->rescaled, err))
-        goto done;
+        eval_pulls_compute(e->pred, e->log_true, e->n, u, e->passes, k, &mt->rescaled, err))
+        return -1;
     mt->has_rescaled = 1;
     mt->rescale_k = k;
     mt->rescale_n_fit = n_fit;
     mt->rescale_split = "val";
-    rc = 0;
-done:
+    return 0;
+}
+
+/* rescale_apply with k fitted on the events of val (every rank holding all of them),
+ * predicted here across the ranks, or on the evaluated events if val is NULL. */
+static int rescale_fit(ba_evaluation *e, ba_predictor *p, const ba_events *val,
+                       ba_uncertainty u, ba_error *err)
+{
+    if (!val)
+        return rescale_apply(e, NULL, NULL, 0, u, err);
+    ba_prediction *own_pred = malloc(val->n * sizeof *own_pred);
+    double *own_y = log_amplitudes(val->amp, val->n);
+    int rc = -1;
+    if (!own_pred || !own_y)
+        ba_fail(err, "out of memory for %zu val events", val->n);
+    else if (predict_momenta_across_ranks(p, val->momenta, val->n, own_pred, err) == 0)
+        rc = rescale_apply(e, own_pred, own_y, val->n, u, err);
     free(own_pred);
     free(own_y);
     return rc;
@@ -152,6 +153,102 @@ done:
         ba_evaluation_free(e);
     else
         *out = e;
+    return rc;
+}
+
+/* Collective: this rank's events [first, first + ev->n) predicted (whole batches,
+ * numbered as in one process), and what the metrics need of each (prediction, log A,
+ * singular measure) gathered on rank 0 into *pred, *y and *measure (allocated there for
+ * n events; measure may be NULL: not wanted). */
+static int predict_gather(ba_predictor *p, const ba_process *proc, const ba_events *ev,
+                          size_t first, size_t n, ba_prediction **pred, double **y,
+                          double **measure, ba_error *err)
+{
+    size_t mine = ev->n;
+    int root = par_rank() == 0;
+    *pred = root ? malloc((n ? n : 1) * sizeof **pred) : NULL;
+    *y = root ? malloc((n ? n : 1) * sizeof **y) : NULL;
+    if (measure)
+        *measure = root ? malloc((n ? n : 1) * sizeof **measure) : NULL;
+    /* rank 0's events come first: its own numbers go straight into place */
+    ba_prediction *my_pred = root ? *pred : malloc((mine ? mine : 1) * sizeof *my_pred);
+    double *my_y = root ? *y : malloc((mine ? mine : 1) * sizeof *my_y);
+    double *my_measure = !measure ? NULL
+                         : root   ? *measure
+                                  : malloc((mine ? mine : 1) * sizeof *my_measure);
+    int rc = my_pred && my_y && (my_measure || !measure)
+                 ? 0 : ba_fail(err, "out of memory for %zu events", root ? n : mine);
+    if (par_agree(rc, err) == 0) {
+        rc = par_agree(ba_predict_momenta(p, ev->momenta, mine, first, my_pred, err), err);
+        for (size_t i = 0; rc == 0 && i < mine; i++)
+            my_y[i] = log(ev->amp[i]);
+        if (rc == 0 && measure)
+            eval_singular_measures(proc, ev->momenta, mine, my_measure);
+        if (rc == 0)
+            rc = par_gather_into(my_pred, mine * sizeof *my_pred, *pred, n * sizeof **pred,
+                                 "the predictions of all events", err);
+        if (rc == 0)
+            rc = par_gather_into(my_y, mine * sizeof *my_y, *y, n * sizeof **y,
+                                 "the amplitudes of all events", err);
+        if (rc == 0 && measure)
+            rc = par_gather_into(my_measure, mine * sizeof *my_measure, *measure,
+                                 n * sizeof **measure, "the events' singular measures", err);
+    } else {
+        rc = -1;
+    }
+    if (!root)
+        free(my_pred), free(my_y), free(my_measure);
+    return rc;
+}
+
+int evaluate_shares(const ba_model *m, const ba_events *events, size_t first, size_t n,
+                    const ba_predict_config *cfg, ba_uncertainty u, int rescale,
+                    const ba_events *val, size_t val_first, size_t n_val, ba_evaluation **out,
+                    ba_error *err)
+{
+    *out = NULL;
+    if (u != BA_UNCERTAINTY_CORRECTED && u != BA_UNCERTAINTY_BAYES)
+        return ba_fail(err, "uncertainty %d is neither corrected (0) nor bayes (1)", (int)u);
+    if (n == 0)
+        return ba_fail(err, "no evaluated events");
+    if (rescale && val && n_val == 0)
+        return ba_fail(err, "no val events");
+    const ba_process *proc = &ba_model_preprocessing((ba_model *)m)->process;
+    ba_evaluation *e = calloc(1, sizeof *e);
+    ba_predictor *p = NULL;
+    double *measure = NULL, *val_y = NULL;
+    ba_prediction *val_pred = NULL;
+    int rc = par_agree(e ? 0 : ba_fail(err, "out of memory"), err);
+    if (rc == 0) {
+        e->n = n;
+        e->passes = cfg->mode == BA_PREDICT_MAP ? 1 : cfg->n_monte;
+        p = ba_predictor_create(m, cfg, err);
+        rc = par_agree(p ? 0 : -1, err);
+    }
+    double t0 = wall_seconds();
+    if (rc == 0)
+        rc = predict_gather(p, proc, events, first, n, &e->pred, &e->log_true, &measure, err);
+    double seconds = wall_seconds() - t0;
+    if (rc == 0 && rescale && val)
+        rc = predict_gather(p, proc, val, val_first, n_val, &val_pred, &val_y, NULL, err);
+    /* every rank's rc is the same here (the steps above agree on theirs); the metrics
+     * of all events are rank 0's work, and its outcome every rank's */
+    if (rc == 0) {
+        if (par_rank() == 0) {
+            rc = eval_metrics_compute_measured(e->pred, e->log_true, measure, n, u,
+                                               e->passes, &e->metrics, err);
+            e->metrics.seconds = seconds;
+            if (rc == 0 && rescale)
+                rc = rescale_apply(e, val ? val_pred : NULL, val_y, n_val, u, err);
+        }
+        rc = par_agree(rc, err);
+    }
+    ba_predictor_free(p);
+    free(measure), free(val_pred), free(val_y);
+    if (rc == 0 && par_rank() == 0)
+        *out = e;
+    else
+        ba_evaluation_free(e);
     return rc;
 }
 

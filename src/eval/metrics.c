@@ -214,9 +214,15 @@ static int compare_keyed(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-long eval_select_near_singular(const ba_process *p, const double *momenta, size_t n,
-                               double fraction,
-                               unsigned char *near, double *threshold, ba_error *err)
+void eval_singular_measures(const ba_process *p, const double *momenta, size_t n,
+                            double *measure)
+{
+    for (size_t i = 0; i < n; i++)
+        measure[i] = event_singular_measure(p, momenta + i * (size_t)p->n_particles * N_COMPONENTS);
+}
+
+long eval_select_near_singular_measured(const double *measure, size_t n, double fraction,
+                                        unsigned char *near, double *threshold, ba_error *err)
 {
     size_t count = eval_near_singular_count(n, fraction);
     if (threshold)
@@ -228,8 +234,8 @@ long eval_select_near_singular(const ba_process *p, const double *momenta, size_
     if (!k)
         return ba_fail(err, "out of memory for %zu events", n);
     for (size_t i = 0; i < n; i++) {
-        double m = event_singular_measure(p, momenta + i * (size_t)p->n_particles * N_COMPONENTS);
-        k[i].key = isnan(m) ? INFINITY : m; /* never for checked events; sorted last */
+        k[i].key = isnan(measure[i]) ? INFINITY : measure[i]; /* never for checked events;
+                                                               * sorted last */
         k[i].index = i;
     }
     qsort(k, n, sizeof *k, compare_keyed);
@@ -239,6 +245,19 @@ long eval_select_near_singular(const ba_process *p, const double *momenta, size_
         *threshold = k[count - 1].key;
     free(k);
     return (long)count;
+}
+
+long eval_select_near_singular(const ba_process *p, const double *momenta, size_t n,
+                               double fraction,
+                               unsigned char *near, double *threshold, ba_error *err)
+{
+    double *measure = malloc((n ? n : 1) * sizeof *measure);
+    if (!measure)
+        return ba_fail(err, "out of memory for %zu events", n);
+    eval_singular_measures(p, momenta, n, measure);
+    long count = eval_select_near_singular_measured(measure, n, fraction, near, threshold, err);
+    free(measure);
+    return count;
 }
 
 /* ------------------------------------------------------------------ the metrics */
@@ -442,8 +461,8 @@ done:
 
 /* near_singular and bulk from the selection. */
 static int regions_compute(const ba_prediction *pred, const double *log_true,
-                           const double *momenta, const ba_process *proc, size_t n,
-                           int n_monte, eval_metrics *out, ba_error *err)
+                           const double *measure, size_t n, int n_monte, eval_metrics *out,
+                           ba_error *err)
 {
     unsigned char *near = malloc(n);
     ba_prediction *p = malloc(n * sizeof *p);
@@ -453,8 +472,8 @@ static int regions_compute(const ba_prediction *pred, const double *log_true,
         ba_fail(err, "out of memory for %zu events", n);
         goto done;
     }
-    long count = eval_select_near_singular(proc, momenta, n, METRICS_NEAR_SINGULAR_FRACTION, near,
-                                           &out->singular_threshold, err);
+    long count = eval_select_near_singular_measured(measure, n, METRICS_NEAR_SINGULAR_FRACTION,
+                                                    near, &out->singular_threshold, err);
     if (count < 0)
         goto done;
     /* the near-singular events first, then the bulk, each in the original order */
@@ -476,9 +495,9 @@ done:
     return rc;
 }
 
-int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
-                         const double *momenta, const ba_process *p, size_t n,
-                         eval_total u, int n_monte, eval_metrics *out, ba_error *err)
+int eval_metrics_compute_measured(const ba_prediction *pred, const double *log_true,
+                                  const double *measure, size_t n, eval_total u, int n_monte,
+                                  eval_metrics *out, ba_error *err)
 {
     memset(out, 0, sizeof *out);
     out->uncertainty = u;
@@ -495,9 +514,26 @@ int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
     eval_amplitude_weighted(pred, log_true, n, &out->sum_bias, &out->weighted_abs_rel);
     if (largest_compute(pred, log_true, n, n_monte, out, err))
         return -1;
-    if (momenta && regions_compute(pred, log_true, momenta, p, n, n_monte, out, err))
+    if (measure && regions_compute(pred, log_true, measure, n, n_monte, out, err))
         return -1;
     return 0;
+}
+
+int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
+                         const double *momenta, const ba_process *p, size_t n,
+                         eval_total u, int n_monte, eval_metrics *out, ba_error *err)
+{
+    double *measure = NULL;
+    if (momenta && n > 0) {
+        if (!(measure = malloc(n * sizeof *measure))) {
+            memset(out, 0, sizeof *out);
+            return ba_fail(err, "out of memory for %zu events", n);
+        }
+        eval_singular_measures(p, momenta, n, measure);
+    }
+    int rc = eval_metrics_compute_measured(pred, log_true, measure, n, u, n_monte, out, err);
+    free(measure);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ JSON */

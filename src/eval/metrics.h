@@ -140,6 +140,16 @@ long eval_select_near_singular(const ba_process *p, const double *momenta, size_
                                double fraction,
                                unsigned char *near, double *threshold, ba_error *err);
 
+/* The selection above from the events' measures, measure[i] their
+ * event_singular_measure (NaN sorts last): where the events' momenta are not all in one
+ * place (the MPI ranks' shares), each holder computes its events' measures. */
+long eval_select_near_singular_measured(const double *measure, size_t n, double fraction,
+                                        unsigned char *near, double *threshold, ba_error *err);
+
+/* event_singular_measure of n events of process p into measure[0..n). */
+void eval_singular_measures(const ba_process *p, const double *momenta, size_t n,
+                            double *measure);
+
 /* In the functions below n_monte >= 1 is the number of Monte-Carlo passes behind every
  * prediction (1 in MAP mode); anything less is an error. */
 
@@ -170,6 +180,12 @@ size_t eval_largest_count(size_t n, double fraction);
 int eval_metrics_compute(const ba_prediction *pred, const double *log_true,
                          const double *momenta, const ba_process *p, size_t n,
                          eval_total u, int n_monte, eval_metrics *out, ba_error *err);
+
+/* eval_metrics_compute with the events' singular measures (eval_singular_measures; may
+ * be NULL: no near_singular and bulk) in place of their momenta. */
+int eval_metrics_compute_measured(const ba_prediction *pred, const double *log_true,
+                                  const double *measure, size_t n, eval_total u, int n_monte,
+                                  eval_metrics *out, ba_error *err);
 
 /* The metrics as metrics.json's object (the caller owns it): uncertainty, n_events,
  * rel_dev, frac_abs_rel_dev_below, pull, coverage, nll, nll_no_const, sigma_aleatoric,

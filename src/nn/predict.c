@@ -287,10 +287,7 @@ int ba_predict_momenta(ba_predictor *p, const double *momenta, size_t n, size_t 
 
 void predict_share(size_t n, size_t batch_size, int rank, size_t *lo, size_t *hi)
 {
-    size_t first, last;
-    par_range((n + batch_size - 1) / batch_size, rank, par_size(), &first, &last);
-    *lo = first * batch_size < n ? first * batch_size : n;
-    *hi = last * batch_size < n ? last * batch_size : n;
+    par_range_units(n, batch_size, rank, par_size(), lo, hi);
 }
 
 int predict_momenta_across_ranks(ba_predictor *p, const double *momenta, size_t n,

@@ -17,7 +17,7 @@
 #include "bayesamp.h"
 #include "common/error.h"
 #include "common/parallel.h"
-#include "data/event_file.h"
+#include "data/momenta_file.h"
 #include "data/npy.h"
 #include "nn/predict.h"
 
@@ -50,65 +50,37 @@ static int momenta_events(const npy_reader *r, const ba_process *proc, size_t *n
     return 0;
 }
 
-/* Where the momenta come from: a .npy file of (N, P, 4) or (P, 4) through the streaming
- * reader, or rows of events (FILE.npy of (N, 4P) or (N, 4P + 1), FILE.h5:NAME), whose
- * amplitude column, if any, is ignored (data/event_file.h). */
-typedef struct momenta_source {
-    int rows_file;     /* event_file, else npy_reader */
-    npy_reader npy;
-    event_file events;
-    const char *path;
-} momenta_source;
-
-static int source_open(momenta_source *src, const char *path, const ba_process *proc,
+/* Open the momenta of the model's process: a .npy of (N, P, 4) or (P, 4), or rows of
+ * events (data/momenta_file.h). */
+static int source_open(momenta_file *src, const char *path, const ba_process *proc,
                        size_t *n, ba_error *err)
 {
-    memset(src, 0, sizeof *src);
-    src->path = path;
-    if (event_spec_is_rows(path)) {
-        if (event_file_open(&src->events, path, proc->n_particles, EVENT_AMP_IGNORED, err))
-            return -1;
-        src->rows_file = 1;
+    if (momenta_file_open(src, path, proc->n_particles, err)) {
+        momenta_file_close(src);
+        return -1;
+    }
+    if (src->rows_file) {
         *n = src->events.n_events;
         return 0;
     }
-    if (npy_reader_open(&src->npy, path, err))
-        return -1;
     if (momenta_events(&src->npy, proc, n, err)) {
-        npy_reader_close(&src->npy);
+        momenta_file_close(src);
         return -1;
     }
     return 0;
 }
 
-/* The momenta of events [first, first + rows) into buf. */
-static int source_read(momenta_source *src, size_t first, size_t rows, size_t n_momenta,
-                       double *buf, ba_error *err)
-{
-    if (src->rows_file)
-        return event_file_read(&src->events, first, rows, buf, NULL, err);
-    return npy_reader_read(&src->npy, first * n_momenta, rows * n_momenta, buf, err);
-}
-
-static void source_close(momenta_source *src)
-{
-    if (src->rows_file)
-        event_file_close(&src->events);
-    else
-        npy_reader_close(&src->npy);
-}
-
 /* Every momentum finite, and with kinematics every event on its process's mass shells
  * with momentum conserved (ba_process_check_event), checked before any prediction,
  * naming the first bad row. */
-static int check_events(momenta_source *src, const ba_process *proc, int kinematics,
+static int check_events(momenta_file *src, const ba_process *proc, int kinematics,
                         size_t lo, size_t hi, double *buf, size_t chunk, ba_error *err)
 {
     static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
     size_t n_momenta = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     for (size_t first = lo; first < hi; first += chunk) {
         size_t rows = hi - first < chunk ? hi - first : chunk;
-        if (source_read(src, first, rows, n_momenta, buf, err))
+        if (momenta_file_read(src, first, rows, buf, err))
             return -1;
         for (size_t i = 0; i < rows * n_momenta; i++)
             if (!isfinite(buf[i]))
@@ -142,7 +114,7 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     /* Every rank opens the file and makes the predictor; rank 0 also opens the output
      * (an unwritable folder fails before any work). Until the first par_agree, an error
      * only skips the steps that follow. */
-    momenta_source src;
+    momenta_file src;
     size_t n = 0;
     int rc = source_open(&src, momenta_path, &pre->process, &n, err);
     int src_open = rc == 0;
@@ -182,7 +154,7 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     for (size_t first = lo; rc == 0 && first < hi; first += chunk) {
         size_t rows = hi - first < chunk ? hi - first : chunk;
         double *out = writer ? rows_out : rows_out + 4 * (first - lo);
-        rc = source_read(&src, first, rows, n_momenta, momenta, err);
+        rc = momenta_file_read(&src, first, rows, momenta, err);
         if (rc == 0)
             rc = ba_predict_momenta(p, momenta, rows, first, pred, err);
         if (rc == 0) {
@@ -210,7 +182,7 @@ int predict_file_chunked(const ba_model *m, const char *momenta_path, const char
     free(pred);
     ba_predictor_free(p);
     if (src_open)
-        source_close(&src);
+        momenta_file_close(&src);
     return rc;
 }
 

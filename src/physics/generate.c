@@ -4,6 +4,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -133,10 +134,8 @@ int gen_events(const ps_settings *s, uint64_t seed, uint64_t first_index, size_t
     return 0;
 }
 
-/* The first event of p[0..n) that gg_aag_check_event refuses, with "row R: why" in err;
- * -1 then, else 0. */
-static int check_rows(const double (*p)[5][4], size_t n, double tol, size_t *bad_row,
-                      ba_error *err)
+int gen_amp2_check(const double (*p)[5][4], size_t first, size_t n, double tol,
+                   size_t *bad_row, ba_error *err)
 {
     if (!(tol > 0 && tol <= 1))
         return ba_fail(err, "the tolerance of the event checks must be in (0, 1], got %g", tol);
@@ -145,8 +144,8 @@ static int check_rows(const double (*p)[5][4], size_t n, double tol, size_t *bad
     for (size_t i = 0; i < n; i++)
         if (gg_aag_check_event(p[i], tol, why, sizeof why)) {
             if (bad_row)
-                *bad_row = i;
-            return ba_fail(err, "row %zu: %s", i, why);
+                *bad_row = first + i;
+            return ba_fail(err, "row %zu: %s", first + i, why);
         }
     return 0;
 }
@@ -174,24 +173,31 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
 {
     /* Every event is checked before any is evaluated: a bad file costs nothing and
      * produces no output. The check is ~1/300 of an amplitude, not worth threads. */
-    if (check_rows(p, n, tol, bad_row, err))
+    if (gen_amp2_check(p, 0, n, tol, bad_row, err))
         return -1;
     amp2_rows(p, n, threads, amp, progress, user);
     return 0;
 }
 
-int gen_amp2_across_ranks(const double (*p)[5][4], size_t n, double tol, int threads,
-                          double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
-                          ba_error *err)
+int gen_amp2_shares(const double (*p)[5][4], size_t first, size_t n_mine, size_t n, double tol,
+                    int threads, double *amp, gen_progress_fn progress, void *user,
+                    ba_error *err)
 {
-    /* every rank checks every event (cheap): the same verdict everywhere */
-    if (check_rows(p, n, tol, bad_row, err))
+    /* every rank's events checked before any is evaluated, as in one process: the
+     * lowest failing rank has the first bad row */
+    if (par_agree(gen_amp2_check(p, first, n_mine, tol, NULL, err), err))
         return -1;
-    size_t lo, hi;
-    par_range(n, par_rank(), par_size(), &lo, &hi);
-    amp2_rows(p + lo, hi - lo, threads, amp + lo, progress, user);
-    par_allgather_ranges(amp, n, sizeof *amp);
-    return 0;
+    double *mine = malloc((n_mine ? n_mine : 1) * sizeof *mine);
+    int rc = mine ? 0 : ba_fail(err, "out of memory for %zu events", n_mine);
+    if (par_agree(rc, err) == 0) {
+        amp2_rows(p, n_mine, threads, mine, progress, user);
+        rc = par_gather_into(mine, n_mine * sizeof *mine, amp, n * sizeof *amp,
+                             "the amplitudes of all events", err);
+    } else {
+        rc = -1;
+    }
+    free(mine);
+    return rc;
 }
 
 int gen_events_across_ranks(const ps_settings *s, uint64_t seed, uint64_t first_index,
@@ -246,7 +252,7 @@ int ba_generate(const ba_phase_space *s, uint64_t seed, ba_data_split split, siz
 
 int ba_amplitude_check(const double *momenta, size_t n, double tol, ba_error *err)
 {
-    return check_rows((const double(*)[5][4])momenta, n, tol, NULL, err);
+    return gen_amp2_check((const double(*)[5][4])momenta, 0, n, tol, NULL, err);
 }
 
 int ba_amplitudes(const double *momenta, size_t n, double tol, int threads, double *amp,

@@ -62,17 +62,29 @@ int gen_amp2_events(const double (*p)[5][4], size_t n, double tol, int threads,
                     double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
                     ba_error *err);
 
-/* The same two with the events shared out across the MPI ranks (common/parallel.h):
+/* The checks of gen_amp2_events on events [first, first + n) of a larger set, p[0] its
+ * event `first`: "row R: why" names the row in the set, as does *bad_row (may be NULL). */
+int gen_amp2_check(const double (*p)[5][4], size_t first, size_t n, double tol,
+                   size_t *bad_row, ba_error *err);
+
+/* gen_events with the events shared out across the MPI ranks (common/parallel.h):
  * every rank passes all n events' buffers, computes its share (par_range; an event's
  * numbers do not depend on which rank computes it) and gets all of p and amp; progress
  * counts this rank's share. Collective; errors as above, on every rank. Without MPI, or
- * on one rank, exactly gen_events and gen_amp2_events. */
+ * on one rank, exactly gen_events. */
 int gen_events_across_ranks(const ps_settings *s, uint64_t seed, uint64_t first_index,
                             size_t n, int threads, double (*p)[5][4], double *amp,
                             gen_stats *stats, gen_progress_fn progress, void *user,
                             ba_error *err);
-int gen_amp2_across_ranks(const double (*p)[5][4], size_t n, double tol, int threads,
-                          double *amp, size_t *bad_row, gen_progress_fn progress, void *user,
-                          ba_error *err);
+
+/* gen_amp2_events of n events that the MPI ranks hold between them, each only its own:
+ * rank r passes events [first, first + n_mine) (p[0] is event first; the shares in rank
+ * order, together all n), and rank 0 gets all n amplitudes in amp (unused elsewhere).
+ * Every rank's events are checked before any is evaluated, and the error is the first
+ * bad row of all n (gen_amp2_check), on every rank; progress counts this rank's share.
+ * Collective. Without MPI, or on one rank, gen_amp2_events. */
+int gen_amp2_shares(const double (*p)[5][4], size_t first, size_t n_mine, size_t n, double tol,
+                    int threads, double *amp, gen_progress_fn progress, void *user,
+                    ba_error *err);
 
 #endif
