@@ -14,9 +14,8 @@
  * learning rate of 1.5e-3 (half the preset's 3e-3, which is tuned for 30,000 events and
  * 1000 epochs). Measured on this project's 2-core machine on 20 fresh test sets of
  * 30,000 events (BENCHMARKS.md, "Large amplitudes"), that is what makes the surrogate
- * precise where the amplitude is large within the demo's 10 minutes: on the flat 30,000
- * events 1 % of the largest amplitudes were within 1 % half the time.
- * The validation and test splits are the default data set's (same seed and indices). */
+ * precise where the amplitude is large within the demo's 10 minutes. The validation and
+ * test splits are the default data set's (same seed and indices). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
