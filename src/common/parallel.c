@@ -200,12 +200,17 @@ void par_allgather(void *buf, const size_t *offset, size_t unit)
     MPI_Type_free(&item);
 }
 
-void par_chain(double *acc, size_t n, void (*add)(double *acc, void *user), void *user)
+void par_chain(int shared, double *acc, size_t n, void (*add)(double *acc, void *user),
+               void *user)
 {
-    if (g_size > 1 && g_rank > 0)
+    if (!shared || g_size == 1) {
+        add(acc, user);
+        return;
+    }
+    if (g_rank > 0)
         par_recv(acc, n * sizeof *acc, g_rank - 1);
     add(acc, user);
-    if (g_size > 1 && g_rank + 1 < g_size)
+    if (g_rank + 1 < g_size)
         par_send(acc, n * sizeof *acc, g_rank + 1);
     par_bcast(acc, n * sizeof *acc, g_size - 1);
 }
@@ -318,9 +323,10 @@ void par_allgather(void *buf, const size_t *offset, size_t unit)
 }
 void par_sum(double *v, int n) { (void)v, (void)n; }
 
-void par_chain(double *acc, size_t n, void (*add)(double *acc, void *user), void *user)
+void par_chain(int shared, double *acc, size_t n, void (*add)(double *acc, void *user),
+               void *user)
 {
-    (void)n;
+    (void)shared, (void)n;
     add(acc, user);
 }
 

@@ -71,14 +71,17 @@ void par_allgather_ranges(void *buf, size_t n, size_t unit);
 /* The rank whose par_range(n, ...) part holds item i < n. */
 int par_owner(size_t n, size_t i);
 
-/* Collective: a sum over items spread across the ranks in rank order (each rank holding
- * a contiguous part), added in the order of one process, addition for addition: rank 0
+/* Collective when shared: a sum over items spread across the ranks in rank order (each
+ * rank holding a contiguous part), added in the order of one process, addition for
+ * addition: rank 0
  * calls add(acc, user) on acc as passed, which adds its items in order; each next rank
  * receives the sum so far into acc and adds its own; the last rank's acc (n doubles) goes
  * to every rank. Why not MPI_Allreduce: its order of additions is the MPI library's and
  * changes with the rank count, so the numbers would too. The ranks wait for each other
- * in turn: keep add to additions of values computed before. Without MPI: add(acc, user). */
-void par_chain(double *acc, size_t n, void (*add)(double *acc, void *user), void *user);
+ * in turn: keep add to additions of values computed before. Not shared (every rank holds
+ * all items) or without MPI: add(acc, user) alone. */
+void par_chain(int shared, double *acc, size_t n, void (*add)(double *acc, void *user),
+               void *user);
 
 /* Collective: every rank sends send_count[s] items of unit bytes to rank s, the parts for
  * ranks 0, 1, ... one after the other in send, and receives recv_count[r] items from each

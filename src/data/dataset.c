@@ -170,20 +170,7 @@ int dataset_check_split(raw_split *out, const ba_process *proc, int check_kinema
     return rc;
 }
 
-/* A sum over the rows of a split, added row by row in the order of one process: over
- * this process's rows, or, when the rows are shared out across the MPI ranks
- * (across_ranks), over every rank's in rank order (par_chain), so that the constants
- * below are the same bits for any number of ranks. */
-static void sum_rows(int across_ranks, double *acc, size_t n,
-                     void (*add)(double *acc, void *user), void *user)
-{
-    if (across_ranks)
-        par_chain(acc, n, add, user);
-    else
-        add(acc, user);
-}
-
-/* sum_rows' terms: the transverse momentum of the last outgoing particle of each event */
+/* par_chain's terms: the transverse momentum of the last outgoing particle of each event */
 typedef struct pt_terms {
     const raw_split *raw;
     const ba_process *process;
@@ -197,7 +184,7 @@ static void add_pts(double *acc, void *user)
         acc[0] += outgoing_pt(t->process, t->raw->dat.data + i * stride);
 }
 
-/* sum_rows' terms: the raw features of every event (event_features) and its raw target,
+/* par_chain's terms: the raw features of every event (event_features) and its raw target,
  * or, with center, their squared distances from it (n_features + 1 sums). Computed as
  * they are added, not kept: they would take as much memory as the momenta. The first
  * event without features stops the sum and is noted in bad_row (its index in the
@@ -238,7 +225,7 @@ static int fit_preprocessing(const raw_split *trn, size_t first, size_t n_total,
     const ba_process *proc = &pre->process;
     double sum = 0, n = (double)n_total;
     pt_terms pts = {trn, proc};
-    sum_rows(across_ranks, &sum, 1, add_pts, &pts);
+    par_chain(across_ranks, &sum, 1, add_pts, &pts);
     pre->gluon_pt_mean = sum / n;
     if (!(pre->gluon_pt_mean > 0))
         return ba_fail(err, "%s: the last outgoing particle (%s) has no transverse momentum "
@@ -256,7 +243,7 @@ static int fit_preprocessing(const raw_split *trn, size_t first, size_t n_total,
     double mean[BA_MAX_FEATURES + 1] = {0}, sq[BA_MAX_FEATURES + 1] = {0};
     feature_terms terms = {trn, pre, NULL, 0};
     for (int pass = 0; pass < 2; pass++) {
-        sum_rows(across_ranks, pass == 0 ? mean : sq, (size_t)nf + 1, add_features, &terms);
+        par_chain(across_ranks, pass == 0 ? mean : sq, (size_t)nf + 1, add_features, &terms);
         int rc = terms.bad_row ? ba_fail(err, "%s: row %zu: an invariant s_ij is not positive",
                                          trn->dat_path, first + terms.bad_row - 1)
                                : 0;

@@ -277,15 +277,9 @@ static int likelihood_weights(trainer *t, const dataset_shard *sh, double power,
     /* log A of every event, then exp(power (log A - max)) so nothing overflows */
     weight_terms terms = {ds, power, -INFINITY};
     double top = -INFINITY, sum = 0;
-    if (sh->whole)
-        max_log_amplitude(&top, &terms);
-    else
-        par_chain(&top, 1, max_log_amplitude, &terms);
+    par_chain(!sh->whole, &top, 1, max_log_amplitude, &terms);
     terms.top = top;
-    if (sh->whole)
-        add_weights(&sum, &terms);
-    else
-        par_chain(&sum, 1, add_weights, &terms);
+    par_chain(!sh->whole, &sum, 1, add_weights, &terms);
     double log_norm = log(sum / (double)sh->n[0]);
     for (int s = 0; s < 2; s++) {
         const ba_split *split = s ? &ds->val : &ds->trn;
