@@ -138,10 +138,12 @@ int ba_model_calibrate_uncertainty(ba_model *m, const ba_split *val,
             m->sigma_scale[SIGMA_GROUPS - 1] = scale;
             m->sigma_slope = slope;
         }
-        rc = 0;
+        rc = isfinite(m->sigma_slope)
+                 ? 0
+                 : ba_fail(err, "the pulls of the validation events give no usable growth "
+                           "of the uncertainty scale (slope %g)", m->sigma_slope);
         for (int g = 0; g < SIGMA_GROUPS; g++)
-            if (!(m->sigma_scale[g] > 0 && isfinite(m->sigma_scale[g]) &&
-                  isfinite(m->sigma_slope)))
+            if (!(m->sigma_scale[g] > 0 && isfinite(m->sigma_scale[g])))
                 rc = ba_fail(err, "the pulls of the validation events give no usable "
                              "uncertainty scale (group %d: %g)", g, m->sigma_scale[g]);
         m->n_sigma_groups = rc == 0 ? SIGMA_GROUPS : 0;

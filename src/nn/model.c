@@ -153,8 +153,8 @@ double model_sigma_factor(const ba_model *m, double log_a)
         return 1;
     while (g < last && log_a >= m->sigma_edges[g])
         g++;
-    if (g < last || m->sigma_slope == 0)
+    if (g == 0 || g < last || m->sigma_slope == 0)
         return m->sigma_scale[g];
-    double from = last > 0 ? m->sigma_edges[last - 1] : log_a;
-    return m->sigma_scale[g] * exp(m->sigma_slope * (fmin(log_a, m->sigma_slope_end) - from));
+    return m->sigma_scale[g] *
+           exp(m->sigma_slope * (fmin(log_a, m->sigma_slope_end) - m->sigma_edges[g - 1]));
 }
