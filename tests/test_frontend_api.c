@@ -12,6 +12,7 @@
  * Small sizes, so that it stays quick under ASan.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,20 @@ static void test_dataset_from_events(const split_data s[3])
     CHECK(ba_events_check(&proc, bad.momenta, bad.amp, N_VAL, "val", &err) == -1);
     CHECK_MSG(!strcmp(err.msg, "val amplitudes: row 9: amplitude 0 is not positive and finite"),
               "%s", err.msg);
+    /* the rows are checked in parallel; the first bad row is named with any thread count
+     * (one more bad row in the last thread's share) */
+    amp[N_VAL - 2] = -1;
+    int default_threads = omp_get_max_threads();
+    for (int threads = 1; threads <= 4; threads++) {
+        omp_set_num_threads(threads);
+        CHECK(ba_events_check(&proc, bad.momenta, bad.amp, N_VAL, "val", &err) == -1);
+        CHECK_MSG(!strcmp(err.msg, "val amplitudes: row 9: amplitude 0 is not positive and "
+                                   "finite"), "%d threads: %s", threads, err.msg);
+    }
+    omp_set_num_threads(default_threads);
+    amp[9] = s[1].amp[9];
+    CHECK(ba_events_check(&proc, bad.momenta, bad.amp, N_VAL, "val", &err) == -1);
+    CHECK_MSG(strstr(err.msg, "amplitude -1 is not positive") != NULL, "%s", err.msg);
     CHECK(ba_events_check(&proc, bad.momenta, NULL, N_VAL, NULL, &err) == 0);
     ba_events four = ev[0];
     four.n_particles = 4;

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,11 +248,17 @@ static int predict_events(ba_predictor *p, const ba_real *features, const double
     /* Invariant features need positive s_ij: check every event before the threads start
      * (momenta features always exist). */
     if (momenta && p->m->pre.features == BA_FEATURES_INVARIANTS) {
-        ba_real x[BA_MAX_FEATURES];
-        for (size_t i = 0; i < n; i++)
-            if (ba_preprocess_events(momenta + i * N_MOMENTA(p->m), 1, &p->m->pre, x, NULL))
-                return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
-                               "model's invariant features do not exist", first_event + i);
+        size_t first_bad = SIZE_MAX; /* the first, as in dataset_check_rows */
+#pragma omp parallel for num_threads(p->threads) schedule(static) reduction(min : first_bad)
+        for (size_t i = 0; i < n; i++) {
+            ba_real x[BA_MAX_FEATURES];
+            if (first_bad == SIZE_MAX &&
+                ba_preprocess_events(momenta + i * N_MOMENTA(p->m), 1, &p->m->pre, x, NULL))
+                first_bad = i;
+        }
+        if (first_bad != SIZE_MAX)
+            return ba_fail(err, "event %zu: an invariant s_ij is not positive, so the "
+                           "model's invariant features do not exist", first_event + first_bad);
     }
 #pragma omp parallel num_threads(p->threads)
     {
