@@ -152,7 +152,8 @@ static void test_dataset_from_events(const split_data s[3])
     ba_events bad = {.n = N_VAL, .momenta = mom, .amp = s[1].amp, .n_particles = 5};
     CHECK(ba_dataset_from_events(&ev[0], &bad, &ev[2], &proc, BA_FEATURES_MOMENTA, 0, &ds,
                                  &err) == -1);
-    CHECK_MSG(!strcmp(err.msg, "validation momenta: row 3: non-finite momentum component nan"),
+    CHECK_MSG(!strcmp(err.msg, "validation momenta: row 3: non-finite momentum component nan "
+                           "(particle 2, g, px)"),
               "%s", err.msg);
     CHECK(isnan(mom[3 * 20 + 5]) && mom[0] == s[1].momenta[0]);
     mom[3 * 20 + 5] = s[1].momenta[3 * 20 + 5];

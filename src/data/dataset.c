@@ -107,11 +107,13 @@ static int check_row(const ba_process *proc, const double *event, const double *
                      size_t row, int check_kinematics, const char *dat_name,
                      const char *amp_name, ba_error *err)
 {
+    static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
     size_t stride = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     for (size_t k = 0; k < stride; k++)
         if (!isfinite(event[k]))
-            return ba_fail(err, "%s: row %zu: non-finite momentum component %g", dat_name,
-                           row, event[k]);
+            return ba_fail(err, "%s: row %zu: non-finite momentum component %g (particle %zu, "
+                           "%s, %s)", dat_name, row, event[k], k / N_COMPONENTS + 1,
+                           proc->name[k / N_COMPONENTS], components[k % N_COMPONENTS]);
     ba_error why;
     if (check_kinematics && ba_process_check_event(proc, event, &why))
         return ba_fail(err, "%s: row %zu: %s", dat_name, row, why.msg);

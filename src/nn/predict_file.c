@@ -17,6 +17,7 @@
 #include "bayesamp.h"
 #include "common/error.h"
 #include "common/parallel.h"
+#include "data/dataset.h"
 #include "data/momenta_file.h"
 #include "data/npy.h"
 #include "nn/predict.h"
@@ -76,23 +77,11 @@ static int source_open(momenta_file *src, const char *path, const ba_process *pr
 static int check_events(momenta_file *src, const ba_process *proc, int kinematics,
                         size_t lo, size_t hi, double *buf, size_t chunk, ba_error *err)
 {
-    static const char *components[N_COMPONENTS] = {"E", "px", "py", "pz"};
-    size_t n_momenta = (size_t)N_COMPONENTS * (size_t)proc->n_particles;
     for (size_t first = lo; first < hi; first += chunk) {
         size_t rows = hi - first < chunk ? hi - first : chunk;
-        if (momenta_file_read(src, first, rows, buf, err))
+        if (momenta_file_read(src, first, rows, buf, err) ||
+            dataset_check_rows(proc, buf, NULL, rows, first, kinematics, src->path, NULL, err))
             return -1;
-        for (size_t i = 0; i < rows * n_momenta; i++)
-            if (!isfinite(buf[i]))
-                return ba_fail(err, "%s: row %zu: non-finite momentum component %g (particle "
-                               "%zu, %s, %s)", src->path, first + i / n_momenta, buf[i],
-                               i % n_momenta / N_COMPONENTS + 1,
-                               proc->name[i % n_momenta / N_COMPONENTS],
-                               components[i % N_COMPONENTS]);
-        ba_error why;
-        for (size_t i = 0; kinematics && i < rows; i++)
-            if (ba_process_check_event(proc, buf + i * n_momenta, &why))
-                return ba_fail(err, "%s: row %zu: %s", src->path, first + i, why.msg);
     }
     return 0;
 }

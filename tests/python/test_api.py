@@ -44,7 +44,8 @@ def test_bad_arrays_raise_before_any_work(small, model):
     bad = x.copy()
     bad[-1, 2, 1] = np.nan   # the last event: the check still comes before training
     with pytest.raises(bayesamp.Error, match=r"^training momenta: row 1999: non-finite "
-                                             r"momentum component nan$"):
+                                             r"momentum component nan \(particle 3, a, "
+                                             r"px\)$"):
         bayesamp.train(train=(bad, a), val=(xv, av), epochs=1000, on_epoch=on_epoch)
     bad_a = av.copy()
     bad_a[5] = -1
