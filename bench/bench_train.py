@@ -1,16 +1,24 @@
 #!/usr/bin/python3
-"""Training speed and validation loss: bayesamp against the PyTorch peer, in one run.
+"""Training speed and validation loss: bayesamp against both PyTorch peers, in one run.
 
-For each of --reps seeds, runs `bayesamp train` and ../shared/peers/seed_torch.py
-(Debian's python3-torch, OPENBLAS_NUM_THREADS=1, its fastest setting on this machine) on
-the same data with the same network and batch size, interleaved (ours, peer, ours, ...),
-so that both see the same machine load. Epoch times come from each tool's own
-history.csv (training + validation pass); the first epoch of each run is dropped as
-warm-up. Prints a table: median seconds per epoch with the 10-90 % spread, the speed-up,
-our GFLOP/s against the machine's fp32 peak, and the validation loss after the last
-epoch for every seed.
+For each of --reps seeds, runs in turn (interleaved, so that all see the same machine
+load), on the same data with the same network and batch size:
+
+  bayesamp train                           the tutorial's network (--preset tutorial)
+  ../shared/peers/seed_torch.py            the tutorial as written
+  ../shared/peers/fast_torch.py            the same network written for speed
+  bayesamp train --preset precision        the precision preset
+  ../shared/peers/fast_torch.py --preset precision
+
+The peers run with Debian's python3-torch, one thread and OPENBLAS_NUM_THREADS=1, their
+fastest setting on this machine. Epoch times come from each tool's own history.csv
+(training + validation pass); the first epoch of each run is dropped as warm-up. Prints
+a table: median seconds per epoch with the 10-90 % spread, the tutorial network's
+GFLOP/s against the machine's fp32 peak, the speed-ups the issues ask for, and the
+validation loss after the last epoch, per seed and as mean +- sd.
 
 usage: bench/bench_train.py [--data DIR] [--epochs 10] [--reps 3] [--threads 2]
+                            [--tools ours,seed,fast,ours-precision,fast-precision]
 """
 import argparse
 import csv
@@ -22,6 +30,10 @@ import tempfile
 
 from bench_common import ROOT, SHARED, data_or_synthetic, n_events, quantile
 PEAK_GFLOPS = 370.0  # 2 cores x AVX-512 FMA fp32 at ~2.9 GHz (2 x 2 x 16 x 2 x 2.9)
+TOOLS = ["ours", "seed", "fast", "ours-precision", "fast-precision"]
+LABELS = {"ours": "bayesamp tutorial", "seed": "seed_torch.py",
+          "fast": "fast_torch.py", "ours-precision": "bayesamp precision",
+          "fast-precision": "fast_torch.py precision"}
 
 
 def flops_per_epoch(n_trn, n_val, widths):
@@ -37,6 +49,22 @@ def read_history(path, column="seconds"):
     return [float(r[column]) for r in rows], float(rows[-1]["val_loss"])
 
 
+def command(tool, args, data, out, seed):
+    """The command line of one tool's run, and its environment."""
+    peer_env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    common = ["--data", data, "--out", out, "--epochs", str(args.epochs), "--seed", str(seed)]
+    if tool.startswith("ours"):
+        preset = "precision" if tool == "ours-precision" else "tutorial"
+        return ([args.bayesamp, "train", "--preset", preset, "--threads", str(args.threads),
+                 "--no-eval"] + common, None)
+    if tool == "seed":
+        return (["/usr/bin/python3", os.path.join(SHARED, "peers", "seed_torch.py")] + common
+                + ["--threads", "1", "--no-plots", "--n-monte", "1"], peer_env)
+    preset = "precision" if tool == "fast-precision" else "tutorial"
+    return (["/usr/bin/python3", os.path.join(SHARED, "peers", "fast_torch.py")] + common
+            + ["--preset", preset, "--threads", "1", "--n-monte", "0"], peer_env)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="Heidelberg data folder (default: make 30k synthetic "
@@ -44,54 +72,58 @@ def main():
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help="which of " + ",".join(TOOLS) + " to run (default: all)")
     ap.add_argument("--bayesamp", default=os.path.join(ROOT, "build", "bayesamp"))
     args = ap.parse_args()
+    tools = args.tools.split(",")
+    for t in tools:
+        if t not in TOOLS:
+            ap.error(f"--tools: unknown tool '{t}' (known: {', '.join(TOOLS)})")
 
     work = tempfile.mkdtemp(prefix="bench_train_")
     data = data_or_synthetic(args.data, work)
-    peer_env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-
-    ours_t, peer_t, losses = [], [], []
+    times = {t: [] for t in tools}
+    losses = {t: [] for t in tools}
     for rep in range(args.reps):
         seed = rep + 1
-        out = os.path.join(work, f"ours{seed}")
-        subprocess.run([args.bayesamp, "train", "--data", data, "--out", out, "--epochs",
-                        str(args.epochs), "--seed", str(seed), "--threads", str(args.threads)],
-                       check=True, stdout=subprocess.DEVNULL)
-        t, ours_loss = read_history(os.path.join(out, "history.csv"))
-        ours_t += t[1:]
-        pout = os.path.join(work, f"peer{seed}")
-        subprocess.run(["/usr/bin/python3", os.path.join(SHARED, "peers", "seed_torch.py"),
-                        "--data", data, "--out", pout, "--epochs", str(args.epochs),
-                        "--seed", str(seed), "--threads", "1", "--no-plots", "--n-monte", "1"],
-                       check=True, stdout=subprocess.DEVNULL, env=peer_env)
-        t, peer_loss = read_history(os.path.join(pout, "history.csv"))
-        peer_t += t[1:]
-        losses.append((seed, ours_loss, peer_loss))
-        print(f"seed {seed}: bayesamp val loss {ours_loss:.4f}, peer {peer_loss:.4f}",
+        for tool in tools:
+            out = os.path.join(work, f"{tool}{seed}")
+            cmd, env = command(tool, args, data, out, seed)
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+            t, loss = read_history(os.path.join(out, "history.csv"))
+            times[tool] += t[1:]
+            losses[tool].append(loss)
+        print(f"seed {seed}: " + ", ".join(f"{t} {losses[t][-1]:.4f}" for t in tools),
               file=sys.stderr)
 
     n = {split: n_events(os.path.join(data, f"{split}_amp.npy")) for split in ("trn", "val")}
     flops = flops_per_epoch(n["trn"], n["val"], [20, 50, 50, 50, 2])
-
-    om, pm = statistics.median(ours_t), statistics.median(peer_t)
+    med = {t: statistics.median(times[t]) for t in tools}
     print(f"data: {data} ({n['trn']} training, {n['val']} validation events), "
-          f"{args.epochs} epochs x {args.reps} seeds, first epoch of each run dropped")
-    print(f"{'':24s} {'median s/epoch':>15s} {'10%':>8s} {'90%':>8s} {'GFLOP/s':>8s}")
-    print(f"{'bayesamp (' + str(args.threads) + ' threads)':24s} {om:15.4f} "
-          f"{quantile(ours_t, 0.1):8.4f} {quantile(ours_t, 0.9):8.4f} {flops / om / 1e9:8.1f}")
-    print(f"{'peer (torch, 1 thread)':24s} {pm:15.4f} {quantile(peer_t, 0.1):8.4f} "
-          f"{quantile(peer_t, 0.9):8.4f} {flops / pm / 1e9:8.1f}")
-    print(f"speed-up {pm / om:.1f}x; {flops / 1e9:.2f} GFLOP per epoch; bayesamp at "
-          f"{100 * flops / om / 1e9 / PEAK_GFLOPS:.1f} % of the {PEAK_GFLOPS:.0f} GFLOP/s fp32 peak")
-    print(f"validation loss after {args.epochs} epochs (seed: bayesamp / peer):")
-    for seed, a, b in losses:
-        print(f"  {seed}: {a:.4f} / {b:.4f}")
-    oa = [a for _, a, _ in losses]
-    pb = [b for _, _, b in losses]
-    if len(losses) > 1:
-        print(f"  mean +- sd: {statistics.mean(oa):.4f} +- {statistics.stdev(oa):.4f} / "
-              f"{statistics.mean(pb):.4f} +- {statistics.stdev(pb):.4f}")
+          f"{args.epochs} epochs x {args.reps} seeds, first epoch of each run dropped; "
+          f"bayesamp on {args.threads} threads, the peers on 1")
+    print(f"{'':26s} {'median s/epoch':>15s} {'10%':>8s} {'90%':>8s} {'GFLOP/s':>8s} "
+          f"{'val loss mean +- sd':>22s}")
+    for t in tools:
+        gf = f"{flops / med[t] / 1e9:8.1f}" if t in ("ours", "seed", "fast") else f"{'':8s}"
+        sd = statistics.stdev(losses[t]) if len(losses[t]) > 1 else 0.0
+        print(f"{LABELS[t]:26s} {med[t]:15.4f} {quantile(times[t], 0.1):8.4f} "
+              f"{quantile(times[t], 0.9):8.4f} {gf} "
+              f"{statistics.mean(losses[t]):13.4f} +- {sd:.4f}")
+    print(f"{flops / 1e9:.2f} GFLOP per tutorial epoch", end="")
+    if "ours" in tools:
+        print(f"; bayesamp at {100 * flops / med['ours'] / 1e9 / PEAK_GFLOPS:.1f} % of the "
+              f"{PEAK_GFLOPS:.0f} GFLOP/s fp32 peak", end="")
+    print()
+    for ours, peer, target in (("ours", "seed", 50), ("ours", "fast", 25),
+                               ("ours-precision", "fast-precision", 25)):
+        if ours in tools and peer in tools:
+            print(f"speed-up {LABELS[ours]} against {LABELS[peer]}: "
+                  f"{med[peer] / med[ours]:.1f}x (issue 12 asks >= {target}x)")
+    print(f"validation loss after {args.epochs} epochs, per seed:")
+    for i in range(args.reps):
+        print(f"  {i + 1}: " + ", ".join(f"{t} {losses[t][i]:.4f}" for t in tools))
     return 0
 
 
