@@ -20,56 +20,117 @@ int activation_parse(const char *name, ba_activation *out)
 
 int activation_needs_pre(ba_activation a) { return a == BA_ACTIVATION_SILU || a == BA_ACTIVATION_GELU; }
 
-void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_t n)
+/* Values per block of the smooth activations. Every value goes through the same
+ * vectorised loop over one block (the last, partial block as a zero-padded copy), so it
+ * is computed by the same instructions wherever it sits in a batch, as src/nn/rowwise.h
+ * promises: a loop over all n values would round a scalar remainder differently. This
+ * file is compiled with -ffast-math so that exp, erf and tanh are glibc's vector versions
+ * (libmvec); SiLU's scalar expf was a third of a precision-preset epoch (BENCHMARKS.md).
+ * Non-finite values still come out non-finite (libmvec hands such lanes to the scalar
+ * function), and the loss checks them outside. */
+#define BLOCK 16
+
+/* The logistic function s(x) = 1 / (1 + e^-x), through e^-|x| <= 1: never an infinite
+ * e^-x, which -ffast-math's reciprocal would turn into a NaN. */
+static inline ba_real logistic(ba_real x)
+{
+    ba_real e = ba_exp(-ba_fabs(x)), r = 1 / (1 + e);
+    return x >= 0 ? r : e * r;
+}
+
+/* y = f(x) for one block; y may be x (the loops are elementwise). */
+static void forward_block(ba_activation a, const ba_real *x, ba_real *y)
+{
+    switch (a) {
+    case BA_ACTIVATION_RELU: /* not blocked: no function to vectorise */
+        break;
+    case BA_ACTIVATION_SILU:
+#pragma omp simd
+        for (int j = 0; j < BLOCK; j++)
+            y[j] = x[j] * logistic(x[j]);
+        break;
+    case BA_ACTIVATION_GELU:
+#pragma omp simd
+        for (int j = 0; j < BLOCK; j++)
+            y[j] = (ba_real)0.5 * x[j] * (1 + ba_erf(x[j] * (ba_real)0.70710678118654752));
+        break;
+    case BA_ACTIVATION_TANH:
+#pragma omp simd
+        for (int j = 0; j < BLOCK; j++)
+            y[j] = ba_tanh(x[j]);
+        break;
+    }
+}
+
+/* d *= f'(x) for one block, y = f(x). */
+static void backward_block(ba_activation a, const ba_real *x, const ba_real *y, ba_real *d)
 {
     switch (a) {
     case BA_ACTIVATION_RELU:
-        for (size_t i = 0; i < n; i++)
-            out[i] = pre[i] > 0 ? pre[i] : 0;
         break;
     case BA_ACTIVATION_SILU:
-        for (size_t i = 0; i < n; i++)
-            out[i] = pre[i] / (1 + ba_exp(-pre[i]));
+        /* d/dx x s(x) = s(x) (1 + x (1 - s(x))) */
+#pragma omp simd
+        for (int j = 0; j < BLOCK; j++) {
+            ba_real s = logistic(x[j]);
+            d[j] *= s * (1 + x[j] * (1 - s));
+        }
         break;
     case BA_ACTIVATION_GELU:
-        for (size_t i = 0; i < n; i++)
-            out[i] = (ba_real)0.5 * pre[i] * (1 + ba_erf(pre[i] * (ba_real)0.70710678118654752));
+        /* d/dx x Phi(x) = Phi(x) + x phi(x) */
+#pragma omp simd
+        for (int j = 0; j < BLOCK; j++) {
+            ba_real cdf = (ba_real)0.5 * (1 + ba_erf(x[j] * (ba_real)0.70710678118654752));
+            ba_real pdf = (ba_real)0.39894228040143268 * ba_exp((ba_real)-0.5 * x[j] * x[j]);
+            d[j] *= cdf + x[j] * pdf;
+        }
         break;
     case BA_ACTIVATION_TANH:
-        for (size_t i = 0; i < n; i++)
-            out[i] = ba_tanh(pre[i]);
+#pragma omp simd
+        for (int j = 0; j < BLOCK; j++)
+            d[j] *= 1 - y[j] * y[j];
         break;
+    }
+}
+
+void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_t n)
+{
+    if (a == BA_ACTIVATION_RELU) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = pre[i] > 0 ? pre[i] : 0;
+        return;
+    }
+    size_t full = n - n % BLOCK;
+    for (size_t i = 0; i < full; i += BLOCK)
+        forward_block(a, pre + i, out + i);
+    if (full < n) {
+        ba_real x[BLOCK] = {0}, y[BLOCK];
+        memcpy(x, pre + full, (n - full) * sizeof *x);
+        forward_block(a, x, y);
+        memcpy(out + full, y, (n - full) * sizeof *y);
     }
 }
 
 void activation_backward(ba_activation a, const ba_real *pre, const ba_real *out, ba_real *d,
                          size_t n)
 {
-    switch (a) {
-    case BA_ACTIVATION_RELU:
+    if (a == BA_ACTIVATION_RELU) {
         /* 1 where the output is positive, i.e. where the input was */
         for (size_t i = 0; i < n; i++)
             d[i] = out[i] > 0 ? d[i] : 0;
-        break;
-    case BA_ACTIVATION_SILU:
-        /* d/dx x s(x) = s(x) (1 + x (1 - s(x))) */
-        for (size_t i = 0; i < n; i++) {
-            ba_real s = 1 / (1 + ba_exp(-pre[i]));
-            d[i] *= s * (1 + pre[i] * (1 - s));
-        }
-        break;
-    case BA_ACTIVATION_GELU:
-        /* d/dx x Phi(x) = Phi(x) + x phi(x) */
-        for (size_t i = 0; i < n; i++) {
-            ba_real x = pre[i];
-            ba_real cdf = (ba_real)0.5 * (1 + ba_erf(x * (ba_real)0.70710678118654752));
-            ba_real pdf = (ba_real)0.39894228040143268 * ba_exp((ba_real)-0.5 * x * x);
-            d[i] *= cdf + x * pdf;
-        }
-        break;
-    case BA_ACTIVATION_TANH:
-        for (size_t i = 0; i < n; i++)
-            d[i] *= 1 - out[i] * out[i];
-        break;
+        return;
+    }
+    size_t full = n - n % BLOCK;
+    for (size_t i = 0; i < full; i += BLOCK)
+        backward_block(a, pre ? pre + i : NULL, out + i, d + i);
+    if (full < n) {
+        size_t k = n - full;
+        ba_real x[BLOCK] = {0}, y[BLOCK] = {0}, g[BLOCK] = {0};
+        if (pre)
+            memcpy(x, pre + full, k * sizeof *x);
+        memcpy(y, out + full, k * sizeof *y);
+        memcpy(g, d + full, k * sizeof *g);
+        backward_block(a, x, y, g);
+        memcpy(d + full, g, k * sizeof *g);
     }
 }

@@ -13,6 +13,7 @@
 #define ba_erf erf
 #define ba_tanh tanh
 #define ba_log log
+#define ba_fabs fabs
 #define BA_REAL_NAME "float64"
 #else
 #define ba_sqrt sqrtf
@@ -20,6 +21,7 @@
 #define ba_erf erff
 #define ba_tanh tanhf
 #define ba_log logf
+#define ba_fabs fabsf
 #define BA_REAL_NAME "float32"
 #endif
 
