@@ -59,9 +59,10 @@ static double *random_momenta(size_t n, uint64_t seed)
 
 /* A 20-16-16-2 network with visible weight noise (logsig2 = -3 instead of -9), so that
  * the passes differ, and a preprocessing constant as a trained model would have. */
-static ba_model *test_model(void)
+static ba_model *test_model_with(ba_activation activation, int width_1, int width_2)
 {
-    ba_arch arch = {.n_inputs = NF, .n_hidden = 2, .hidden = {16, 16}, .prior_sigma = 1};
+    ba_arch arch = {.n_inputs = NF, .n_hidden = 2, .hidden = {width_1, width_2},
+                    .prior_sigma = 1, .activation = activation};
     ba_error err;
     ba_model *m = ba_model_create(&arch, 7, &err);
     for (int l = 0; l < m->n_layers; l++) {
@@ -75,6 +76,8 @@ static ba_model *test_model(void)
     ba_model_preprocessing(m)->gluon_pt_mean = 50;
     return m;
 }
+
+static ba_model *test_model(void) { return test_model_with(BA_ACTIVATION_RELU, 16, 16); }
 
 /* The head (mu, logsig2) of one event, in double, with the weights at the mu_w offsets
  * of weights (a vector as long as the parameters). */
@@ -334,10 +337,11 @@ static void test_threads_and_batches(void)
 
 /* Predicting in pieces cut anywhere, or one event at a time at its index, equals
  * predicting at once, in every mode: an event's row does not depend on the events it is
- * computed with. */
-static void test_pieces(void)
+ * computed with. SiLU with widths 13 and 7: the activations' blocks of 16 values
+ * (src/nn/activation.c) end part-way through rows, at places that move with the batch. */
+static void test_pieces(ba_activation activation, int width_1, int width_2)
 {
-    ba_model *m = test_model();
+    ba_model *m = test_model_with(activation, width_1, width_2);
     enum { N = 500, BATCH = 32 };
     double *mom = random_momenta(N, 5);
     ba_predict_mode modes[3] = {BA_PREDICT_SAMPLE, BA_PREDICT_FIXED, BA_PREDICT_MAP};
@@ -671,7 +675,8 @@ int main(void)
     test_sample_one_pass_is_one_draw();
     test_sample_statistics();
     test_threads_and_batches();
-    test_pieces();
+    test_pieces(BA_ACTIVATION_RELU, 16, 16);
+    test_pieces(BA_ACTIVATION_SILU, 13, 7);
     test_bad_config();
     test_npy_streaming();
     test_predict_file();
