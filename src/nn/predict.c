@@ -123,6 +123,12 @@ ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cf
     p->cfg = *cfg;
     p->threads = cfg->threads > 0 ? cfg->threads : ba_default_threads();
     p->passes = cfg->mode == BA_PREDICT_MAP ? 1 : cfg->n_monte;
+    /* The mean weights tie no event to its batch, so MAP runs whole batches in tasks of
+     * at least MAP_TASK_ROWS events: less overhead per event (BENCHMARKS.md, issue 12),
+     * the same numbers (the products are row-wise, src/nn/rowwise.h). */
+    p->task_rows = cfg->batch_size;
+    if (cfg->mode == BA_PREDICT_MAP && cfg->batch_size < MAP_TASK_ROWS)
+        p->task_rows = (MAP_TASK_ROWS + cfg->batch_size - 1) / cfg->batch_size * cfg->batch_size;
     p->workers = calloc((size_t)p->threads, sizeof *p->workers);
     if (!p->workers) {
         ba_fail(err, "out of memory");
@@ -131,14 +137,14 @@ ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cf
     }
     for (int t = 0; t < p->threads; t++) {
         predict_worker *w = &p->workers[t];
-        w->acc = malloc((size_t)cfg->batch_size * sizeof *w->acc);
+        w->acc = malloc((size_t)p->task_rows * sizeof *w->acc);
         if (!w->acc) {
-            ba_fail(err, "out of memory for a batch of %d events", cfg->batch_size);
+            ba_fail(err, "out of memory for a batch of %d events", p->task_rows);
             ba_predictor_free(p);
             return NULL;
         }
         if (net_noise_alloc(&w->noise, m, BA_SAMPLER_WEIGHT, err) ||
-            net_block_alloc(&w->block, m, cfg->batch_size, err)) {
+            net_block_alloc(&w->block, m, p->task_rows, err)) {
             ba_predictor_free(p);
             return NULL;
         }
@@ -237,12 +243,13 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
 static int predict_events(ba_predictor *p, const ba_real *features, const double *momenta,
                           size_t n, size_t first_event, ba_prediction *out, ba_error *err)
 {
-    size_t bs = (size_t)p->cfg.batch_size;
+    size_t bs = (size_t)p->task_rows;
     size_t n_in = (size_t)p->m->arch.n_inputs;
     /* Batches are cut at multiples of the batch size in the sample's numbering, so
      * that an event meets the same weight draws however the sample is split into
      * calls: batch b holds the events [first_event, last) of this call that fall into
-     * [(batch0 + b) bs, (batch0 + b + 1) bs). */
+     * [(batch0 + b) bs, (batch0 + b + 1) bs). (In MAP, bs is the task's size, and no
+     * draw depends on b.) */
     uint64_t batch0 = first_event / bs;
     size_t n_batches = n ? (first_event + n - 1) / bs - batch0 + 1 : 0;
     /* Invariant features need positive s_ij: check every event before the threads start

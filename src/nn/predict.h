@@ -27,6 +27,9 @@
 /* Events per piece when streaming a file (rounded down to whole batches). */
 #define PREDICT_FILE_CHUNK 65536
 
+/* The fewest events in one thread task of a MAP prediction (ba_predictor.task_rows). */
+#define MAP_TASK_ROWS 1024
+
 /* Running moments of one event over the passes, Welford's update (Knuth, TAOCP vol. 2,
  * 4.2.2): numerically stable, and memory independent of the number of passes. */
 typedef struct mc_moments {
@@ -38,8 +41,8 @@ typedef struct mc_moments {
 /* One thread's workspace. */
 typedef struct predict_worker {
     net_noise noise;     /* the current weight draw (SAMPLE, FIXED without stored draws) */
-    net_block block;     /* activations of one batch */
-    mc_moments *acc;     /* batch_size accumulators */
+    net_block block;     /* activations of one task */
+    mc_moments *acc;     /* task_rows accumulators */
 } predict_worker;
 
 struct ba_predictor {
@@ -47,6 +50,7 @@ struct ba_predictor {
     ba_predict_config cfg;
     int threads;
     int passes;                /* n_monte, or 1 for MAP */
+    int task_rows;             /* events per thread task: batch_size, a multiple for MAP */
     predict_worker *workers;   /* one per thread */
     net_noise map;             /* MAP: weight = mu_w */
     ba_real *sigma;            /* exp(logsig2 / 2) at the mu_w offsets (n_params) */
