@@ -16,7 +16,13 @@ tutorial's get_prediction). For each of --reps repetitions, interleaved (ours wi
 Prints events per second (median, and the 10-90 % spread over the repetitions) and the
 speed-up.
 
+Then, unless --in-memory 0, the library alone (the Python module on arrays in memory, no
+files; the test events tiled to --in-memory events) in the three modes: sample (the
+tutorial's draws, batch 128), fixed (one draw per pass) and map (the mean weights, one
+pass), with the matrix products' GFLOP/s against the machine's fp32 peak.
+
 usage: bench/bench_predict.py [--data DIR] [--reps 5] [--n-monte 30] [--threads 2]
+                              [--in-memory 600000]
 """
 import argparse
 import json
@@ -30,6 +36,33 @@ import tempfile
 import time
 
 from bench_common import ROOT, SHARED, data_or_synthetic, n_events, quantile
+PEAK_GFLOPS = 370.0  # as bench_train.py
+MACS_PER_EVENT = 20 * 50 + 50 * 50 + 50 * 50 + 50 * 2  # the tutorial's network, one pass
+
+
+def in_memory(model_path, data, n, n_monte, threads, reps):
+    """Median seconds of the library's prediction of n events in memory, per mode."""
+    import numpy as np
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import bayesamp
+    model = bayesamp.load(model_path)
+    x = np.load(os.path.join(data, "tst_dat.npy"))
+    x = np.ascontiguousarray(np.tile(x, (n // len(x) + 1, 1, 1))[:n])
+    secs = {m: [] for m in ("sample", "fixed", "map")}
+    for rep in range(reps):
+        for mode in secs:
+            t0 = time.perf_counter()
+            model.predict(x, n_monte=n_monte, mode=mode, threads=threads, seed=rep + 1)
+            secs[mode].append(time.perf_counter() - t0)
+    print(f"library in memory: {n} events, {threads} threads, {reps} repetitions "
+          f"interleaved")
+    print(f"{'mode':34s} {'median s':>9s} {'events/s':>12s} {'GFLOP/s':>10s} {'% peak':>8s}")
+    for mode, ts in secs.items():
+        t = statistics.median(ts)
+        passes = 1 if mode == "map" else n_monte
+        gflops = 2 * MACS_PER_EVENT * passes * n / t / 1e9
+        print(f"{mode + (f', {passes} passes' if passes > 1 else ''):34s} {t:9.3f} "
+              f"{n / t:12.0f} {gflops:10.1f} {100 * gflops / PEAK_GFLOPS:7.1f}%")
 
 
 def main():
@@ -41,6 +74,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="bayesamp's threads")
     ap.add_argument("--peer-threads", type=int, default=1, help="torch.set_num_threads")
     ap.add_argument("--bayesamp", default=os.path.join(ROOT, "build", "bayesamp"))
+    ap.add_argument("--in-memory", type=int, default=600000,
+                    help="events for the library's in-memory rates (0: skip)")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="bench_predict_")
@@ -97,6 +132,8 @@ def main():
           f"({statistics.median(peer) / statistics.median(ours_wall):.1f}x counting "
           f"bayesamp's whole process; {statistics.median(peer) / statistics.median(ours1):.1f}x "
           f"thread for thread)")
+    if args.in_memory > 0:
+        in_memory(model, data, args.in_memory, args.n_monte, args.threads, args.reps)
     shutil.rmtree(work)
     return 0
 
