@@ -362,8 +362,15 @@ static double gradient_range(trainer *t, int n_blocks, size_t begin, size_t end,
 {
     ba_real *g = t->grad;
     if (t->size == 1) {
-        memcpy(g + begin, t->blocks[0].grad + begin, (end - begin) * sizeof *g);
-        for (int b = 1; b < n_blocks; b++)
+        /* block 0 plus block 1 in one pass rather than a copy and an addition: the same
+         * sums, one pass less over the gradient */
+        const ba_real *g0 = t->blocks[0].grad;
+        if (n_blocks == 1)
+            memcpy(g + begin, g0 + begin, (end - begin) * sizeof *g);
+        else
+            for (size_t i = begin; i < end; i++)
+                g[i] = g0[i] + t->blocks[1].grad[i];
+        for (int b = 2; b < n_blocks; b++)
             for (size_t i = begin; i < end; i++)
                 g[i] += t->blocks[b].grad[i];
     }
