@@ -10,9 +10,9 @@
  * the kernel it picks: the backward products of the tutorial network took 19-22 us per
  * block with OPENBLAS_CORETYPE=Haswell (set on some of our machines) and 10 us with the
  * autodetected kernels, against 9 us with libxsmm on this machine (BENCHMARKS.md,
- * "backward products"). A hand-written C kernel (register tiles as in nn/rowwise.c) took
- * 38-48 us: the 50-wide rows leave ragged vector tails that libxsmm's code handles with
- * masks.
+ * "Issue 12, training speed"). Hand-written C kernels (register tiles as in
+ * nn/rowwise.c, auto-vectorised or with GCC vector types) took 38-64 us: the 50-wide
+ * rows leave ragged vector tails that libxsmm's code handles with masks.
  *
  * Reproducibility: a kernel sums over the shared dimension in one fixed order for its
  * shape, on whatever thread it runs, and the order does not depend on OpenBLAS's kernel
