@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what bayesamp needs to build, test and benchmark on Debian 12 (as root).
 #   build:      cmake, GCC and clang (scripts/test.sh builds with both; clang's OpenMP
-#               runtime is libomp), OpenBLAS (OpenMP build), cJSON, Random123,
+#               runtime is libomp), libxsmm (the backward pass's products), OpenBLAS
+#               (OpenMP build; libxsmm's fallback), cJSON, Random123,
 #               HDF5 (serial; for FILE.h5:NAME event files, -DBAYESAMP_HDF5=OFF without)
 #   plots:      gnuplot-nox (found at run time; optional)
 #   MPI:        Open MPI (openmpi-bin for mpirun, libopenmpi-dev for CMake's FindMPI);
@@ -15,7 +16,8 @@
 #   benchmark:  hyperfine (the PyTorch peer in ../shared/peers uses the packages above)
 set -euo pipefail
 packages=(build-essential clang libclang-rt-14-dev libomp-dev libomp-14-dev cmake pkg-config
-          libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev gnuplot-nox
+          libxsmm-dev libopenblas-openmp-dev libcjson-dev librandom123-dev libhdf5-dev
+          gnuplot-nox
           python3-numpy python3-pytest python3-tqdm python3-matplotlib python3-torch
           jupyter-nbconvert python3-nbconvert python3-nbformat python3-ipykernel
           openmpi-bin libopenmpi-dev)

@@ -64,7 +64,8 @@ static void test_single_layer(void)
     ba_real scratch[IN * ROWWISE_ROWS];
     vblinear_forward(out, x, weight, bias, B, IN, OUT, scratch);
     CHECK(close_real(out, fixture("vblinear_out", B * OUT), B * OUT, RTOL, "out"));
-    vblinear_backward(dx, dmu, dls, db, G, x, weight, eps, sigma, B, IN, OUT);
+    backprod_kernels kernels = {0};
+    vblinear_backward(dx, dmu, dls, db, G, x, weight, eps, sigma, B, IN, OUT, &kernels);
     CHECK(close_real(dx, fixture("vblinear_grad_x", B * IN), B * IN, RTOL, "grad_x"));
     CHECK(close_real(dmu, fixture("vblinear_grad_mu_w", NW), NW, RTOL, "grad_mu_w"));
     CHECK(close_real(dls, fixture("vblinear_grad_logsig2_w", NW), NW, RTOL, "grad_logsig2_w"));

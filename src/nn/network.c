@@ -112,6 +112,8 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     b->grad = p, p += m->n_params;
     b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
     b->scratch = p;
+    for (int l = 0; l < m->n_layers; l++)
+        backprod_prepare(&b->kernels[l], max_rows, m->layers[l].n_in, m->layers[l].n_out);
     return 0;
 }
 
@@ -191,11 +193,12 @@ void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows
             vblinear_backward_local(dx, g + L->mu_w, g + L->logsig2_w, g + L->bias,
                                     b->dact[cur], b->act[l], m->params + L->mu_w,
                                     nz->var + L->mu_w, &b->local[l], rows, L->n_in,
-                                    L->n_out);
+                                    L->n_out, &b->kernels[l]);
         else
             vblinear_backward(dx, g + L->mu_w, g + L->logsig2_w, g + L->bias, b->dact[cur],
                               b->act[l], nz->weight + L->mu_w, nz->eps + L->mu_w,
-                              nz->sigma + L->mu_w, rows, L->n_in, L->n_out);
+                              nz->sigma + L->mu_w, rows, L->n_in, L->n_out,
+                              &b->kernels[l]);
         if (l > 0) {
             activation_backward(m->arch.activation, b->pre[l - 1], b->act[l], dx,
                                 (size_t)rows * L->n_in);

@@ -2,7 +2,7 @@
 
 #include "nn/real.h"
 
-#include "nn/blas.h"
+#include "nn/backprod.h"
 #include "nn/rowwise.h"
 
 /* ---- weight sampling ---- */
@@ -37,15 +37,16 @@ void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
                        const ba_real *dout, const ba_real *x, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
-                       int n_out)
+                       int n_out, backprod_kernels *kernels)
 {
-    gemm(1, 0, n_out, n_in, rows, 1, dout, n_out, x, n_in, 0, dmu_w, n_in);
+    backprod_prepare(kernels, rows, n_in, n_out);
+    backprod_weight_grad(kernels, dmu_w, dout, x);
     size_t n = (size_t)n_out * n_in;
     for (size_t i = 0; i < n; i++)
         dlogsig2_w[i] = dmu_w[i] * eps[i] * sigma[i] * (ba_real)0.5;
     column_sums(dbias, dout, rows, n_out);
     if (dx)
-        gemm(0, 0, rows, n_in, n_out, 1, dout, n_out, weight, n_in, 0, dx, n_in);
+        backprod_input_grad(kernels, dx, dout, weight);
 }
 
 /* ---- local reparameterisation ---- */
@@ -75,19 +76,21 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
 void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              ba_real *dbias, const ba_real *dout, const ba_real *x,
                              const ba_real *mu_w, const ba_real *sigma2,
-                             vblinear_local_cache *cache, int rows, int n_in, int n_out)
+                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
+                             backprod_kernels *kernels)
 {
     size_t n_o = (size_t)rows * n_out, n_w = (size_t)n_out * n_in;
     for (size_t i = 0; i < n_o; i++)
         cache->dvar[i] = cache->std[i] > 0 ? dout[i] * cache->z[i] / (2 * cache->std[i]) : 0;
-    gemm(1, 0, n_out, n_in, rows, 1, dout, n_out, x, n_in, 0, dmu_w, n_in);
-    gemm(1, 0, n_out, n_in, rows, 1, cache->dvar, n_out, cache->x2, n_in, 0, dlogsig2_w, n_in);
+    backprod_prepare(kernels, rows, n_in, n_out);
+    backprod_weight_grad(kernels, dmu_w, dout, x);
+    backprod_weight_grad(kernels, dlogsig2_w, cache->dvar, cache->x2);
     for (size_t i = 0; i < n_w; i++)
         dlogsig2_w[i] *= sigma2[i];
     column_sums(dbias, dout, rows, n_out);
     if (dx) {
-        gemm(0, 0, rows, n_in, n_out, 1, dout, n_out, mu_w, n_in, 0, dx, n_in);
-        gemm(0, 0, rows, n_in, n_out, 1, cache->dvar, n_out, sigma2, n_in, 0, cache->tmp, n_in);
+        backprod_input_grad(kernels, dx, dout, mu_w);
+        backprod_input_grad(kernels, cache->tmp, cache->dvar, sigma2);
         size_t n_x = (size_t)rows * n_in;
         for (size_t i = 0; i < n_x; i++)
             dx[i] += 2 * x[i] * cache->tmp[i];

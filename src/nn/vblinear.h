@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "bayesamp.h"
+#include "nn/backprod.h"
 
 /* ---- weight sampling ---- */
 
@@ -33,11 +34,13 @@ void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
 
 /* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2
  * (chain rule through w = mu + exp(logsig2/2) eps); dL/dbias = column sums of dout;
- * dx = dout weight (skipped when dx is NULL). */
+ * dx = dout weight (skipped when dx is NULL). The products run on the caller's kernels
+ * for this shape, which are made here if they are for another one (nn/backprod.h; zero
+ * a fresh backprod_kernels). */
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
                        const ba_real *dout, const ba_real *x, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
-                       int n_out);
+                       int n_out, backprod_kernels *kernels);
 
 /* ---- local reparameterisation ---- */
 
@@ -62,11 +65,13 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
 
 /* Gradients through the sampled pre-activations: dvar = dout z / (2 std) (0 where std is
  * 0, i.e. where the whole input row is 0 and the variance cannot move), dL/dmu_w =
- * dout^T x, dL/dlogsig2_w = (dvar^T x^2) * sigma2, dx = dout mu + 2 x * (dvar sigma2). */
+ * dout^T x, dL/dlogsig2_w = (dvar^T x^2) * sigma2, dx = dout mu + 2 x * (dvar sigma2).
+ * Kernels as in vblinear_backward. */
 void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              ba_real *dbias, const ba_real *dout, const ba_real *x,
                              const ba_real *mu_w, const ba_real *sigma2,
-                             vblinear_local_cache *cache, int rows, int n_in, int n_out);
+                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
+                             backprod_kernels *kernels);
 
 /* ---- KL divergence to the prior N(0, prior_sigma^2) ---- */
 
