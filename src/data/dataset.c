@@ -26,6 +26,9 @@
 #include "data/npy.h"
 #include "physics/process.h"
 
+/* The splits' names, in the order of ba_dataset's trn, val, tst. */
+static const char *const SPLIT_NAMES[3] = {"trn", "val", "tst"};
+
 /* Standardised value of x with the constants (mean, std). */
 static double standardise(double x, double mean, double std) { return (x - mean) / std; }
 
@@ -457,9 +460,7 @@ static int load_raw_file(const char *spec, const double fractions[3], const load
         rc = event_data_take(&all, labels, s, &part, err);
         if (rc)
             break;
-        static const char *names[3] = {"trn", "val", "tst"};
-        snprintf(raw[s].dat_path, sizeof raw[s].dat_path, "%s (%s events)", spec, names[s]);
-        snprintf(raw[s].amp_path, sizeof raw[s].amp_path, "%s (%s events)", spec, names[s]);
+        dataset_name_file_split(&raw[s], spec, s);
         raw[s].dat = (npy_array){.ndim = 3, .shape = {part.n, (size_t)part.n_particles, 4},
                                  .count = part.n * stride, .data = part.momenta};
         raw[s].amp = (npy_array){.ndim = 1, .shape = {part.n}, .count = part.n,
@@ -493,7 +494,6 @@ int dataset_source_is_folder(const char *source, const double *fractions, ba_err
 static int load_raw_splits(const char *source, const double *fractions, const load_spec *spec,
                            raw_split raw[3], ba_error *err)
 {
-    static const char *names[3] = {"trn", "val", "tst"};
     int is_folder = dataset_source_is_folder(source, fractions, err);
     if (is_folder < 0)
         return -1;
@@ -501,7 +501,7 @@ static int load_raw_splits(const char *source, const double *fractions, const lo
     if (!is_folder)
         return load_raw_file(source, fractions, spec, raw, err);
     for (int s = 0; s < 3; s++) {
-        if (load_raw_split(source, names[s], spec, &raw[s], err)) {
+        if (load_raw_split(source, SPLIT_NAMES[s], spec, &raw[s], err)) {
             for (int t = 0; t < s; t++) {
                 npy_free(&raw[t].dat);
                 npy_free(&raw[t].amp);
@@ -635,11 +635,18 @@ int ba_dataset_load_as(const char *dir, ba_features features, int standardize,
 
 int dataset_split_index(const char *split)
 {
-    static const char *names[3] = {"trn", "val", "tst"};
     for (int s = 0; s < 3; s++)
-        if (!strcmp(split, names[s]))
+        if (!strcmp(split, SPLIT_NAMES[s]))
             return s;
     return -1;
+}
+
+const char *dataset_split_name(int s) { return SPLIT_NAMES[s]; }
+
+void dataset_name_file_split(raw_split *raw, const char *spec, int s)
+{
+    snprintf(raw->dat_path, sizeof raw->dat_path, "%s (%s events)", spec, SPLIT_NAMES[s]);
+    snprintf(raw->amp_path, sizeof raw->amp_path, "%s (%s events)", spec, SPLIT_NAMES[s]);
 }
 
 static int load_events(const char *source, const double *fractions, const char *split,

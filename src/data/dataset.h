@@ -38,6 +38,11 @@ int dataset_from_splits(const raw_split raw[3], const ba_process *process,
 
 /* 0, 1, 2 for the split named "trn", "val", "tst"; -1 for any other name. */
 int dataset_split_index(const char *split);
+/* The name of split s (0, 1, 2): "trn", "val", "tst". */
+const char *dataset_split_name(int s);
+/* The paths errors name for split s of the one file of events spec:
+ * "SPEC (trn events)", ... */
+void dataset_name_file_split(raw_split *raw, const char *spec, int s);
 
 /* 1 if source is a data folder (then fractions must be NULL), 0 if it is one file of
  * events (cut by fractions, which it needs); -1 with the message otherwise. */

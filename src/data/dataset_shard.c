@@ -14,8 +14,6 @@
 /* Events read from one file at a time: a few MB, whatever the file's size. */
 #define PIECE_EVENTS 8192
 
-static const char *split_names[3] = {"trn", "val", "tst"};
-
 static void free_raw(raw_split raw[3])
 {
     for (int s = 0; s < 3; s++) {
@@ -115,8 +113,7 @@ static int read_file_shares(const char *spec, const double fractions[3], const b
                                 total, err);
     file_shares fs = {.labels = labels};
     for (int s = 0; rc == 0 && s < 3; s++) {
-        snprintf(raw[s].dat_path, sizeof raw[s].dat_path, "%s (%s events)", spec, split_names[s]);
-        snprintf(raw[s].amp_path, sizeof raw[s].amp_path, "%s (%s events)", spec, split_names[s]);
+        dataset_name_file_split(&raw[s], spec, s);
         par_range_units(total[s], unit, par_rank(), par_size(), &fs.lo[s], &fs.hi[s]);
         first[s] = fs.lo[s];
         rc = alloc_raw(&raw[s], fs.hi[s] - fs.lo[s], proc, err);
@@ -171,7 +168,7 @@ int dataset_shard_load(const char *source, const double *fractions, const ba_pro
     if (rc == 0 && !is_folder)
         rc = read_file_shares(source, fractions, process, 1, raw, first, out->n, err);
     for (int s = 0; rc == 0 && is_folder && s < 3; s++)
-        rc = read_folder_share(source, split_names[s], process, 1, &raw[s], &first[s],
+        rc = read_folder_share(source, dataset_split_name(s), process, 1, &raw[s], &first[s],
                                &out->n[s], err);
     rc = par_agree(rc, err);
     if (rc == 0)
