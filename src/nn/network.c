@@ -112,8 +112,6 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     b->grad = p, p += m->n_params;
     b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
     b->scratch = p;
-    for (int l = 0; l < m->n_layers; l++)
-        backprod_prepare(&b->kernels[l], max_rows, m->layers[l].n_in, m->layers[l].n_out);
     return 0;
 }
 

@@ -59,9 +59,10 @@ typedef struct net_block {
                                          the backward pass of smooth activations) */
     ba_real *dact[2];                 /* gradient ping-pong buffers */
     vblinear_local_cache local[BA_MAX_LAYERS + 1];
-    backprod_kernels kernels[BA_MAX_LAYERS + 1]; /* each layer's backward products, made
-                                         for max_rows here and again for a shorter
-                                         block (nn/backprod.h) */
+    backprod_kernels kernels[BA_MAX_LAYERS + 1]; /* each layer's backward products,
+                                         made by the first backward pass of a block of
+                                         their shape (nn/backprod.h); a block that only
+                                         predicts makes none */
     ba_real *grad;                    /* n_params: this block's parameter gradients */
     ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
     ba_real *scratch;                 /* 2 x max_width x ROWWISE_ROWS for the forward
