@@ -106,8 +106,9 @@ int par_gather_ordered(const void *mine, size_t bytes, par_sink sink, void *user
 
 /* Collective: par_gather_ordered into memory: every rank's bytes, in rank order, into
  * all[0 .. size) on rank 0, which must be exactly what they add up to (all and size are
- * ignored elsewhere); rank 0's own bytes may already be in place (mine == all). all NULL on rank 0 (a failed malloc) fails on every rank with an
- * out-of-memory message naming what. */
+ * ignored elsewhere); rank 0's own bytes may already be in place (mine == all). all NULL
+ * on rank 0 (a failed malloc) fails on every rank with an out-of-memory message naming
+ * what. */
 int par_gather_into(const void *mine, size_t bytes, void *all, size_t size, const char *what,
                     ba_error *err);
 
