@@ -2,8 +2,8 @@
 # Training does not depend on which kernels OpenBLAS picks for the processor
 # (OPENBLAS_CORETYPE, set on some of our machines): the same seed gives the same model
 # files byte for byte with the autodetected kernels, with Haswell's and with Prescott's
-# (SSE3). The network's products are our own (forward, src/nn/rowwise.h) or libxsmm's
-# (backward, src/nn/backprod.h), each summing in a fixed order; OpenBLAS is only their
+# (SSE3). Training's products are libxsmm's (src/nn/layerprod.h) and validation's our
+# own (src/nn/rowwise.h), each summing in a fixed order; OpenBLAS is only libxsmm's
 # fallback. 1000 training events make a last batch of 104 rows, whose shorter second
 # block takes kernels of its own. Both samplers, one and two threads.
 #

@@ -27,6 +27,7 @@ int net_noise_alloc(net_noise *nz, const ba_model *m, ba_sampler sampler, ba_err
     nz->sigma = nz->eps + m->n_params;
     nz->var = nz->sigma + m->n_params;
     nz->weight = nz->var + m->n_params;
+
     return 0;
 }
 
@@ -68,6 +69,33 @@ double net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
     return kl;
 }
 
+void net_prepare_pass(net_noise *nz, const ba_model *m)
+{
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        const ba_real *logsig2 = m->params + L->logsig2_w;
+        if (nz->sampler == BA_SAMPLER_LOCAL)
+            vblinear_variances(logsig2, nz->var + L->mu_w, L->n_weights);
+        else
+            vblinear_sigmas(logsig2, nz->sigma + L->mu_w, nz->var + L->mu_w, L->n_weights);
+    }
+}
+
+void net_redraw(net_noise *nz, const ba_model *m, const noise_source *src)
+{
+    nz->mode = BA_NOISE_RESAMPLE;
+    if (nz->sampler == BA_SAMPLER_LOCAL)
+        return;
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        ba_real *eps = nz->eps + L->mu_w;
+        normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l), 0, eps,
+                L->n_weights);
+        vblinear_draw_weights(m->params + L->mu_w, nz->sigma + L->mu_w, eps,
+                              nz->weight + L->mu_w, L->n_weights);
+    }
+}
+
 /* ---- block workspace ---- */
 
 int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err)
@@ -83,7 +111,7 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int l = 0; l < m->n_layers; l++)
         total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
     total += m->n_params + rows * (size_t)m->arch.n_inputs;
-    total += 2 * (size_t)m->max_width * ROWWISE_ROWS;
+    total += 2 * (size_t)m->max_width * ROWWISE_ROWS + 2 * m->n_params;
     b->memory = calloc(total, sizeof(ba_real));
     if (!b->memory)
         return ba_fail(err, "out of memory for a block of %d rows", max_rows);
@@ -111,7 +139,8 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     }
     b->grad = p, p += m->n_params;
     b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
-    b->scratch = p;
+    b->scratch = p, p += 2 * (size_t)m->max_width * ROWWISE_ROWS;
+    b->weight_t = p;
     return 0;
 }
 
@@ -134,15 +163,23 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
         int hidden = l + 1 < m->n_layers;
         /* ReLU works in place; smooth activations keep their input for the backward pass */
         ba_real *out = hidden && activation_needs_pre(act) ? b->pre[l] : b->act[l + 1];
+        /* the transposes for libxsmm's products, made by the block itself: written by
+         * the thread that draws the weights, they cost 2-3x more (cache lines taken from
+         * the core that read them last; BENCHMARKS.md, issue 12) */
+        ba_real *w_t = b->weight_t + L->mu_w;
         if (local) {
             vblinear_local_cache *c = &b->local[l];
+            ba_real *var_t = w_t + m->n_params;
             normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
                     first_row * (uint64_t)L->n_out, c->z, (size_t)rows * L->n_out);
-            vblinear_forward_local(out, b->act[l], m->params + L->mu_w, nz->var + L->mu_w,
-                                   bias, c, rows, L->n_in, L->n_out, b->scratch);
+            vblinear_transpose(m->params + L->mu_w, w_t, L->n_in, L->n_out);
+            vblinear_transpose(nz->var + L->mu_w, var_t, L->n_in, L->n_out);
+            vblinear_forward_local(out, b->act[l], w_t, var_t, bias, c, rows, L->n_in,
+                                   L->n_out, &b->kernels[l]);
         } else {
-            vblinear_forward(out, b->act[l], nz->weight + L->mu_w, bias, rows, L->n_in,
-                             L->n_out, b->scratch);
+            vblinear_transpose(nz->weight + L->mu_w, w_t, L->n_in, L->n_out);
+            vblinear_forward(out, b->act[l], w_t, bias, rows, L->n_in, L->n_out,
+                             &b->kernels[l]);
         }
         if (hidden)
             activation_forward(act, out, b->act[l + 1], (size_t)rows * L->n_out);

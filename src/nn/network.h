@@ -49,6 +49,16 @@ double net_prepare_noise_range(net_noise *nz, const ba_model *m, int l, size_t b
 double net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,
                          const noise_source *src);
 
+/* For a pass whose parameters stay fixed while the noise is redrawn batch after batch
+ * (validation): what depends on the parameters alone, computed once for the pass: sigma
+ * and var (weight sampler), or var (local sampler). */
+void net_prepare_pass(net_noise *nz, const ba_model *m);
+/* A new draw within such a pass, bit for bit what net_prepare_noise(RESAMPLE) would
+ * make: eps from src and weight = mu + sigma eps (weight sampler; the local sampler
+ * draws its noise in net_forward). No KL, which validation does not use: a draw costs
+ * its normals alone (BENCHMARKS.md, issue 12). */
+void net_redraw(net_noise *nz, const ba_model *m, const noise_source *src);
+
 /* Workspace of one block of at most max_rows rows: activations of every layer, gradient
  * buffers, the local sampler's caches, and the block's parameter gradients. */
 typedef struct net_block {
@@ -59,30 +69,39 @@ typedef struct net_block {
                                          the backward pass of smooth activations) */
     ba_real *dact[2];                 /* gradient ping-pong buffers */
     vblinear_local_cache local[BA_MAX_LAYERS + 1];
-    backprod_kernels kernels[BA_MAX_LAYERS + 1]; /* each layer's backward products,
-                                         made by the first backward pass of a block of
-                                         their shape (nn/backprod.h); a block that only
-                                         predicts makes none */
+    layerprod_kernels kernels[BA_MAX_LAYERS + 1]; /* each layer's products for
+                                         net_forward and net_backward, made by the first
+                                         pass of a block of their shape
+                                         (nn/layerprod.h); a block that only predicts
+                                         (net_forward_outputs) makes none */
     ba_real *grad;                    /* n_params: this block's parameter gradients */
     ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
     ba_real *scratch;                 /* 2 x max_width x ROWWISE_ROWS for the forward
                                          products (nn/rowwise.h) */
+    ba_real *weight_t;                /* 2 x n_params: net_forward's weights transposed
+                                         (vblinear_transpose) at each layer's mu_w
+                                         offset, the local sampler's variances after
+                                         them */
     void *memory;                     /* the single allocation behind the pointers */
 } net_block;
 
 int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err);
 void net_block_free(net_block *b);
 
-/* Forward pass of rows rows already in b->act[0]. For the local sampler, rows are
- * numbered first_row.. within the batch for their noise (drawn from src unless mode is
- * MAP). The output (rows, 2) is b->act[n_layers]. */
+/* Forward pass of rows rows already in b->act[0], keeping what net_backward needs. For
+ * the local sampler, rows are numbered first_row.. within the batch for their noise
+ * (drawn from src unless mode is MAP). The output (rows, 2) is b->act[n_layers]. The
+ * products are libxsmm's (nn/layerprod.h), so a row's output may depend on the block's
+ * row count in the last bits; predictions go through net_forward_outputs. */
 void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                  const noise_source *src, uint64_t first_row);
 
-/* The output (rows, 2) alone, into b->act[n_layers], bit for bit as net_forward
- * computes it but faster: block by block of ROWWISE_ROWS rows, the activations stay
- * feature-major from layer to layer and are not kept (no backward pass can follow).
- * The local sampler, whose noise is drawn row by row, goes through net_forward. */
+/* The output (rows, 2) alone, into b->act[n_layers], as net_forward computes it (to the
+ * last bits, see there) but with nn/rowwise.h's products, so that every row's output
+ * is the same whatever the other rows: block by block of ROWWISE_ROWS rows, the
+ * activations stay feature-major from layer to layer and are not kept (no backward pass
+ * can follow). The local sampler, whose noise is drawn row by row, goes through
+ * net_forward. */
 void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                          const noise_source *src, uint64_t first_row);
 

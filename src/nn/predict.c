@@ -69,7 +69,6 @@ void ba_predictor_free(ba_predictor *p)
         }
     free(p->workers);
     net_noise_free(&p->map);
-    free(p->sigma);
     free(p->fixed);
     free(p);
 }
@@ -91,22 +90,12 @@ static int check_config(const ba_predict_config *cfg, ba_error *err)
 }
 
 /* The weights of draw (pass, batch) into nz->weight: w = mu + sigma eps, with eps from
- * the stream (STREAM_PREDICT_NOISE, pass, batch, layer), as net_prepare_noise draws
- * them, but with sigma = exp(logsig2 / 2) computed once per predictor and no KL: the
- * normals are then the only cost of a draw. */
+ * the stream (STREAM_PREDICT_NOISE, pass, batch, layer) and sigma in nz, computed once
+ * per predictor: the normals are then the only cost of a draw. */
 static void draw_weights(const ba_predictor *p, net_noise *nz, int pass, uint64_t batch)
 {
-    const ba_model *m = p->m;
-    for (int l = 0; l < m->n_layers; l++) {
-        const layer_layout *L = &m->layers[l];
-        ba_real *eps = nz->eps + L->mu_w, *w = nz->weight + L->mu_w;
-        const ba_real *mu = m->params + L->mu_w, *sigma = p->sigma + L->mu_w;
-        normals(p->cfg.seed, stream_id(STREAM_PREDICT_NOISE, (uint64_t)pass, batch, (unsigned)l),
-                0, eps, L->n_weights);
-        for (size_t i = 0; i < L->n_weights; i++)
-            w[i] = mu[i] + sigma[i] * eps[i];
-    }
-    nz->mode = BA_NOISE_RESAMPLE;
+    noise_source src = {p->cfg.seed, STREAM_PREDICT_NOISE, (uint64_t)pass, batch};
+    net_redraw(nz, p->m, &src);
 }
 
 ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cfg,
@@ -148,18 +137,13 @@ ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cf
             ba_predictor_free(p);
             return NULL;
         }
-    }
-    /* sigma = exp(logsig2 / 2) of every weight, at the mu_w offsets */
-    p->sigma = calloc(m->n_params, sizeof *p->sigma);
-    if (!p->sigma) {
-        ba_fail(err, "out of memory");
-        ba_predictor_free(p);
-        return NULL;
-    }
-    for (int l = 0; l < m->n_layers; l++) {
-        const layer_layout *L = &m->layers[l];
-        for (size_t i = 0; i < L->n_weights; i++)
-            p->sigma[L->mu_w + i] = (ba_real)exp(0.5 * (double)m->params[L->logsig2_w + i]);
+        /* sigma = exp(logsig2 / 2) of every weight for the worker's draws, in double */
+        for (int l = 0; l < m->n_layers; l++) {
+            const layer_layout *L = &m->layers[l];
+            for (size_t i = 0; i < L->n_weights; i++)
+                w->noise.sigma[L->mu_w + i] =
+                    (ba_real)exp(0.5 * (double)m->params[L->logsig2_w + i]);
+        }
     }
     if (cfg->mode == BA_PREDICT_MAP) {
         if (net_noise_alloc(&p->map, m, BA_SAMPLER_WEIGHT, err)) {

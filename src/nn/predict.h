@@ -53,7 +53,6 @@ struct ba_predictor {
     int task_rows;             /* events per thread task: batch_size, a multiple for MAP */
     predict_worker *workers;   /* one per thread */
     net_noise map;             /* MAP: weight = mu_w */
-    ba_real *sigma;            /* exp(logsig2 / 2) at the mu_w offsets (n_params) */
     ba_real *fixed;            /* FIXED: passes x n_params, draw k at fixed + k n_params
                                   (the weights sit at the layers' mu_w offsets); NULL when
                                   over budget */

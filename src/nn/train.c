@@ -632,15 +632,16 @@ static void restore_good_state(trainer *t)
     t->step = t->good_step;
 }
 
-/* The mean NLL of one validation batch, on one thread: the batch's weights are drawn
- * once (as in training, from the batch's own streams) and its rows, listed in idx, are
- * run through the network block by block. */
+/* The mean NLL of one validation batch, on one thread whose nz holds the pass's
+ * net_prepare_pass: the batch's weights are drawn once (as in training, from the
+ * batch's own streams) and its rows, listed in idx, are run through the network block
+ * by block. */
 static double validate_batch(trainer *t, net_noise *nz, net_block *blk, const row_view *view,
                              const size_t *idx, int rows, const noise_source *src)
 {
     ba_model *m = t->m;
     int n_in = m->arch.n_inputs;
-    net_prepare_noise(nz, m, BA_NOISE_RESAMPLE, src);
+    net_redraw(nz, m, src);
     double nll = 0;
     for (int r0 = 0; r0 < rows; r0 += t->block_rows) {
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
@@ -919,15 +920,20 @@ int train_shard(ba_model *m, const dataset_shard *sh, const ba_train_config *cfg
         size_t n_val_batches = (t.n_val + cfg->batch_size - 1) / cfg->batch_size;
         /* with several ranks, each validates its run of batches (trainer_data_init) and
          * all losses are gathered */
-#pragma omp parallel for num_threads(active) schedule(dynamic)
-        for (size_t bi = t.val_lo; bi < t.val_hi; bi++) {
-            size_t first = bi * cfg->batch_size;
-            int rows = (int)(t.n_val - first < (size_t)cfg->batch_size ? t.n_val - first
-                                                                       : (size_t)cfg->batch_size);
-            noise_source src = {cfg->seed, STREAM_VAL_NOISE, (uint64_t)epoch, bi};
+#pragma omp parallel num_threads(active)
+        {
             int id = omp_get_thread_num();
-            t.val_nll[bi] = validate_batch(&t, &t.val_noise[id], &t.val_blocks[id], &t.val_rows,
-                                           t.val_idx + (first - t.val_first), rows, &src);
+            net_prepare_pass(&t.val_noise[id], m);
+#pragma omp for schedule(dynamic)
+            for (size_t bi = t.val_lo; bi < t.val_hi; bi++) {
+                size_t first = bi * cfg->batch_size;
+                int rows = (int)(t.n_val - first < (size_t)cfg->batch_size
+                                     ? t.n_val - first : (size_t)cfg->batch_size);
+                noise_source src = {cfg->seed, STREAM_VAL_NOISE, (uint64_t)epoch, bi};
+                t.val_nll[bi] = validate_batch(&t, &t.val_noise[id], &t.val_blocks[id],
+                                               &t.val_rows, t.val_idx + (first - t.val_first),
+                                               rows, &src);
+            }
         }
         par_allgather_ranges(t.val_nll, n_val_batches, sizeof *t.val_nll);
         for (size_t bi = 0; bi < n_val_batches; bi++)

@@ -2,8 +2,7 @@
 
 #include "nn/real.h"
 
-#include "nn/backprod.h"
-#include "nn/rowwise.h"
+#include "nn/layerprod.h"
 
 /* ---- weight sampling ---- */
 
@@ -19,6 +18,22 @@ void vblinear_sample_weights(const ba_real *restrict mu_w, const ba_real *restri
     }
 }
 
+void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ba_real s = ba_exp((ba_real)0.5 * logsig2_w[i]);
+        sigma[i] = s;
+        sigma2[i] = s * s;
+    }
+}
+
+void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_real *eps,
+                           ba_real *weight, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        weight[i] = mu_w[i] + sigma[i] * eps[i];
+}
+
 static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)
 {
     for (int j = 0; j < cols; j++)
@@ -28,25 +43,44 @@ static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)
             sums[j] += m[(size_t)r * cols + j];
 }
 
-void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
-                      const ba_real *bias, int rows, int n_in, int n_out, ba_real *scratch)
+void vblinear_transpose(const ba_real *restrict weight, ba_real *restrict weight_t, int n_in,
+                        int n_out)
 {
-    rowwise_affine(out, x, weight, bias, rows, n_in, n_out, scratch);
+    /* libxsmm is column-major: weight is its (n_in, n_out) matrix, weight_t the
+     * (n_out, n_in) one. 0.74 us for the tutorial network, 0.95 us with a C loop. */
+    libxsmm_otrans(weight_t, weight, sizeof *weight, (libxsmm_blasint)n_in,
+                   (libxsmm_blasint)n_out, (libxsmm_blasint)n_in, (libxsmm_blasint)n_out);
+}
+
+static void add_bias(ba_real *out, const ba_real *bias, int rows, int n_out)
+{
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n_out; j++)
+            out[(size_t)r * n_out + j] += bias[j];
+}
+
+void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
+                      const ba_real *bias, int rows, int n_in, int n_out,
+                      layerprod_kernels *kernels)
+{
+    layerprod_prepare(kernels, rows, n_in, n_out);
+    layerprod_forward(kernels, out, x, weight_t);
+    add_bias(out, bias, rows, n_out);
 }
 
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
                        const ba_real *dout, const ba_real *x, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
-                       int n_out, backprod_kernels *kernels)
+                       int n_out, layerprod_kernels *kernels)
 {
-    backprod_prepare(kernels, rows, n_in, n_out);
-    backprod_weight_grad(kernels, dmu_w, dout, x);
+    layerprod_prepare(kernels, rows, n_in, n_out);
+    layerprod_weight_grad(kernels, dmu_w, dout, x);
     size_t n = (size_t)n_out * n_in;
     for (size_t i = 0; i < n; i++)
         dlogsig2_w[i] = dmu_w[i] * eps[i] * sigma[i] * (ba_real)0.5;
     column_sums(dbias, dout, rows, n_out);
     if (dx)
-        backprod_input_grad(kernels, dx, dout, weight);
+        layerprod_input_grad(kernels, dx, dout, weight);
 }
 
 /* ---- local reparameterisation ---- */
@@ -57,40 +91,44 @@ void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n)
         sigma2[i] = ba_exp(logsig2_w[i]);
 }
 
-void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
-                            const ba_real *sigma2, const ba_real *bias,
+void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_t,
+                            const ba_real *sigma2_t, const ba_real *bias,
                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
-                            ba_real *scratch)
+                            layerprod_kernels *kernels)
 {
-    size_t n_x = (size_t)rows * n_in, n_o = (size_t)rows * n_out;
+    size_t n_x = (size_t)rows * n_in;
     for (size_t i = 0; i < n_x; i++)
         cache->x2[i] = x[i] * x[i];
-    rowwise_affine(cache->std, cache->x2, sigma2, NULL, rows, n_in, n_out, scratch);
-    rowwise_affine(out, x, mu_w, bias, rows, n_in, n_out, scratch);
-    for (size_t i = 0; i < n_o; i++) {
-        cache->std[i] = ba_sqrt(cache->std[i]);
-        out[i] += cache->std[i] * cache->z[i];
-    }
+    layerprod_prepare(kernels, rows, n_in, n_out);
+    layerprod_forward(kernels, cache->std, cache->x2, sigma2_t);
+    layerprod_forward(kernels, out, x, mu_t);
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n_out; j++) {
+            size_t i = (size_t)r * n_out + j;
+            cache->std[i] = ba_sqrt(cache->std[i]);
+            out[i] += bias[j]; /* the bias first, as a plain affine layer adds it */
+            out[i] += cache->std[i] * cache->z[i];
+        }
 }
 
 void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              ba_real *dbias, const ba_real *dout, const ba_real *x,
                              const ba_real *mu_w, const ba_real *sigma2,
                              vblinear_local_cache *cache, int rows, int n_in, int n_out,
-                             backprod_kernels *kernels)
+                             layerprod_kernels *kernels)
 {
     size_t n_o = (size_t)rows * n_out, n_w = (size_t)n_out * n_in;
     for (size_t i = 0; i < n_o; i++)
         cache->dvar[i] = cache->std[i] > 0 ? dout[i] * cache->z[i] / (2 * cache->std[i]) : 0;
-    backprod_prepare(kernels, rows, n_in, n_out);
-    backprod_weight_grad(kernels, dmu_w, dout, x);
-    backprod_weight_grad(kernels, dlogsig2_w, cache->dvar, cache->x2);
+    layerprod_prepare(kernels, rows, n_in, n_out);
+    layerprod_weight_grad(kernels, dmu_w, dout, x);
+    layerprod_weight_grad(kernels, dlogsig2_w, cache->dvar, cache->x2);
     for (size_t i = 0; i < n_w; i++)
         dlogsig2_w[i] *= sigma2[i];
     column_sums(dbias, dout, rows, n_out);
     if (dx) {
-        backprod_input_grad(kernels, dx, dout, mu_w);
-        backprod_input_grad(kernels, cache->tmp, cache->dvar, sigma2);
+        layerprod_input_grad(kernels, dx, dout, mu_w);
+        layerprod_input_grad(kernels, cache->tmp, cache->dvar, sigma2);
         size_t n_x = (size_t)rows * n_in;
         for (size_t i = 0; i < n_x; i++)
             dx[i] += 2 * x[i] * cache->tmp[i];

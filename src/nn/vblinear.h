@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "bayesamp.h"
-#include "nn/backprod.h"
+#include "nn/layerprod.h"
 
 /* ---- weight sampling ---- */
 
@@ -26,21 +26,34 @@
 void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
                              ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
 
-/* out (rows, n_out) = x (rows, n_in) weight^T + bias, row by row (nn/rowwise.h: an
- * event's output does not depend on the other rows); scratch holds
- * n_in * ROWWISE_ROWS values. */
-void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
-                      const ba_real *bias, int rows, int n_in, int n_out, ba_real *scratch);
+/* The same in two steps, for draws from parameters that stay fixed: sigma and sigma2
+ * once, then weight = mu + sigma * eps per draw; bit for bit vblinear_sample_weights'. */
+void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n);
+void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_real *eps,
+                           ba_real *weight, size_t n);
+
+/* weight_t (n_in, n_out) = weight (n_out, n_in, as torch.nn.Linear stores it)
+ * transposed, for the forward products (nn/layerprod.h). */
+void vblinear_transpose(const ba_real *weight, ba_real *weight_t, int n_in, int n_out);
+
+/* out (rows, n_out) = x (rows, n_in) weight^T + bias, with the weights given transposed,
+ * weight_t (n_in, n_out) (vblinear_transpose). The product runs on the caller's kernels
+ * for this shape, made here if they are for another one (nn/layerprod.h; zero a fresh
+ * layerprod_kernels). A prediction, whose rows must not depend on each other, uses
+ * nn/rowwise.h instead. */
+void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
+                      const ba_real *bias, int rows, int n_in, int n_out,
+                      layerprod_kernels *kernels);
 
 /* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2
  * (chain rule through w = mu + exp(logsig2/2) eps); dL/dbias = column sums of dout;
  * dx = dout weight (skipped when dx is NULL). The products run on the caller's kernels
- * for this shape, which are made here if they are for another one (nn/backprod.h; zero
- * a fresh backprod_kernels). */
+ * for this shape, which are made here if they are for another one (nn/layerprod.h; zero
+ * a fresh layerprod_kernels). */
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
                        const ba_real *dout, const ba_real *x, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
-                       int n_out, backprod_kernels *kernels);
+                       int n_out, layerprod_kernels *kernels);
 
 /* ---- local reparameterisation ---- */
 
@@ -56,12 +69,12 @@ typedef struct vblinear_local_cache {
 /* sigma2 = exp(logsig2) for the n weights (once per step, shared by all rows). */
 void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n);
 
-/* out = x mu^T + b + sqrt(x^2 sigma2^T) * z, with z taken from cache->z; row by row,
- * with scratch as in vblinear_forward. */
-void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
-                            const ba_real *sigma2, const ba_real *bias,
+/* out = x mu^T + b + sqrt(x^2 sigma2^T) * z, with z taken from cache->z, mu and sigma2
+ * given transposed (n_in, n_out) and kernels as in vblinear_forward. */
+void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_t,
+                            const ba_real *sigma2_t, const ba_real *bias,
                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
-                            ba_real *scratch);
+                            layerprod_kernels *kernels);
 
 /* Gradients through the sampled pre-activations: dvar = dout z / (2 std) (0 where std is
  * 0, i.e. where the whole input row is 0 and the variance cannot move), dL/dmu_w =
@@ -71,7 +84,7 @@ void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              ba_real *dbias, const ba_real *dout, const ba_real *x,
                              const ba_real *mu_w, const ba_real *sigma2,
                              vblinear_local_cache *cache, int rows, int n_in, int n_out,
-                             backprod_kernels *kernels);
+                             layerprod_kernels *kernels);
 
 /* ---- KL divergence to the prior N(0, prior_sigma^2) ---- */
 
