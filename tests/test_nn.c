@@ -128,7 +128,7 @@ static double net_loss(ba_model *m, net_noise *nz, net_block *b, const double *x
     double nll = gaussian_nll(b->act[m->n_layers], y, NULL, rows, rows, backward ? b->dact[0] : NULL, 0, 0) / rows;
     double kl = net_kl(m) / n_train;
     if (backward) {
-        net_backward(m, nz, b, rows, 1);
+        net_backward(m, nz, b, rows, 1, 0);
         net_kl_grad_add(nz, m, b->grad, 0, m->n_params, 1.0 / n_train);
     }
     return nll + kl;
@@ -171,6 +171,30 @@ static void test_network(void)
         CHECK(close_real(b.grad + L->bias, fixture(name, L->n_out), L->n_out, RTOL, name));
     }
     CHECK(close_real(b.grad_input, fixture("net_grad_x", NB * 20), NB * 20, RTOL, "grad_x"));
+
+    /* The log-variance gradients left out by the backward pass and formed afterwards
+     * from the mean's (what training does) are the same numbers for a single block. */
+    ba_real *direct = malloc(m->n_params * sizeof *direct);
+    CHECK(direct != NULL);
+    for (int deferred = 0; deferred < 2; deferred++) {
+        for (int i = 0; i < NB * 20; i++)
+            b.act[0][i] = (ba_real)x[i];
+        net_forward(m, &nz, &b, NB, &src, 0);
+        gaussian_nll(b.act[m->n_layers], y, NULL, NB, NB, b.dact[0], 0, 0);
+        memset(b.grad, 0, m->n_params * sizeof *b.grad);
+        net_backward(m, &nz, &b, NB, 0, deferred);
+        if (!deferred) {
+            memcpy(direct, b.grad, m->n_params * sizeof *direct);
+            continue;
+        }
+        const layer_layout *L0 = &m->layers[0];
+        CHECK(b.grad[L0->logsig2_w] == 0); /* left out indeed */
+        for (int l = 0; l < m->n_layers; l++)
+            net_logsig2_grad(&nz, &m->layers[l], b.grad, 0, m->layers[l].n_weights);
+        CHECK_MSG(memcmp(direct, b.grad, m->n_params * sizeof *direct) == 0,
+                  "deferred log-variance gradients differ from the backward pass's");
+    }
+    free(direct);
     free(y);
     net_block_free(&b);
     net_noise_free(&nz);

@@ -216,7 +216,7 @@ void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, i
 }
 
 void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
-                  int want_input_grad)
+                  int want_input_grad, int defer_logsig2)
 {
     int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
     int cur = 0; /* b->dact[cur] holds dL/d(output of layer l) */
@@ -230,7 +230,8 @@ void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows
                                     nz->var + L->mu_w, &b->local[l], rows, L->n_in,
                                     L->n_out, &b->kernels[l]);
         else
-            vblinear_backward(dx, g + L->mu_w, g + L->logsig2_w, g + L->bias, b->dact[cur],
+            vblinear_backward(dx, g + L->mu_w, defer_logsig2 ? NULL : g + L->logsig2_w,
+                              g + L->bias, b->dact[cur],
                               b->act[l], nz->weight + L->mu_w, nz->eps + L->mu_w,
                               nz->sigma + L->mu_w, rows, L->n_in, L->n_out,
                               &b->kernels[l]);
@@ -240,6 +241,13 @@ void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows
             cur = 1 - cur;
         }
     }
+}
+
+void net_logsig2_grad(const net_noise *nz, const layer_layout *L, ba_real *grad, size_t lo,
+                      size_t hi)
+{
+    vblinear_logsig2_grad(grad + L->logsig2_w + lo, grad + L->mu_w + lo, nz->eps + L->mu_w + lo,
+                          nz->sigma + L->mu_w + lo, hi - lo);
 }
 
 /* ---- KL ---- */

@@ -106,9 +106,20 @@ void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, i
                          const noise_source *src, uint64_t first_row);
 
 /* Backward pass from dL/doutput (rows, 2) in b->dact[0]; writes b->grad (likelihood
- * part only) and, if want_input_grad, b->grad_input. */
+ * part only) and, if want_input_grad, b->grad_input. With defer_logsig2 (weight sampler
+ * only) it leaves out the log-variance gradients: dL/dlogsig2 = dL/dmu eps sigma / 2
+ * row by row with the same eps and sigma, so a step that sums several blocks forms them
+ * once from the sum (net_logsig2_grad). That saves a pass over the weights per block
+ * and halves what the blocks' gradients bring from one core to the other; the sums
+ * round differently, not more coarsely. */
 void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
-                  int want_input_grad);
+                  int want_input_grad, int defer_logsig2);
+
+/* grad's log-variance gradients of layer L's weights [lo, hi) from its mean gradients
+ * there (likelihood part only, before net_kl_grad_add), for net_backward's
+ * defer_logsig2. */
+void net_logsig2_grad(const net_noise *nz, const layer_layout *L, ba_real *grad, size_t lo,
+                      size_t hi);
 
 /* KL of all layers to the prior, summed (not divided by the training size), from the
  * parameters alone. */

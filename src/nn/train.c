@@ -132,7 +132,13 @@ typedef struct trainer {
     size_t msg_bytes;       /* a chain message: the gradient t->grad and, after it, the
                                NLL sum of the blocks so far (one double) */
     team_barrier barrier;   /* the training threads' barrier (spins, then sleeps) */
+    int defer_logsig2;      /* weight sampler: the blocks leave out the log-variance
+                               gradients, formed from the summed mean gradients
+                               (net_backward) */
 } trainer;
+
+/* What a range of the parameter vector holds. */
+typedef enum param_part { PART_MU, PART_LOGSIG2, PART_BIAS } param_part;
 
 static void trainer_free(trainer *t)
 {
@@ -171,6 +177,7 @@ static int trainer_init(trainer *t, ba_model *m, const ba_train_config *cfg, siz
     memset(t, 0, sizeof *t);
     t->m = m;
     t->cfg = cfg;
+    t->defer_logsig2 = cfg->sampler == BA_SAMPLER_WEIGHT;
     t->threads = cfg->threads > 0 ? cfg->threads : ba_default_threads();
     t->block_rows = block_rows_for(cfg->batch_size);
     t->n_blocks_max = (cfg->batch_size + t->block_rows - 1) / t->block_rows;
@@ -357,11 +364,14 @@ static int layer_piece(const trainer *t, int l, const weight_task *task, size_t 
  * KL's. Returns its squared norm if with_sumsq, else 0: only gradient clipping needs it,
  * and skipping that pass in double made the tutorial's epoch 16.5 -> 15.4 ms
  * (BENCHMARKS.md, 2026-12-03). */
-static double gradient_range(trainer *t, int n_blocks, size_t begin, size_t end,
-                             double kl_scale, int with_sumsq)
+static double gradient_range(trainer *t, const layer_layout *L, param_part part,
+                             int n_blocks, size_t begin, size_t end, double kl_scale,
+                             int with_sumsq)
 {
     ba_real *g = t->grad;
-    if (t->size == 1) {
+    /* deferred: the blocks have no log-variance gradients, formed below with the mean's */
+    int from_blocks = !(t->defer_logsig2 && part == PART_LOGSIG2);
+    if (t->size == 1 && from_blocks) {
         /* block 0 plus block 1 in one pass rather than a copy and an addition: the same
          * sums, one pass less over the gradient */
         const ba_real *g0 = t->blocks[0].grad;
@@ -374,6 +384,8 @@ static double gradient_range(trainer *t, int n_blocks, size_t begin, size_t end,
             for (size_t i = begin; i < end; i++)
                 g[i] += t->blocks[b].grad[i];
     }
+    if (t->defer_logsig2 && part == PART_MU) /* before the KL's part joins the mean's */
+        net_logsig2_grad(&t->noise, L, g, begin - L->mu_w, end - L->mu_w);
     net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
     if (!with_sumsq)
         return 0;
@@ -384,9 +396,11 @@ static double gradient_range(trainer *t, int n_blocks, size_t begin, size_t end,
 }
 
 /* The parameter ranges of task k: for every layer it touches, its mu_w and logsig2_w
- * entries, and the layer's biases with the piece that holds the layer's last weight.
- * Calls fn(t, begin, end, arg) on each; returns the sum of what fn returns. */
-typedef double (*range_fn)(trainer *t, size_t begin, size_t end, void *arg);
+ * entries, in that order, and the layer's biases with the piece that holds the layer's
+ * last weight. Calls fn(t, layer, part, begin, end, arg) on each; returns the sum of
+ * what fn returns. */
+typedef double (*range_fn)(trainer *t, const layer_layout *L, param_part part, size_t begin,
+                           size_t end, void *arg);
 
 static double for_task_ranges(trainer *t, int k, range_fn fn, void *arg)
 {
@@ -396,10 +410,10 @@ static double for_task_ranges(trainer *t, int k, range_fn fn, void *arg)
         size_t lo, hi;
         if (!layer_piece(t, l, &t->tasks[k], &lo, &hi))
             continue;
-        total += fn(t, L->mu_w + lo, L->mu_w + hi, arg);
-        total += fn(t, L->logsig2_w + lo, L->logsig2_w + hi, arg);
+        total += fn(t, L, PART_MU, L->mu_w + lo, L->mu_w + hi, arg);
+        total += fn(t, L, PART_LOGSIG2, L->logsig2_w + lo, L->logsig2_w + hi, arg);
         if (hi == L->n_weights)
-            total += fn(t, L->bias, L->bias + (size_t)L->n_out, arg);
+            total += fn(t, L, PART_BIAS, L->bias, L->bias + (size_t)L->n_out, arg);
     }
     return total;
 }
@@ -412,17 +426,19 @@ typedef struct step_args {
     int with_gradient;   /* compute the gradient first (not done in an earlier pass) */
 } step_args;
 
-static double gradient_piece(trainer *t, size_t begin, size_t end, void *arg)
+static double gradient_piece(trainer *t, const layer_layout *L, param_part part, size_t begin,
+                             size_t end, void *arg)
 {
     const step_args *a = arg;
-    return gradient_range(t, a->n_blocks, begin, end, a->kl_scale, 1);
+    return gradient_range(t, L, part, a->n_blocks, begin, end, a->kl_scale, 1);
 }
 
-static double update_piece(trainer *t, size_t begin, size_t end, void *arg)
+static double update_piece(trainer *t, const layer_layout *L, param_part part, size_t begin,
+                           size_t end, void *arg)
 {
     const step_args *a = arg;
     if (a->with_gradient)
-        gradient_range(t, a->n_blocks, begin, end, a->kl_scale, 0);
+        gradient_range(t, L, part, a->n_blocks, begin, end, a->kl_scale, 0);
     ba_real *g = t->grad;
     if (a->grad_scale != 1)
         for (size_t i = begin; i < end; i++)
@@ -447,9 +463,13 @@ typedef struct chain_args {
     int lo, hi, after;
 } chain_args;
 
-static double chain_piece(trainer *t, size_t begin, size_t end, void *arg)
+static double chain_piece(trainer *t, const layer_layout *L, param_part part, size_t begin,
+                          size_t end, void *arg)
 {
+    (void)L;
     const chain_args *a = arg;
+    if (t->defer_logsig2 && part == PART_LOGSIG2) /* not in the blocks (gradient_range) */
+        return 0;
     ba_real *g = t->grad;
     int b = a->lo;
     if (!a->after)
@@ -561,7 +581,7 @@ static batch_result train_step(trainer *t, const row_view *view, const size_t *i
         t->block_nll[b - lo] = gaussian_nll(blk->act[m->n_layers], y, weight,
                                             nr, rows, blk->dact[0],
                                             t->cfg->logsig2_clamp, t->cfg->nll_tail_pull);
-        net_backward(m, &t->noise, blk, nr, 0);
+        net_backward(m, &t->noise, blk, nr, 0, t->defer_logsig2);
     }
     team_barrier_wait(&t->barrier);
 

@@ -68,6 +68,13 @@ void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
     add_bias(out, bias, rows, n_out);
 }
 
+void vblinear_logsig2_grad(ba_real *dlogsig2_w, const ba_real *dmu_w, const ba_real *eps,
+                           const ba_real *sigma, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dlogsig2_w[i] = dmu_w[i] * eps[i] * sigma[i] * (ba_real)0.5;
+}
+
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
                        const ba_real *dout, const ba_real *x, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
@@ -75,9 +82,8 @@ void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real
 {
     layerprod_prepare(kernels, rows, n_in, n_out);
     layerprod_weight_grad(kernels, dmu_w, dout, x);
-    size_t n = (size_t)n_out * n_in;
-    for (size_t i = 0; i < n; i++)
-        dlogsig2_w[i] = dmu_w[i] * eps[i] * sigma[i] * (ba_real)0.5;
+    if (dlogsig2_w)
+        vblinear_logsig2_grad(dlogsig2_w, dmu_w, eps, sigma, (size_t)n_out * n_in);
     column_sums(dbias, dout, rows, n_out);
     if (dx)
         layerprod_input_grad(kernels, dx, dout, weight);

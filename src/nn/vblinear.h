@@ -45,8 +45,13 @@ void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
                       const ba_real *bias, int rows, int n_in, int n_out,
                       layerprod_kernels *kernels);
 
-/* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2
- * (chain rule through w = mu + exp(logsig2/2) eps); dL/dbias = column sums of dout;
+/* dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2 for n weights: the chain rule through
+ * w = mu + exp(logsig2/2) eps. */
+void vblinear_logsig2_grad(ba_real *dlogsig2_w, const ba_real *dmu_w, const ba_real *eps,
+                           const ba_real *sigma, size_t n);
+
+/* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w from it (vblinear_logsig2_grad;
+ * skipped when dlogsig2_w is NULL); dL/dbias = column sums of dout;
  * dx = dout weight (skipped when dx is NULL). The products run on the caller's kernels
  * for this shape, which are made here if they are for another one (nn/layerprod.h; zero
  * a fresh layerprod_kernels). */
