@@ -1,15 +1,18 @@
 #include "nn/rowwise.h"
 
-/* Outputs per register tile: OUTS x ROWWISE_ROWS running sums (4 x 32 float32 = eight
+/* Outputs per register tile: OUTS x ROWWISE_ROWS running sums (10 x 32 float32 = twenty
  * AVX-512 registers) stay in registers while k runs over the inputs, so each loaded
- * input vector serves four outputs and each broadcast weight 32 rows. */
-#define OUTS 8
+ * input vector serves ten outputs and each broadcast weight 32 rows. Ten, not eight:
+ * the 50-wide layers then split into whole tiles, where 8 left two outputs computed
+ * one by one, each a chain of dependent FMAs (BENCHMARKS.md, issue 12). */
+#define OUTS 10
 
 /* acc[o][i] = sum_k w[o][k] xt[k][i] + bias[j0 + o] for n outputs (a compile-time
  * constant where it is called, so that the loops unroll and acc stays in registers),
  * stored row-major, out[i][j0 + o] for the block's rows (feature_major 0), or as the
  * block's outputs transposed, out[(j0 + o) ROWWISE_ROWS + i] (feature_major 1). */
-static inline void tile(int n, int feature_major, const ba_real *restrict xt,
+static inline __attribute__((always_inline)) void tile(int n, int feature_major,
+                                                     const ba_real *restrict xt,
                         const ba_real *restrict w, int n_in, const ba_real *restrict bias,
                         int j0, ba_real *restrict out, int ldo, int rows)
 {
@@ -38,7 +41,8 @@ static inline void tile(int n, int feature_major, const ba_real *restrict xt,
     }
 }
 
-/* All outputs of one block, in tiles of OUTS and then one by one. */
+/* All outputs of one block: tiles of OUTS, then the rest in one tile whose width is a
+ * constant in each case, so that its loops unroll as well. */
 static void block(int feature_major, const ba_real *restrict xt, const ba_real *restrict w,
                   const ba_real *restrict bias, int n_in, int n_out, ba_real *restrict out,
                   int rows)
@@ -46,8 +50,16 @@ static void block(int feature_major, const ba_real *restrict xt, const ba_real *
     int j0 = 0;
     for (; j0 + OUTS <= n_out; j0 += OUTS)
         tile(OUTS, feature_major, xt, w, n_in, bias, j0, out, n_out, rows);
-    for (; j0 < n_out; j0++)
-        tile(1, feature_major, xt, w, n_in, bias, j0, out, n_out, rows);
+#define REST(n)                                                                         \
+    case n:                                                                             \
+        tile(n, feature_major, xt, w, n_in, bias, j0, out, n_out, rows);                \
+        break;
+    switch (n_out - j0) {
+        REST(1) REST(2) REST(3) REST(4) REST(5) REST(6) REST(7) REST(8) REST(9)
+    default:
+        break;
+    }
+#undef REST
 }
 
 void rowwise_transpose_in(ba_real *restrict xt, const ba_real *restrict x, int rows, int n_in)
