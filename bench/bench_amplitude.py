@@ -11,7 +11,7 @@ ratios old/new, and whether the two binaries give the same amplitudes (bit for b
 the largest relative difference).
 
 With --peak, also the machine's peak double-precision rate of one core for 8-wide
-vector operations (bench/peak_fp64.c, built here with cc -O3 -march=native), and the
+vector operations (bench/peak.c, built here with cc -O3 -march=native), and the
 floating-point operations per event of the vectorised kernel, counted in the
 disassembly of the new binary's four primitive amplitudes (they are straight-line
 code, so each instruction runs once per call).
@@ -28,8 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+from bench_common import ROOT, machine_peak
 
 # Calls of each primitive per batch of 8 events (src/physics/amplitude.c, the plan):
 # ppppp twice per ordering, the others twice per rotation (with and without parity).
@@ -86,14 +85,6 @@ def kernel_flops_per_event(binary):
     return flops / LANES
 
 
-def peak_gflops(work):
-    exe = os.path.join(work, "peak_fp64")
-    subprocess.run(["cc", "-O3", "-march=native", "-o", exe,
-                    os.path.join(HERE, "peak_fp64.c")], check=True)
-    out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
-    return {k: float(v) for k, v in re.findall(r"(\S+) ([0-9.]+) GFLOP/s", out)}
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--old", help="the binary to compare against (e.g. main's)")
@@ -134,7 +125,8 @@ def main():
             print("  amplitudes: " + compare(os.path.join(work, "old.npy"),
                                              os.path.join(work, "new.npy")))
         if args.peak:
-            peak = peak_gflops(work)
+            peak = {op: v for (p, op, cores), v in machine_peak(work).items()
+                    if p == "fp64" and cores == 1}
             print("peak of one core, 8-wide FP64: " +
                   ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peak.items()))
             flops = kernel_flops_per_event(args.new)

@@ -1,5 +1,7 @@
-"""What the benchmark scripts share: paths, the data set, npy sizes, quantiles."""
+"""What the benchmark scripts share: paths, the data set, npy sizes, quantiles, the
+machine's measured peak."""
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -35,3 +37,22 @@ def quantile(xs, q):
     lo = int(pos)
     hi = min(lo + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def machine_peak(work):
+    """The machine's peak rates as bench/peak.c measures them (built in work):
+    {(precision, operation, cores): GFLOP/s}, e.g. ("fp32", "fma", 2), for one core and
+    for all of them at once."""
+    exe = os.path.join(work, "peak")
+    subprocess.run(["cc", "-O3", "-march=native", "-fopenmp", "-o", exe,
+                    os.path.join(HERE, "peak.c")], check=True)
+    out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+    return {(p, op, int(c)): float(v) for p, op, c, v in
+            re.findall(r"^(fp\d+) (\S+) (\d+) cores? ([0-9.]+) GFLOP/s$", out, re.M)}
+
+
+def fp32_peak(work):
+    """The fp32 FMA peak of all cores at once, GFLOP/s (machine_peak)."""
+    peak = machine_peak(work)
+    cores = max(c for _, _, c in peak)
+    return peak[("fp32", "fma", cores)]

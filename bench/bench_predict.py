@@ -19,7 +19,8 @@ speed-up.
 Then, unless --in-memory 0, the library alone (the Python module on arrays in memory, no
 files; the test events tiled to --in-memory events) in the three modes: sample (the
 tutorial's draws, batch 128), fixed (one draw per pass) and map (the mean weights, one
-pass), with the matrix products' GFLOP/s against the machine's fp32 peak.
+pass), with the matrix products' GFLOP/s against the machine's fp32 peak (bench/peak.c,
+all cores).
 
 usage: bench/bench_predict.py [--data DIR] [--reps 5] [--n-monte 30] [--threads 2]
                               [--in-memory 600000]
@@ -35,12 +36,11 @@ import sys
 import tempfile
 import time
 
-from bench_common import ROOT, SHARED, data_or_synthetic, n_events, quantile
-PEAK_GFLOPS = 370.0  # as bench_train.py
+from bench_common import ROOT, SHARED, data_or_synthetic, fp32_peak, n_events, quantile
 MACS_PER_EVENT = 20 * 50 + 50 * 50 + 50 * 50 + 50 * 2  # the tutorial's network, one pass
 
 
-def in_memory(model_path, data, n, n_monte, threads, reps):
+def in_memory(model_path, data, n, n_monte, threads, reps, peak):
     """Median seconds of the library's prediction of n events in memory, per mode."""
     import numpy as np
     sys.path.insert(0, os.path.join(ROOT, "python"))
@@ -62,7 +62,7 @@ def in_memory(model_path, data, n, n_monte, threads, reps):
         passes = 1 if mode == "map" else n_monte
         gflops = 2 * MACS_PER_EVENT * passes * n / t / 1e9
         print(f"{mode + (f', {passes} passes' if passes > 1 else ''):34s} {t:9.3f} "
-              f"{n / t:12.0f} {gflops:10.1f} {100 * gflops / PEAK_GFLOPS:7.1f}%")
+              f"{n / t:12.0f} {gflops:10.1f} {100 * gflops / peak:7.1f}%")
 
 
 def main():
@@ -133,7 +133,8 @@ def main():
           f"bayesamp's whole process; {statistics.median(peer) / statistics.median(ours1):.1f}x "
           f"thread for thread)")
     if args.in_memory > 0:
-        in_memory(model, data, args.in_memory, args.n_monte, args.threads, args.reps)
+        in_memory(model, data, args.in_memory, args.n_monte, args.threads, args.reps,
+                  fp32_peak(work))
     shutil.rmtree(work)
     return 0
 

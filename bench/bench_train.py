@@ -14,7 +14,7 @@ The peers run with Debian's python3-torch, one thread and OPENBLAS_NUM_THREADS=1
 fastest setting on this machine. Epoch times come from each tool's own history.csv
 (training + validation pass); the first epoch of each run is dropped as warm-up. Prints
 a table: median seconds per epoch with the 10-90 % spread, the tutorial network's
-GFLOP/s against the machine's fp32 peak, the speed-ups the issues ask for, and the
+GFLOP/s against the machine's fp32 peak (measured by bench/peak.c), the speed-ups the issues ask for, and the
 validation loss after the last epoch, per seed and as mean +- sd.
 
 usage: bench/bench_train.py [--data DIR] [--epochs 10] [--reps 3] [--threads 2]
@@ -28,8 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-from bench_common import ROOT, SHARED, data_or_synthetic, n_events, quantile
-PEAK_GFLOPS = 370.0  # 2 cores x AVX-512 FMA fp32 at ~2.9 GHz (2 x 2 x 16 x 2 x 2.9)
+from bench_common import ROOT, SHARED, data_or_synthetic, fp32_peak, n_events, quantile
 TOOLS = ["ours", "seed", "fast", "ours-precision", "fast-precision"]
 LABELS = {"ours": "bayesamp tutorial", "seed": "seed_torch.py",
           "fast": "fast_torch.py", "ours-precision": "bayesamp precision",
@@ -113,8 +112,9 @@ def main():
               f"{statistics.mean(losses[t]):13.4f} +- {sd:.4f}")
     print(f"{flops / 1e9:.2f} GFLOP per tutorial epoch", end="")
     if "ours" in tools:
-        print(f"; bayesamp at {100 * flops / med['ours'] / 1e9 / PEAK_GFLOPS:.1f} % of the "
-              f"{PEAK_GFLOPS:.0f} GFLOP/s fp32 peak", end="")
+        peak = fp32_peak(work)
+        print(f"; bayesamp at {100 * flops / med['ours'] / 1e9 / peak:.1f} % of the "
+              f"machine's fp32 peak, {peak:.0f} GFLOP/s (bench/peak.c, all cores)", end="")
     print()
     for ours, peer, target in (("ours", "seed", 50), ("ours", "fast", 25),
                                ("ours-precision", "fast-precision", 25)):
