@@ -38,16 +38,26 @@ static inline ba_real logistic(ba_real x)
     return x >= 0 ? r : e * r;
 }
 
-/* y = f(x) for one block; y may be x (the loops are elementwise). */
-static void forward_block(ba_activation a, const ba_real *x, ba_real *y)
+/* y = f(x) for one block; y may be x (the loops are elementwise). With keep, also what
+ * backward_block needs in place of x: SiLU's logistic s(x) (keep may be x). */
+static void forward_block(ba_activation a, const ba_real *x, ba_real *y, ba_real *keep)
 {
     switch (a) {
     case BA_ACTIVATION_RELU: /* not blocked: no function to vectorise */
         break;
     case BA_ACTIVATION_SILU:
+        if (keep) {
 #pragma omp simd
-        for (int j = 0; j < BLOCK; j++)
-            y[j] = x[j] * logistic(x[j]);
+            for (int j = 0; j < BLOCK; j++) {
+                ba_real xj = x[j], s = logistic(xj);
+                y[j] = xj * s;
+                keep[j] = s;
+            }
+        } else {
+#pragma omp simd
+            for (int j = 0; j < BLOCK; j++)
+                y[j] = x[j] * logistic(x[j]);
+        }
         break;
     case BA_ACTIVATION_GELU:
 #pragma omp simd
@@ -62,18 +72,18 @@ static void forward_block(ba_activation a, const ba_real *x, ba_real *y)
     }
 }
 
-/* d *= f'(x) for one block, y = f(x). */
+/* d *= f'(x) for one block, y = f(x), x what forward_block kept (SiLU: s(x)). */
 static void backward_block(ba_activation a, const ba_real *x, const ba_real *y, ba_real *d)
 {
     switch (a) {
     case BA_ACTIVATION_RELU:
         break;
     case BA_ACTIVATION_SILU:
-        /* d/dx x s(x) = s(x) (1 + x (1 - s(x))) */
+        /* d/dx x s(x) = s(x) + x s(x) (1 - s(x)) = s + y (1 - s): no exponential here */
 #pragma omp simd
         for (int j = 0; j < BLOCK; j++) {
-            ba_real s = logistic(x[j]);
-            d[j] *= s * (1 + x[j] * (1 - s));
+            ba_real s = x[j];
+            d[j] *= s + y[j] * (1 - s);
         }
         break;
     case BA_ACTIVATION_GELU:
@@ -93,8 +103,12 @@ static void backward_block(ba_activation a, const ba_real *x, const ba_real *y, 
     }
 }
 
-void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_t n)
+/* activation_forward, and with keep (which may be pre) what the backward pass needs,
+ * where that is not pre itself (SiLU only). */
+static void forward(ba_activation a, const ba_real *pre, ba_real *out, ba_real *keep, size_t n)
 {
+    if (a != BA_ACTIVATION_SILU)
+        keep = NULL;
     if (a == BA_ACTIVATION_RELU) {
         for (size_t i = 0; i < n; i++)
             out[i] = pre[i] > 0 ? pre[i] : 0;
@@ -102,16 +116,28 @@ void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_
     }
     size_t full = n - n % BLOCK;
     for (size_t i = 0; i < full; i += BLOCK)
-        forward_block(a, pre + i, out + i);
+        forward_block(a, pre + i, out + i, keep ? keep + i : NULL);
     if (full < n) {
-        ba_real x[BLOCK] = {0}, y[BLOCK];
+        ba_real x[BLOCK] = {0}, y[BLOCK], k[BLOCK];
         memcpy(x, pre + full, (n - full) * sizeof *x);
-        forward_block(a, x, y);
+        forward_block(a, x, y, keep ? k : NULL);
         memcpy(out + full, y, (n - full) * sizeof *y);
+        if (keep)
+            memcpy(keep + full, k, (n - full) * sizeof *k);
     }
 }
 
-void activation_backward(ba_activation a, const ba_real *pre, const ba_real *out, ba_real *d,
+void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_t n)
+{
+    forward(a, pre, out, NULL, n);
+}
+
+void activation_forward_keep(ba_activation a, ba_real *pre, ba_real *out, size_t n)
+{
+    forward(a, pre, out, pre, n);
+}
+
+void activation_backward(ba_activation a, const ba_real *kept, const ba_real *out, ba_real *d,
                          size_t n)
 {
     if (a == BA_ACTIVATION_RELU) {
@@ -122,12 +148,12 @@ void activation_backward(ba_activation a, const ba_real *pre, const ba_real *out
     }
     size_t full = n - n % BLOCK;
     for (size_t i = 0; i < full; i += BLOCK)
-        backward_block(a, pre ? pre + i : NULL, out + i, d + i);
+        backward_block(a, kept ? kept + i : NULL, out + i, d + i);
     if (full < n) {
         size_t k = n - full;
         ba_real x[BLOCK] = {0}, y[BLOCK] = {0}, g[BLOCK] = {0};
-        if (pre)
-            memcpy(x, pre + full, k * sizeof *x);
+        if (kept)
+            memcpy(x, kept + full, k * sizeof *x);
         memcpy(y, out + full, k * sizeof *y);
         memcpy(g, d + full, k * sizeof *g);
         backward_block(a, x, y, g);

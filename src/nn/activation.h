@@ -16,11 +16,18 @@
 /* out = f(pre) for n values (out may equal pre for relu and tanh only). */
 void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_t n);
 
-/* d *= f'(pre), with out = f(pre) from the forward pass (relu and tanh use only out). */
-void activation_backward(ba_activation a, const ba_real *pre, const ba_real *out, ba_real *d,
+/* The same for a pass with a backward pass to come: pre then holds what
+ * activation_backward needs: SiLU's logistic s(pre), so that its derivative
+ * s + out (1 - s) takes no exponential; the pre-activations themselves for GELU;
+ * unchanged for relu and tanh, which need only out. */
+void activation_forward_keep(ba_activation a, ba_real *pre, ba_real *out, size_t n);
+
+/* d *= f'(pre), with out = f(pre) and kept what activation_forward_keep left in pre
+ * (relu and tanh use only out). */
+void activation_backward(ba_activation a, const ba_real *kept, const ba_real *out, ba_real *d,
                          size_t n);
 
-/* Whether the backward pass needs the pre-activations kept. */
+/* Whether the backward pass needs activation_forward_keep's pre kept. */
 int activation_needs_pre(ba_activation a);
 
 /* "relu", "silu", "gelu", "tanh"; parse returns -1 for an unknown name. */

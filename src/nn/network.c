@@ -161,7 +161,8 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
         const layer_layout *L = &m->layers[l];
         const ba_real *bias = m->params + L->bias;
         int hidden = l + 1 < m->n_layers;
-        /* ReLU works in place; smooth activations keep their input for the backward pass */
+        /* ReLU works in place; the smooth activations keep in pre what their backward pass
+         * needs (activation_forward_keep) */
         ba_real *out = hidden && activation_needs_pre(act) ? b->pre[l] : b->act[l + 1];
         /* the transposes for libxsmm's products, made by the block itself: written by
          * the thread that draws the weights, they cost 2-3x more (cache lines taken from
@@ -182,7 +183,7 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                              &b->kernels[l]);
         }
         if (hidden)
-            activation_forward(act, out, b->act[l + 1], (size_t)rows * L->n_out);
+            activation_forward_keep(act, out, b->act[l + 1], (size_t)rows * L->n_out);
     }
 }
 
