@@ -44,7 +44,7 @@ void layerprod_forward(const layerprod_kernels *k, ba_real *out, const ba_real *
 }
 
 void layerprod_weight_grad(const layerprod_kernels *k, ba_real *dw, const ba_real *dout,
-                          const ba_real *x)
+                           const ba_real *x)
 {
     if (k->weight_grad)
         k->weight_grad(x, dout, dw);
@@ -53,7 +53,7 @@ void layerprod_weight_grad(const layerprod_kernels *k, ba_real *dw, const ba_rea
 }
 
 void layerprod_input_grad(const layerprod_kernels *k, ba_real *dx, const ba_real *dout,
-                         const ba_real *w)
+                          const ba_real *w)
 {
     if (k->input_grad)
         k->input_grad(w, dout, dx);

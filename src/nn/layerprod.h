@@ -62,10 +62,10 @@ void layerprod_forward(const layerprod_kernels *k, ba_real *out, const ba_real *
 
 /* dw (n_out, n_in) = dout^T x, with k prepared for the shape. */
 void layerprod_weight_grad(const layerprod_kernels *k, ba_real *dw, const ba_real *dout,
-                          const ba_real *x);
+                           const ba_real *x);
 
 /* dx (rows, n_in) = dout w, with k prepared for the shape. */
 void layerprod_input_grad(const layerprod_kernels *k, ba_real *dx, const ba_real *dout,
-                         const ba_real *w);
+                          const ba_real *w);
 
 #endif
