@@ -14,8 +14,8 @@ The peers run with Debian's python3-torch, one thread and OPENBLAS_NUM_THREADS=1
 fastest setting on this machine. Epoch times come from each tool's own history.csv
 (training + validation pass); the first epoch of each run is dropped as warm-up. Prints
 a table: median seconds per epoch with the 10-90 % spread, the tutorial network's
-GFLOP/s against the machine's fp32 peak (measured by bench/peak.c), the speed-ups the issues ask for, and the
-validation loss after the last epoch, per seed and as mean +- sd.
+GFLOP/s against the machine's fp32 peak (measured by bench/peak.c), the speed-ups the
+issues ask for, and the validation loss after the last epoch, per seed and as mean +- sd.
 
 usage: bench/bench_train.py [--data DIR] [--epochs 10] [--reps 3] [--threads 2]
                             [--tools ours,seed,fast,ours-precision,fast-precision]
