@@ -3,6 +3,7 @@
  * the normals. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "common/rng.h"
@@ -49,6 +50,23 @@ int main(void)
             same &= part[i] == z[first + i];
         CHECK_MSG(same, "normals from offset %d differ", first);
     }
+    /* Words in bulk are ba_rng_u32's one by one, from any offset, across the vector
+     * loop's chunks of 64 blocks (256 words). */
+    uint32_t one_by_one[N], bulk[N];
+    ba_rng words;
+    ba_rng_init(&words, seed, stream);
+    for (int i = 0; i < N; i++)
+        one_by_one[i] = ba_rng_u32(&words);
+    int word_firsts[] = {0, 1, 2, 3, 5, 255, 256, 300};
+    for (size_t f = 0; f < sizeof word_firsts / sizeof *word_firsts; f++) {
+        int first = word_firsts[f];
+        for (int n = 0; n <= N - first; n += n < 10 ? 1 : 97) {
+            ba_rng_words(seed, stream, (uint64_t)first, bulk, (size_t)n);
+            CHECK_MSG(memcmp(bulk, one_by_one + first, (size_t)n * sizeof *bulk) == 0,
+                      "%d words from word %d differ from ba_rng_u32's", n, first);
+        }
+    }
+
     double d[N], dpart[N];
     ba_rng_normals_f64(seed, stream, 0, d, N);
     ba_rng_normals_f64(seed, stream, 5, dpart, N - 5);

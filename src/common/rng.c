@@ -150,6 +150,20 @@ static void box_muller_f32(uint32_t w[4][BLOCKS_PER_CHUNK], float *z, int n)
     }
 }
 
+void ba_rng_words(uint64_t seed, uint64_t stream, uint64_t first, uint32_t *out, size_t n)
+{
+    uint32_t w[4][BLOCKS_PER_CHUNK];
+    uint64_t k = first, end = first + n;
+    while (k < end) {
+        uint64_t block = k / 4, blocks = (end - 1) / 4 + 1 - block;
+        int nb = blocks < BLOCKS_PER_CHUNK ? (int)blocks : BLOCKS_PER_CHUNK;
+        philox_blocks(seed, stream, block, nb, w);
+        uint64_t stop = (block + (uint64_t)nb) * 4 < end ? (block + (uint64_t)nb) * 4 : end;
+        for (; k < stop; k++)
+            out[k - first] = w[k % 4][k / 4 - block];
+    }
+}
+
 void ba_rng_normals_f32(uint64_t seed, uint64_t stream, uint64_t first, float *out, size_t n)
 {
     uint32_t w[4][BLOCKS_PER_CHUNK];

@@ -28,6 +28,11 @@ double ba_rng_uniform(ba_rng *r);
 /* Standard normal (Box-Muller on two uniforms), float64. */
 double ba_rng_normal(ba_rng *r);
 
+/* out[0..n) = the 32-bit words number first .. first+n-1 of a stream, the same words
+ * ba_rng_u32 returns one by one (word k is word k % 4 of block k / 4), but computed
+ * in vector loops: 30,000 words in a few microseconds instead of 0.15 ms. */
+void ba_rng_words(uint64_t seed, uint64_t stream, uint64_t first, uint32_t *out, size_t n);
+
 /* Fill out[0..n) with the normals number first .. first+n-1 of a stream: each 128-bit
  * block gives 4 uniforms of 32 bits and, by Box-Muller, 4 normals. Normal number k
  * depends only on (seed, stream, k), so any split of a range over threads draws the same

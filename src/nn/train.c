@@ -331,15 +331,26 @@ static const ba_real *load_rows(const row_view *v, const size_t *idx, int rows, 
     return v->w ? w : NULL;
 }
 
-/* Fisher-Yates shuffle from the epoch's own stream. */
+/* Fisher-Yates shuffle from the epoch's own stream, two words per swap; the words come
+ * in chunks from ba_rng_words, the same as one by one from ba_rng_u32 (0.30 ms of a
+ * 9-15 ms epoch for 30k events, on one thread while the others waited). */
 static void shuffle(size_t *order, size_t n, uint64_t seed, int epoch)
 {
-    ba_rng r;
-    ba_rng_init(&r, seed, stream_id(STREAM_SHUFFLE, (uint64_t)epoch, 0, 0));
+    const uint64_t stream = stream_id(STREAM_SHUFFLE, (uint64_t)epoch, 0, 0);
+    enum { CHUNK = 512 };
+    uint32_t words[CHUNK];
+    uint64_t next = 0; /* the stream's word at words[0] after the next refill */
+    int used = CHUNK;
     for (size_t i = 0; i < n; i++)
         order[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
-        uint64_t u = ((uint64_t)ba_rng_u32(&r) << 32) | ba_rng_u32(&r);
+        if (used == CHUNK) {
+            ba_rng_words(seed, stream, next, words, CHUNK);
+            next += CHUNK;
+            used = 0;
+        }
+        uint64_t u = ((uint64_t)words[used] << 32) | words[used + 1];
+        used += 2;
         size_t j = (size_t)(((unsigned __int128)u * (i + 1)) >> 64); /* Lemire's mapping */
         size_t tmp = order[i];
         order[i] = order[j];
