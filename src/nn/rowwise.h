@@ -11,7 +11,7 @@
  *
  * the sum taken over k in increasing order, one fused multiply-add per term (or one
  * multiply and one add where the build has no FMA). The vector lanes are rows: ROWWISE_ROWS
- * rows are transposed into a scratch block (zero rows fill a partial block) and each lane
+ * rows are transposed into a block (zero rows fill a partial block) and each lane
  * runs the same sequence of operations, so an event's output is the same in any lane,
  * any block and any batch, and the same with any OpenBLAS kernel.
  */
@@ -25,16 +25,10 @@
 /* Rows per block of the scratch: two AVX-512 vectors of float32. */
 #define ROWWISE_ROWS 32
 
-/* out (rows, n_out) = x (rows, n_in) w^T + bias, with w (n_out, n_in) as stored by the
- * layer (torch.nn.Linear) and bias NULL for none. scratch holds n_in * ROWWISE_ROWS
- * values. */
-void rowwise_affine(ba_real *out, const ba_real *x, const ba_real *w, const ba_real *bias,
-                    int rows, int n_in, int n_out, ba_real *scratch);
-
-/* The same products for one block of ROWWISE_ROWS rows held feature-major, as a
- * forward pass can keep its activations from layer to layer: xt (n_in, ROWWISE_ROWS),
- * out_t (n_out, ROWWISE_ROWS) = (x w^T + bias)^T. Every value is computed as
- * rowwise_affine computes it (the same row, the same bits). */
+/* The products for one block of ROWWISE_ROWS rows held feature-major, as a forward pass
+ * can keep its activations from layer to layer: xt (n_in, ROWWISE_ROWS),
+ * out_t (n_out, ROWWISE_ROWS) = (x w^T + bias)^T, with w (n_out, n_in) as stored by the
+ * layer (torch.nn.Linear). */
 void rowwise_affine_block(ba_real *out_t, const ba_real *xt, const ba_real *w,
                           const ba_real *bias, int n_in, int n_out);
 
