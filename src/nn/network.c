@@ -27,7 +27,6 @@ int net_noise_alloc(net_noise *nz, const ba_model *m, ba_sampler sampler, ba_err
     nz->sigma = nz->eps + m->n_params;
     nz->var = nz->sigma + m->n_params;
     nz->weight = nz->var + m->n_params;
-
     return 0;
 }
 

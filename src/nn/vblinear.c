@@ -6,18 +6,6 @@
 
 /* ---- weight sampling ---- */
 
-void vblinear_sample_weights(const ba_real *restrict mu_w, const ba_real *restrict logsig2_w,
-                             const ba_real *restrict eps, ba_real *restrict sigma,
-                             ba_real *restrict sigma2, ba_real *restrict weight, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        ba_real s = ba_exp((ba_real)0.5 * logsig2_w[i]);
-        sigma[i] = s;
-        sigma2[i] = s * s;
-        weight[i] = mu_w[i] + s * eps[i];
-    }
-}
-
 void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -32,6 +20,13 @@ void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_r
 {
     for (size_t i = 0; i < n; i++)
         weight[i] = mu_w[i] + sigma[i] * eps[i];
+}
+
+void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
+                             ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n)
+{
+    vblinear_sigmas(logsig2_w, sigma, sigma2, n);
+    vblinear_draw_weights(mu_w, sigma, eps, weight, n);
 }
 
 static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)

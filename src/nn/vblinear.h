@@ -21,16 +21,14 @@
 
 /* ---- weight sampling ---- */
 
-/* For the n weights: sigma = exp(logsig2 / 2), sigma2 = sigma^2,
- * weight = mu + sigma * eps. */
-void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
-                             ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
-
-/* The same in two steps, for draws from parameters that stay fixed: sigma and sigma2
- * once, then weight = mu + sigma * eps per draw; bit for bit vblinear_sample_weights'. */
+/* A draw of n weights in two steps: sigma = exp(logsig2 / 2) and sigma2 = sigma^2
+ * (once, where the parameters stay fixed over several draws), then
+ * weight = mu + sigma * eps (every draw); vblinear_sample_weights does both. */
 void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n);
 void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_real *eps,
                            ba_real *weight, size_t n);
+void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
+                             ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
 
 /* weight_t (n_in, n_out) = weight (n_out, n_in, as torch.nn.Linear stores it)
  * transposed, for the forward products (nn/layerprod.h). */
