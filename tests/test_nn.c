@@ -61,13 +61,17 @@ static void test_single_layer(void)
 
     vblinear_sample_weights(mu, ls, eps, sigma, var, weight, NW);
     CHECK(close_real(weight, fixture("vblinear_weight", NW), NW, RTOL, "weight"));
-    ba_real weight_t[NW];
-    vblinear_transpose(weight, weight_t, IN, OUT);
-    CHECK(weight_t[1 * OUT + 2] == weight[2 * IN + 1]); /* (k, o) holds w[o][k] */
+    /* the layer works on feature-major blocks: torch's (rows, features) transposed */
+    ba_real x_fm[IN * B], out_fm[OUT * B], G_fm[OUT * B], dx_fm[IN * B];
+    layerprod_transpose(x_fm, x, B, IN);
+    CHECK(x_fm[2 * B + 1] == x[1 * IN + 2]); /* (feature, row) holds x[row][feature] */
     layerprod_kernels kernels = {0};
-    vblinear_forward(out, x, weight_t, bias, B, IN, OUT, &kernels);
+    vblinear_forward(out_fm, x_fm, weight, bias, B, IN, OUT, &kernels);
+    layerprod_transpose(out, out_fm, OUT, B);
     CHECK(close_real(out, fixture("vblinear_out", B * OUT), B * OUT, RTOL, "out"));
-    vblinear_backward(dx, dmu, dls, db, G, x, weight, eps, sigma, B, IN, OUT, &kernels);
+    layerprod_transpose(G_fm, G, B, OUT);
+    vblinear_backward(dx_fm, dmu, dls, db, G_fm, x, weight, eps, sigma, B, IN, OUT, &kernels);
+    layerprod_transpose(dx, dx_fm, IN, B);
     CHECK(close_real(dx, fixture("vblinear_grad_x", B * IN), B * IN, RTOL, "grad_x"));
     CHECK(close_real(dmu, fixture("vblinear_grad_mu_w", NW), NW, RTOL, "grad_mu_w"));
     CHECK(close_real(dls, fixture("vblinear_grad_logsig2_w", NW), NW, RTOL, "grad_logsig2_w"));
@@ -150,10 +154,12 @@ static void test_network(void)
     char name[64];
     for (int l = 0; l < 3; l++) {
         snprintf(name, sizeof name, "net_model_%d_pre", layer_index[l]);
-        double *pre = fixture(name, NB * NH);
-        for (int i = 0; i < NB * NH; i++)
-            pre[i] = pre[i] > 0 ? pre[i] : 0;  /* we keep the activations after ReLU */
-        CHECK(close_real(b.act[l + 1], pre, NB * NH, RTOL, name));
+        double *pre = fixture(name, NB * NH), pre_fm[NH * NB];
+        /* we keep the activations after ReLU, feature-major (net_block) */
+        for (int r = 0; r < NB; r++)
+            for (int j = 0; j < NH; j++)
+                pre_fm[j * NB + r] = pre[r * NH + j] > 0 ? pre[r * NH + j] : 0;
+        CHECK(close_real(b.act[l + 1], pre_fm, NB * NH, RTOL, name));
     }
     CHECK(close_real(b.act[m->n_layers], fixture("net_out", NB * 2), NB * 2, RTOL, "out"));
     CHECK_CLOSE(loss, fixture("net_loss", 1)[0], RTOL, 0);

@@ -1,13 +1,23 @@
-/* The three matrix products of a training layer on a block of rows (nn/vblinear.h):
- *   forward         (rows, n_out) = x (rows, n_in) w_t (n_in, n_out)
- *   weight gradient (n_out, n_in) = dout^T (rows, n_out) x (rows, n_in)
- *   input gradient  (rows, n_in)  = dout (rows, n_out) w (n_out, n_in)
- * all row-major, through kernels that libxsmm (1.17, https://github.com/libxsmm/libxsmm)
- * compiles for the exact shape. They are made once per shape (layerprod_prepare) and kept
- * by the caller, so that a product is one indirect call. The forward product takes the
- * weights transposed, w_t = w^T (n_in, n_out): libxsmm 1.17 makes no kernel with a
- * transposed first operand, and with w_t the product is its plain kernel (net_forward
- * transposes each draw into its block).
+/* The three matrix products of a training layer on a block of rows (nn/vblinear.h), with
+ * the block's activations feature-major, i.e. stored as (features, rows) matrices, and
+ * the weights w (n_out, n_in) as the model stores them:
+ *   forward         out (n_out, rows) = w (n_out, n_in) x (n_in, rows)
+ *   weight gradient dw (n_out, n_in)  = dout (n_out, rows) x_rows (rows, n_in)
+ *   input gradient  dx (n_in, rows)   = w^T (n_in, n_out) dout (n_out, rows)
+ * all row-major, x_rows being x in rows (layerprod_transpose). The products run on
+ * kernels that libxsmm (1.17, https://github.com/libxsmm/libxsmm) compiles for the exact
+ * shape, made once per shape (layerprod_prepare) and kept by the caller, so that a
+ * product is one indirect call.
+ *
+ * Why feature-major: libxsmm vectorises the first dimension of its column-major output,
+ * which for a feature-major block is the rows, 64 of them, four full vectors. With rows
+ * stored one after the other it was the layer's width: 50 wide layers left a partly
+ * filled vector, and the 2 outputs of the last layer ran at 24 GFLOP/s. A forward pass of
+ * the tutorial network's 64-row block takes 3.5 us this way against 5.0 us, the input
+ * gradients 3.1 against 4.0 us, and the weights need no transposed copy (BENCHMARKS.md,
+ * "Issue 12, fourth round"). libxsmm 1.17 makes no kernel with a transposed first
+ * operand, so the weight gradient, a sum over rows, takes the layer's inputs in rows:
+ * one transpose of the inputs per layer in the backward pass.
  *
  * Why not OpenBLAS, which these products used before: on blocks of 64 rows and 20-50
  * wide layers OpenBLAS spends its time in dispatch and packing, and its speed depends on
@@ -38,11 +48,9 @@ typedef libxsmm_smmfunction layerprod_kernel;
 
 /* Why the forward product of training is not nn/rowwise.c's: that code keeps an event's
  * output independent of the other rows of its block, which prediction needs (issue 9)
- * and training does not; libxsmm's kernel takes 5.1 us per 64-row block of the tutorial
- * network, plus 0.7 us for the transposes, against rowwise.c's 9.2 us (BENCHMARKS.md,
- * "Issue 12, third round"). Its sums
- * run over the inputs in order, as rowwise.c's do, so the two agree bit for bit on the
- * tutorial's shapes, but libxsmm does not promise that for every shape.
+ * and training does not, and libxsmm's kernel is faster (BENCHMARKS.md, "Issue 12,
+ * third round"). Its sums run over the inputs in order, as rowwise.c's do, but whether
+ * the two agree to the last bit depends on the shape.
  *
  * The kernels of one layer for blocks of `rows` rows (rows 0: not made yet; a NULL
  * kernel: the OpenBLAS fallback). */
@@ -55,17 +63,21 @@ typedef struct layerprod_kernels {
  * comparison, so it may be called before every product). */
 void layerprod_prepare(layerprod_kernels *k, int rows, int n_in, int n_out);
 
-/* out (rows, n_out) = x w_t (no bias), with k prepared for the shape and w_t = w^T stored
- * (n_in, n_out). */
+/* out (n_out, rows) = w x (no bias), x (n_in, rows), with k prepared for the shape. */
 void layerprod_forward(const layerprod_kernels *k, ba_real *out, const ba_real *x,
-                       const ba_real *w_t);
+                       const ba_real *w);
 
-/* dw (n_out, n_in) = dout^T x, with k prepared for the shape. */
+/* dw (n_out, n_in) = dout x_rows, dout (n_out, rows) and x_rows (rows, n_in), with k
+ * prepared for the shape. */
 void layerprod_weight_grad(const layerprod_kernels *k, ba_real *dw, const ba_real *dout,
-                           const ba_real *x);
+                           const ba_real *x_rows);
 
-/* dx (rows, n_in) = dout w, with k prepared for the shape. */
+/* dx (n_in, rows) = w^T dout, dout (n_out, rows), with k prepared for the shape. */
 void layerprod_input_grad(const layerprod_kernels *k, ba_real *dx, const ba_real *dout,
                           const ba_real *w);
+
+/* dst (cols, rows) = src (rows, cols) transposed: a block between rows and
+ * feature-major (libxsmm_otrans). */
+void layerprod_transpose(ba_real *dst, const ba_real *src, int rows, int cols);
 
 #endif

@@ -110,7 +110,8 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int l = 0; l < m->n_layers; l++)
         total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
     total += m->n_params + rows * (size_t)m->arch.n_inputs;
-    total += 2 * (size_t)m->max_width * ROWWISE_ROWS + 2 * m->n_params;
+    total += 2 * (size_t)m->max_width * ROWWISE_ROWS;
+    total += rows * ((size_t)m->arch.n_inputs + (size_t)m->max_width + 2);
     b->memory = calloc(total, sizeof(ba_real));
     if (!b->memory)
         return ba_fail(err, "out of memory for a block of %d rows", max_rows);
@@ -139,7 +140,9 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     b->grad = p, p += m->n_params;
     b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
     b->scratch = p, p += 2 * (size_t)m->max_width * ROWWISE_ROWS;
-    b->weight_t = p;
+    b->inputs = p, p += rows * (size_t)m->arch.n_inputs;
+    b->x_rows = p, p += rows * (size_t)m->max_width;
+    b->head = p;
     return 0;
 }
 
@@ -156,34 +159,31 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
 {
     int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
     ba_activation act = m->arch.activation;
+    layerprod_transpose(b->inputs, b->act[0], rows, m->arch.n_inputs);
     for (int l = 0; l < m->n_layers; l++) {
         const layer_layout *L = &m->layers[l];
-        const ba_real *bias = m->params + L->bias;
+        const ba_real *bias = m->params + L->bias, *x = l ? b->act[l] : b->inputs;
         int hidden = l + 1 < m->n_layers;
         /* ReLU works in place; the smooth activations keep in pre what their backward pass
-         * needs (activation_forward_keep) */
-        ba_real *out = hidden && activation_needs_pre(act) ? b->pre[l] : b->act[l + 1];
-        /* the transposes for libxsmm's products, made by the block itself: written by
-         * the thread that draws the weights, they cost 2-3x more (cache lines taken from
-         * the core that read them last; BENCHMARKS.md, issue 12) */
-        ba_real *w_t = b->weight_t + L->mu_w;
+         * needs (activation_forward_keep); the head's output goes back to rows below */
+        ba_real *out = !hidden ? b->head
+                               : activation_needs_pre(act) ? b->pre[l] : b->act[l + 1];
         if (local) {
+            /* the block's normals first_row n_out .. (first_row + rows) n_out of the
+             * stream, in the block's feature-major order */
             vblinear_local_cache *c = &b->local[l];
-            ba_real *var_t = w_t + m->n_params;
             normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
                     first_row * (uint64_t)L->n_out, c->z, (size_t)rows * L->n_out);
-            vblinear_transpose(m->params + L->mu_w, w_t, L->n_in, L->n_out);
-            vblinear_transpose(nz->var + L->mu_w, var_t, L->n_in, L->n_out);
-            vblinear_forward_local(out, b->act[l], w_t, var_t, bias, c, rows, L->n_in,
-                                   L->n_out, &b->kernels[l]);
+            vblinear_forward_local(out, x, m->params + L->mu_w, nz->var + L->mu_w, bias, c,
+                                   rows, L->n_in, L->n_out, &b->kernels[l]);
         } else {
-            vblinear_transpose(nz->weight + L->mu_w, w_t, L->n_in, L->n_out);
-            vblinear_forward(out, b->act[l], w_t, bias, rows, L->n_in, L->n_out,
+            vblinear_forward(out, x, nz->weight + L->mu_w, bias, rows, L->n_in, L->n_out,
                              &b->kernels[l]);
         }
         if (hidden)
             activation_forward_keep(act, out, b->act[l + 1], (size_t)rows * L->n_out);
     }
+    layerprod_transpose(b->act[m->n_layers], b->head, 2, rows);
 }
 
 void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
@@ -219,28 +219,37 @@ void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows
                   int want_input_grad, int defer_logsig2)
 {
     int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
-    int cur = 0; /* b->dact[cur] holds dL/d(output of layer l) */
+    /* b->dact[cur] holds dL/d(output of layer l), feature-major; the loss's (rows, 2)
+     * first */
+    int cur = 1;
+    layerprod_transpose(b->dact[cur], b->dact[0], rows, 2);
     for (int l = m->n_layers - 1; l >= 0; l--) {
         const layer_layout *L = &m->layers[l];
-        ba_real *dx = l > 0 ? b->dact[1 - cur] : (want_input_grad ? b->grad_input : NULL);
+        ba_real *dx = l > 0 || want_input_grad ? b->dact[1 - cur] : NULL;
+        const ba_real *x = l ? b->act[l] : b->inputs, *x_rows = b->act[0];
+        if (l) { /* the weight gradient sums over rows: the inputs in rows */
+            layerprod_transpose(b->x_rows, x, L->n_in, rows);
+            x_rows = b->x_rows;
+        }
         ba_real *g = b->grad;
         if (local)
             vblinear_backward_local(dx, g + L->mu_w, g + L->logsig2_w, g + L->bias,
-                                    b->dact[cur], b->act[l], m->params + L->mu_w,
+                                    b->dact[cur], x, x_rows, m->params + L->mu_w,
                                     nz->var + L->mu_w, &b->local[l], rows, L->n_in,
                                     L->n_out, &b->kernels[l]);
         else
             vblinear_backward(dx, g + L->mu_w, defer_logsig2 ? NULL : g + L->logsig2_w,
-                              g + L->bias, b->dact[cur],
-                              b->act[l], nz->weight + L->mu_w, nz->eps + L->mu_w,
-                              nz->sigma + L->mu_w, rows, L->n_in, L->n_out,
-                              &b->kernels[l]);
+                              g + L->bias, b->dact[cur], x_rows, nz->weight + L->mu_w,
+                              nz->eps + L->mu_w, nz->sigma + L->mu_w, rows, L->n_in,
+                              L->n_out, &b->kernels[l]);
         if (l > 0) {
             activation_backward(m->arch.activation, b->pre[l - 1], b->act[l], dx,
                                 (size_t)rows * L->n_in);
             cur = 1 - cur;
         }
     }
+    if (want_input_grad)
+        layerprod_transpose(b->grad_input, b->dact[1 - cur], m->arch.n_inputs, rows);
 }
 
 void net_logsig2_grad(const net_noise *nz, const layer_layout *L, ba_real *grad, size_t lo,

@@ -60,14 +60,18 @@ void net_prepare_pass(net_noise *nz, const ba_model *m);
 void net_redraw(net_noise *nz, const ba_model *m, const noise_source *src);
 
 /* Workspace of one block of at most max_rows rows: activations of every layer, gradient
- * buffers, the local sampler's caches, and the block's parameter gradients. */
+ * buffers, the local sampler's caches, and the block's parameter gradients. Inside the
+ * passes the activations are feature-major, (features, rows) (nn/layerprod.h says why);
+ * what goes in and out, the inputs, the outputs and their gradients, is in rows. */
 typedef struct net_block {
     int max_rows;
-    ba_real *act[BA_MAX_LAYERS + 2];  /* act[0] = inputs, act[l+1] = output of layer l
-                                         (after the activation for hidden layers) */
+    ba_real *act[BA_MAX_LAYERS + 2];  /* act[0] = inputs (rows, n_inputs), act[l+1] = output
+                                         of layer l: feature-major for the hidden layers
+                                         (after the activation), (rows, 2) for the last */
     ba_real *pre[BA_MAX_LAYERS + 1];  /* hidden layer l before the activation (kept for
                                          the backward pass of smooth activations) */
-    ba_real *dact[2];                 /* gradient ping-pong buffers */
+    ba_real *dact[2];                 /* gradient ping-pong buffers, feature-major;
+                                         dact[0] takes dL/doutput (rows, 2) */
     vblinear_local_cache local[BA_MAX_LAYERS + 1];
     layerprod_kernels kernels[BA_MAX_LAYERS + 1]; /* each layer's products for
                                          net_forward and net_backward, made by the first
@@ -78,10 +82,11 @@ typedef struct net_block {
     ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
     ba_real *scratch;                 /* 2 x max_width x ROWWISE_ROWS for the forward
                                          products (nn/rowwise.h) */
-    ba_real *weight_t;                /* 2 x n_params: net_forward's weights transposed
-                                         (vblinear_transpose) at each layer's mu_w
-                                         offset, the local sampler's variances after
-                                         them */
+    ba_real *inputs;                  /* (n_inputs, max_rows) act[0] feature-major */
+    ba_real *x_rows;                  /* (max_rows, max_width) a hidden layer's inputs in
+                                         rows, for its weight gradient */
+    ba_real *head;                    /* (2, max_rows) the last layer's output,
+                                         feature-major */
     void *memory;                     /* the single allocation behind the pointers */
 } net_block;
 
@@ -89,8 +94,11 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
 void net_block_free(net_block *b);
 
 /* Forward pass of rows rows already in b->act[0], keeping what net_backward needs. For
- * the local sampler, rows are numbered first_row.. within the batch for their noise
- * (drawn from src unless mode is MAP). The output (rows, 2) is b->act[n_layers]. The
+ * the local sampler, the block's rows are first_row.. within the batch: its noise of
+ * layer l is the stream's normals first_row n_out .. (first_row + rows) n_out, taken in
+ * the block's feature-major order (drawn from src unless mode is MAP), so it depends on
+ * where the block starts and how many rows it has, which the batch size fixes. The
+ * output (rows, 2) is b->act[n_layers]. The
  * products are libxsmm's (nn/layerprod.h), so a row's output may depend on the block's
  * row count in the last bits; predictions go through net_forward_outputs. */
 void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
@@ -100,7 +108,7 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
  * last bits, see there) but with nn/rowwise.h's products, so that every row's output
  * is the same whatever the other rows: block by block of ROWWISE_ROWS rows, the
  * activations stay feature-major from layer to layer and are not kept (no backward pass
- * can follow). The local sampler, whose noise is drawn row by row, goes through
+ * can follow). The local sampler, whose noise is drawn block by block, goes through
  * net_forward. */
 void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                          const noise_source *src, uint64_t first_row);

@@ -29,37 +29,31 @@ void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, cons
     vblinear_draw_weights(mu_w, sigma, eps, weight, n);
 }
 
-static void column_sums(ba_real *sums, const ba_real *m, int rows, int cols)
+/* sums[j] = sum over the row of m (n, cols), j < n: a feature-major block's sums over
+ * its rows, in row order. */
+static void row_sums(ba_real *sums, const ba_real *m, int n, int cols)
 {
-    for (int j = 0; j < cols; j++)
-        sums[j] = 0;
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < cols; j++)
-            sums[j] += m[(size_t)r * cols + j];
-}
-
-void vblinear_transpose(const ba_real *restrict weight, ba_real *restrict weight_t, int n_in,
-                        int n_out)
-{
-    /* libxsmm is column-major: weight is its (n_in, n_out) matrix, weight_t the
-     * (n_out, n_in) one. 0.74 us for the tutorial network, 0.95 us with a C loop. */
-    libxsmm_otrans(weight_t, weight, sizeof *weight, (libxsmm_blasint)n_in,
-                   (libxsmm_blasint)n_out, (libxsmm_blasint)n_in, (libxsmm_blasint)n_out);
+    for (int j = 0; j < n; j++) {
+        ba_real s = 0;
+        for (int r = 0; r < cols; r++)
+            s += m[(size_t)j * cols + r];
+        sums[j] = s;
+    }
 }
 
 static void add_bias(ba_real *out, const ba_real *bias, int rows, int n_out)
 {
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < n_out; j++)
-            out[(size_t)r * n_out + j] += bias[j];
+    for (int j = 0; j < n_out; j++)
+        for (int r = 0; r < rows; r++)
+            out[(size_t)j * rows + r] += bias[j];
 }
 
-void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
+void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
                       const ba_real *bias, int rows, int n_in, int n_out,
                       layerprod_kernels *kernels)
 {
     layerprod_prepare(kernels, rows, n_in, n_out);
-    layerprod_forward(kernels, out, x, weight_t);
+    layerprod_forward(kernels, out, x, weight);
     add_bias(out, bias, rows, n_out);
 }
 
@@ -71,15 +65,15 @@ void vblinear_logsig2_grad(ba_real *dlogsig2_w, const ba_real *dmu_w, const ba_r
 }
 
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
-                       const ba_real *dout, const ba_real *x, const ba_real *weight,
+                       const ba_real *dout, const ba_real *x_rows, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
                        int n_out, layerprod_kernels *kernels)
 {
     layerprod_prepare(kernels, rows, n_in, n_out);
-    layerprod_weight_grad(kernels, dmu_w, dout, x);
+    layerprod_weight_grad(kernels, dmu_w, dout, x_rows);
     if (dlogsig2_w)
         vblinear_logsig2_grad(dlogsig2_w, dmu_w, eps, sigma, (size_t)n_out * n_in);
-    column_sums(dbias, dout, rows, n_out);
+    row_sums(dbias, dout, n_out, rows);
     if (dx)
         layerprod_input_grad(kernels, dx, dout, weight);
 }
@@ -92,8 +86,8 @@ void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n)
         sigma2[i] = ba_exp(logsig2_w[i]);
 }
 
-void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_t,
-                            const ba_real *sigma2_t, const ba_real *bias,
+void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
+                            const ba_real *sigma2, const ba_real *bias,
                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
                             layerprod_kernels *kernels)
 {
@@ -101,11 +95,11 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_t,
     for (size_t i = 0; i < n_x; i++)
         cache->x2[i] = x[i] * x[i];
     layerprod_prepare(kernels, rows, n_in, n_out);
-    layerprod_forward(kernels, cache->std, cache->x2, sigma2_t);
-    layerprod_forward(kernels, out, x, mu_t);
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < n_out; j++) {
-            size_t i = (size_t)r * n_out + j;
+    layerprod_forward(kernels, cache->std, cache->x2, sigma2);
+    layerprod_forward(kernels, out, x, mu_w);
+    for (int j = 0; j < n_out; j++)
+        for (int r = 0; r < rows; r++) {
+            size_t i = (size_t)j * rows + r;
             cache->std[i] = ba_sqrt(cache->std[i]);
             out[i] += bias[j]; /* the bias first, as a plain affine layer adds it */
             out[i] += cache->std[i] * cache->z[i];
@@ -114,23 +108,26 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_t,
 
 void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              ba_real *dbias, const ba_real *dout, const ba_real *x,
-                             const ba_real *mu_w, const ba_real *sigma2,
-                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
-                             layerprod_kernels *kernels)
+                             const ba_real *x_rows, const ba_real *mu_w,
+                             const ba_real *sigma2, vblinear_local_cache *cache, int rows,
+                             int n_in, int n_out, layerprod_kernels *kernels)
 {
-    size_t n_o = (size_t)rows * n_out, n_w = (size_t)n_out * n_in;
+    size_t n_o = (size_t)rows * n_out, n_w = (size_t)n_out * n_in, n_x = (size_t)rows * n_in;
     for (size_t i = 0; i < n_o; i++)
         cache->dvar[i] = cache->std[i] > 0 ? dout[i] * cache->z[i] / (2 * cache->std[i]) : 0;
+    /* x^2 in rows for the weight gradient; the forward pass's feature-major x^2 is done
+     * with */
+    for (size_t i = 0; i < n_x; i++)
+        cache->x2[i] = x_rows[i] * x_rows[i];
     layerprod_prepare(kernels, rows, n_in, n_out);
-    layerprod_weight_grad(kernels, dmu_w, dout, x);
+    layerprod_weight_grad(kernels, dmu_w, dout, x_rows);
     layerprod_weight_grad(kernels, dlogsig2_w, cache->dvar, cache->x2);
     for (size_t i = 0; i < n_w; i++)
         dlogsig2_w[i] *= sigma2[i];
-    column_sums(dbias, dout, rows, n_out);
+    row_sums(dbias, dout, n_out, rows);
     if (dx) {
         layerprod_input_grad(kernels, dx, dout, mu_w);
         layerprod_input_grad(kernels, cache->tmp, cache->dvar, sigma2);
-        size_t n_x = (size_t)rows * n_in;
         for (size_t i = 0; i < n_x; i++)
             dx[i] += 2 * x[i] * cache->tmp[i];
     }

@@ -1,7 +1,8 @@
 /* The variational Bayesian linear layer (Blundell et al., "Weight uncertainty in neural
  * networks", arXiv:1505.05424): every weight w_ij ~ N(mu_ij, sigma_ij^2) with
- * sigma^2 = exp(logsig2); the bias is a plain parameter. Shapes follow torch.nn.Linear:
- * weights are (n_out, n_in), a layer computes out = x W^T + b for a batch x (rows, n_in).
+ * sigma^2 = exp(logsig2); the bias is a plain parameter. Weights are (n_out, n_in) as
+ * torch.nn.Linear stores them; a layer computes out = W x + b for a block of rows stored
+ * feature-major, x (n_in, rows), which is torch's x W^T + b transposed.
  *
  * Two samplers, forward and backward side by side:
  *  - weight sampling (the tutorial): one draw W = mu + sigma * eps per forward pass,
@@ -30,16 +31,12 @@ void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_r
 void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
                              ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
 
-/* weight_t (n_in, n_out) = weight (n_out, n_in, as torch.nn.Linear stores it)
- * transposed, for the forward products (nn/layerprod.h). */
-void vblinear_transpose(const ba_real *weight, ba_real *weight_t, int n_in, int n_out);
-
-/* out (rows, n_out) = x (rows, n_in) weight^T + bias, with the weights given transposed,
- * weight_t (n_in, n_out) (vblinear_transpose). The product runs on the caller's kernels
- * for this shape, made here if they are for another one (nn/layerprod.h; zero a fresh
- * layerprod_kernels). A prediction, whose rows must not depend on each other, uses
- * nn/rowwise.h instead. */
-void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
+/* out (n_out, rows) = weight x + bias, for a block of rows stored feature-major: x
+ * (n_in, rows), one row of the matrix per input feature (nn/layerprod.h says why). The
+ * product runs on the caller's kernels for this shape, made here if they are for another
+ * one (nn/layerprod.h; zero a fresh layerprod_kernels). A prediction, whose rows must not
+ * depend on each other, uses nn/rowwise.h instead. */
+void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
                       const ba_real *bias, int rows, int n_in, int n_out,
                       layerprod_kernels *kernels);
 
@@ -48,46 +45,48 @@ void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight_t,
 void vblinear_logsig2_grad(ba_real *dlogsig2_w, const ba_real *dmu_w, const ba_real *eps,
                            const ba_real *sigma, size_t n);
 
-/* Given dout = dL/dout: dL/dmu_w = dout^T x; dL/dlogsig2_w from it (vblinear_logsig2_grad;
- * skipped when dlogsig2_w is NULL); dL/dbias = column sums of dout;
- * dx = dout weight (skipped when dx is NULL). The products run on the caller's kernels
- * for this shape, which are made here if they are for another one (nn/layerprod.h; zero
- * a fresh layerprod_kernels). */
+/* Given dout = dL/dout (n_out, rows), feature-major, and the layer's inputs in rows,
+ * x_rows (rows, n_in): dL/dmu_w = dout x_rows; dL/dlogsig2_w from it
+ * (vblinear_logsig2_grad; skipped when dlogsig2_w is NULL); dL/dbias = dout's sums over
+ * the rows; dx = weight^T dout (n_in, rows), skipped when dx is NULL. Kernels as in
+ * vblinear_forward. */
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
-                       const ba_real *dout, const ba_real *x, const ba_real *weight,
+                       const ba_real *dout, const ba_real *x_rows, const ba_real *weight,
                        const ba_real *eps, const ba_real *sigma, int rows, int n_in,
                        int n_out, layerprod_kernels *kernels);
 
 /* ---- local reparameterisation ---- */
 
-/* Scratch for one layer and one block of rows under the local sampler. */
+/* Scratch for one layer and one block of rows under the local sampler, feature-major
+ * like the block's activations. */
 typedef struct vblinear_local_cache {
-    ba_real *x2;    /* (rows, n_in)  x^2 */
-    ba_real *z;     /* (rows, n_out) standard normals, filled by the caller */
-    ba_real *std;   /* (rows, n_out) sqrt(x^2 sigma^2^T) */
-    ba_real *dvar;  /* (rows, n_out) dL/dvar */
-    ba_real *tmp;   /* (rows, n_in)  scratch for dx */
+    ba_real *x2;    /* (n_in, rows)  x^2 (forward); x_rows^2 (rows, n_in) (backward) */
+    ba_real *z;     /* (n_out, rows) standard normals, filled by the caller */
+    ba_real *std;   /* (n_out, rows) sqrt(sigma2 x^2) */
+    ba_real *dvar;  /* (n_out, rows) dL/dvar */
+    ba_real *tmp;   /* (n_in, rows)  scratch for dx */
 } vblinear_local_cache;
 
 /* sigma2 = exp(logsig2) for the n weights (once per step, shared by all rows). */
 void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n);
 
-/* out = x mu^T + b + sqrt(x^2 sigma2^T) * z, with z taken from cache->z, mu and sigma2
- * given transposed (n_in, n_out) and kernels as in vblinear_forward. */
-void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_t,
-                            const ba_real *sigma2_t, const ba_real *bias,
+/* out = mu x + b + sqrt(sigma2 x^2) * z, feature-major as in vblinear_forward, with z
+ * taken from cache->z and mu, sigma2 (n_out, n_in) as stored. */
+void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
+                            const ba_real *sigma2, const ba_real *bias,
                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
                             layerprod_kernels *kernels);
 
 /* Gradients through the sampled pre-activations: dvar = dout z / (2 std) (0 where std is
  * 0, i.e. where the whole input row is 0 and the variance cannot move), dL/dmu_w =
- * dout^T x, dL/dlogsig2_w = (dvar^T x^2) * sigma2, dx = dout mu + 2 x * (dvar sigma2).
- * Kernels as in vblinear_backward. */
+ * dout x_rows, dL/dlogsig2_w = (dvar x_rows^2) * sigma2, dx = mu^T dout + 2 x *
+ * (sigma2^T dvar). dout, x and dx feature-major, x_rows the inputs in rows, as in
+ * vblinear_backward. */
 void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              ba_real *dbias, const ba_real *dout, const ba_real *x,
-                             const ba_real *mu_w, const ba_real *sigma2,
-                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
-                             layerprod_kernels *kernels);
+                             const ba_real *x_rows, const ba_real *mu_w,
+                             const ba_real *sigma2, vblinear_local_cache *cache, int rows,
+                             int n_in, int n_out, layerprod_kernels *kernels);
 
 /* ---- KL divergence to the prior N(0, prior_sigma^2) ---- */
 
