@@ -8,11 +8,12 @@
 
 void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        ba_real s = ba_exp((ba_real)0.5 * logsig2_w[i]);
-        sigma[i] = s;
-        sigma2[i] = s * s;
-    }
+    /* Two loops: in one, -ffast-math turns s * s back into a second exponential,
+     * exp(logsig2), which doubled this function's time (BENCHMARKS.md, issue 12). */
+    for (size_t i = 0; i < n; i++)
+        sigma[i] = ba_exp((ba_real)0.5 * logsig2_w[i]);
+    for (size_t i = 0; i < n; i++)
+        sigma2[i] = sigma[i] * sigma[i];
 }
 
 void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_real *eps,
