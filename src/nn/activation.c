@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "common/vecmath.h"
 #include "nn/real.h"
 
 static const char *NAMES[] = {"relu", "silu", "gelu", "tanh"};
@@ -31,16 +32,26 @@ int activation_needs_pre(ba_activation a) { return a == BA_ACTIVATION_SILU || a 
 #define BLOCK 16
 
 /* The logistic function s(x) = 1 / (1 + e^-x), through e^-|x| <= 1: never an infinite
- * e^-x, which -ffast-math's reciprocal would turn into a NaN. */
+ * e^-x, which -ffast-math's reciprocal would turn into a NaN. In float32 the exponential
+ * is common/vecmath.h's, inlined: with libmvec's, called once per block, SiLU took twice
+ * as long (BENCHMARKS.md, "Issue 12, fourth round"). */
 static inline ba_real logistic(ba_real x)
 {
-    ba_real e = ba_exp(-ba_fabs(x)), r = 1 / (1 + e);
+#ifdef BA_REAL_DOUBLE
+    ba_real e = ba_exp(-ba_fabs(x));
+#else
+    ba_real e = vm_exp_nonpositive(-ba_fabs(x));
+#endif
+    ba_real r = 1 / (1 + e);
     return x >= 0 ? r : e * r;
 }
 
 /* y = f(x) for one block; y may be x (the loops are elementwise). With keep, also what
- * backward_block needs in place of x: SiLU's logistic s(x) (keep may be x). */
-static void forward_block(ba_activation a, const ba_real *x, ba_real *y, ba_real *keep)
+ * backward_block needs in place of x: SiLU's logistic s(x) (keep may be x). Inlined into
+ * the loops over blocks, so that the vector code of a block runs without a call. */
+static inline __attribute__((always_inline)) void forward_block(ba_activation a,
+                                                                const ba_real *x, ba_real *y,
+                                                                ba_real *keep)
 {
     switch (a) {
     case BA_ACTIVATION_RELU: /* not blocked: no function to vectorise */
@@ -73,7 +84,9 @@ static void forward_block(ba_activation a, const ba_real *x, ba_real *y, ba_real
 }
 
 /* d *= f'(x) for one block, y = f(x), x what forward_block kept (SiLU: s(x)). */
-static void backward_block(ba_activation a, const ba_real *x, const ba_real *y, ba_real *d)
+static inline __attribute__((always_inline)) void backward_block(ba_activation a,
+                                                                 const ba_real *x,
+                                                                 const ba_real *y, ba_real *d)
 {
     switch (a) {
     case BA_ACTIVATION_RELU:
