@@ -4,6 +4,8 @@
 
 #include <Random123/philox.h>
 
+#include "common/vecmath.h"
+
 /* 2^-32 and 2^-53: scale integers into (0, 1). */
 #define TWO_M32 2.3283064365386963e-10
 #define TWO_M53 1.1102230246251565e-16
@@ -82,8 +84,8 @@ void ba_rng_normals_f64(uint64_t seed, uint64_t stream, uint64_t first, double *
  * philox4x32 at 12 % and scalar sincosf/logf at 30 % of the time. Here Philox runs over
  * 64 consecutive blocks as a loop the compiler vectorises (32x32->64-bit products),
  * bit-identical to philox4x32 (tests/test_rng.c), and Box-Muller runs over the words in
- * float32 (this file is compiled with -ffast-math so that logf, sinf, cosf use glibc's
- * vector versions). Uniforms take the top 24 bits of a word,
+ * float32 with common/vecmath.h's log, cos and sin (this file is compiled with
+ * -ffast-math so that the loops vectorise). Uniforms take the top 24 bits of a word,
  * u = ((w >> 8) + 1/2) 2^-24, exactly representable and inside (0, 1). The words
  * (w0, w1) and (w2, w3) of each block give normals 0,1 and 2,3, as in the float64
  * version. */
@@ -121,27 +123,23 @@ static void philox_blocks(uint64_t seed, uint64_t stream, uint64_t first, const 
 }
 
 /* Box-Muller on the words of n blocks: z[4b + 2p] = r cos(a), z[4b + 2p + 1] = r sin(a)
- * with r, a from the words (2p, 2p + 1) of block b. */
+ * with r, a from the words (2p, 2p + 1) of block b. log, cos and sin are
+ * common/vecmath.h's, inlined: 0.36 against 0.44 ns per normal with libmvec's
+ * (BENCHMARKS.md, "Issue 12, fourth round"). */
 static void box_muller_f32(uint32_t w[4][BLOCKS_PER_CHUNK], float *z, int n)
 {
-    const float two_m24 = 5.9604644775390625e-08f, two_pi = 6.2831853071795865f;
-    float radius[2][BLOCKS_PER_CHUNK], angle[2][BLOCKS_PER_CHUNK];
+    const float two_m24 = 5.9604644775390625e-08f;
     float c[2][BLOCKS_PER_CHUNK], s[2][BLOCKS_PER_CHUNK];
     for (int p = 0; p < 2; p++)
+#pragma omp simd
         for (int b = 0; b < n; b++) {
             float u1 = ((float)(w[2 * p][b] >> 8) + 0.5f) * two_m24;
             float u2 = ((float)(w[2 * p + 1][b] >> 8) + 0.5f) * two_m24;
-            radius[p][b] = sqrtf(-2.0f * logf(u1));
-            angle[p][b] = two_pi * u2;
+            float radius = sqrtf(-2.0f * vm_log_normal(u1)), cosine, sine;
+            vm_cos_sin_turn(u2, &cosine, &sine);
+            c[p][b] = radius * cosine;
+            s[p][b] = radius * sine;
         }
-    /* cos and sin in separate loops: the compiler would otherwise fuse them into one
-     * scalar sincosf call, which has no vector version. */
-    for (int p = 0; p < 2; p++)
-        for (int b = 0; b < n; b++)
-            c[p][b] = radius[p][b] * cosf(angle[p][b]);
-    for (int p = 0; p < 2; p++)
-        for (int b = 0; b < n; b++)
-            s[p][b] = radius[p][b] * sinf(angle[p][b]);
     for (int b = 0; b < n; b++) {
         z[4 * b] = c[0][b];
         z[4 * b + 1] = s[0][b];

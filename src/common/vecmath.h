@@ -57,4 +57,51 @@ static inline float vm_exp_nonpositive(float x)
     return p * vm_float(scale);
 }
 
+/* log(x) for a normal positive float x (Box-Muller's uniforms in (0, 1)), relative error
+ * below 3e-7. x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(f) with
+ * f = (m - 1) / (m + 1), |f| <= 0.172, from the series 2 (f + f^3/3 + ... + f^9/9),
+ * whose next term is below 1e-9 there. */
+static inline float vm_log_normal(float x)
+{
+    uint32_t b = vm_bits(x), mantissa = b & 0x007fffffu;
+    uint32_t halve = mantissa > 0x003504f3u; /* m >= sqrt(2): take m / 2, e + 1 */
+    float m = vm_float(mantissa | (halve ? 0x3f000000u : 0x3f800000u));
+    float e = (float)((int32_t)(b >> 23) - 127 + (int32_t)halve);
+    float f = (m - 1.0f) / (m + 1.0f), f2 = f * f;
+    float p = 1.0f / 9;
+    p = fmaf(p, f2, 1.0f / 7);
+    p = fmaf(p, f2, 1.0f / 5);
+    p = fmaf(p, f2, 1.0f / 3);
+    p = fmaf(p, f2, 1.0f);
+    return fmaf(e, 0.693147181f, 2.0f * f * p);
+}
+
+/* cos(2 pi u) and sin(2 pi u) for u in [0, 1], absolute error below 2e-7: u = q/4 + r
+ * with q = round(4u) and |r| <= 1/8 (exact in float), the Taylor series of cos and sin
+ * of x = 2 pi r, |x| <= pi/4, to x^10 and x^9 (next terms below 2e-9), then q quarter
+ * turns: each maps (cos, sin) to (-sin, cos). */
+static inline void vm_cos_sin_turn(float u, float *c, float *s)
+{
+    const float shifter = 12582912.0f;
+    float t = fmaf(u, 4.0f, shifter);
+    float q = t - shifter;
+    float x = 6.28318531f * fmaf(q, -0.25f, u), x2 = x * x;
+    uint32_t quarters = (vm_bits(t) - vm_bits(shifter)) & 3u;
+    float sp = 1.0f / 362880;
+    sp = fmaf(sp, x2, -1.0f / 5040);
+    sp = fmaf(sp, x2, 1.0f / 120);
+    sp = fmaf(sp, x2, -1.0f / 6);
+    sp = fmaf(sp, x2, 1.0f);
+    float sine = x * sp;
+    float cp = -1.0f / 3628800;
+    cp = fmaf(cp, x2, 1.0f / 40320);
+    cp = fmaf(cp, x2, -1.0f / 720);
+    cp = fmaf(cp, x2, 1.0f / 24);
+    cp = fmaf(cp, x2, -0.5f);
+    float cosine = fmaf(cp, x2, 1.0f);
+    float c1 = quarters & 1u ? -sine : cosine, s1 = quarters & 1u ? cosine : sine;
+    *c = quarters & 2u ? -c1 : c1;
+    *s = quarters & 2u ? -s1 : s1;
+}
+
 #endif
