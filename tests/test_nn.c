@@ -59,7 +59,7 @@ static void test_single_layer(void)
     ba_real *G = to_real(fixture("vblinear_G", B * OUT), B * OUT);
     ba_real sigma[NW], var[NW], weight[NW], out[B * OUT], dx[B * IN], dmu[NW], dls[NW], db[OUT];
 
-    vblinear_sample_weights(mu, ls, eps, sigma, var, weight, NW);
+    double kl_drawn = vblinear_sample_weights(mu, ls, eps, sigma, var, weight, NW, 1.0);
     CHECK(close_real(weight, fixture("vblinear_weight", NW), NW, RTOL, "weight"));
     /* the layer works on feature-major blocks: torch's (rows, features) transposed */
     ba_real x_fm[IN * B], out_fm[OUT * B], G_fm[OUT * B], dx_fm[IN * B];
@@ -79,6 +79,7 @@ static void test_single_layer(void)
 
     double kl = vblinear_kl(mu, ls, var, NW, 1.0);
     CHECK_CLOSE(kl, fixture("vblinear_kl", 1)[0], RTOL, 0);
+    CHECK_CLOSE(kl_drawn, kl, 1e-12, 0);
     ba_real kmu[NW] = {0}, kls[NW] = {0};
     vblinear_kl_grad_mu_add(kmu, mu, NW, 1.0, 1.0);
     vblinear_kl_grad_logsig2_add(kls, var, NW, 1.0, 1.0);

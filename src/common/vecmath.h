@@ -1,13 +1,13 @@
 /* Float32 exp, log and cos/sin of a turn for elementwise loops that run over every unit
- * or weight in every batch (SiLU, Box-Muller), written as plain arithmetic so that GCC
- * inlines and vectorises them in those loops.
+ * or weight in every batch (SiLU, the weights' sigmas, Box-Muller), written as plain
+ * arithmetic so that GCC inlines and vectorises them in those loops.
  *
  * Why not glibc's vector functions (libmvec) or SLEEF there: a call to either, one per
  * 16 values, spills the vector registers and handles arguments these loops never see
  * (Payne-Hanek reduction of huge angles, subnormal results). Measured on the project's
  * machine (BENCHMARKS.md, "Issue 12, fourth round"): SiLU of a 64-row block of the
- * precision network 4.2 -> 1.9 us, Box-Muller 0.44 -> 0.36 ns per normal. Each function
- * states its range and accuracy; the callers keep inside them.
+ * precision network 4.2 -> 2.4-2.7 us, Box-Muller 0.44-0.58 -> 0.36-0.41 ns per normal.
+ * Each function states its range and accuracy; the callers keep inside them.
  *
  * Every rounding is spelt out (fmaf; no contraction is left to the compiler), so a value
  * comes out the same in a vector lane and in a scalar remainder, on every processor with
@@ -30,16 +30,18 @@ static inline float vm_float(uint32_t u)
     return v.f;
 }
 
-/* e^x for x <= 0, relative error below 3e-7; below -87 it gives e^-87 (1.6e-38)
- * instead of a smaller number. x = n ln2 + r with n = round(x / ln2), |r| <= ln2 / 2
- * (ln2 in two parts, so that r is exact to float precision); e^r from its Taylor series
- * to r^7, whose next term is below 5e-9 there; 2^n put into the exponent bits. A NaN
- * gives some finite number: callers multiply the result into their NaN input. */
-static inline float vm_exp_nonpositive(float x)
+/* e^x, relative error below 3e-7 for x in [-87, 88]; outside, it gives e^-87 (1.6e-38)
+ * or e^88 (1.7e38) instead of a smaller or larger number. x = n ln2 + r with
+ * n = round(x / ln2), |r| <= ln2 / 2 (ln2 in two parts, so that r is exact to float
+ * precision); e^r from its Taylor series to r^7, whose next term is below 5e-9 there;
+ * 2^n put into the exponent bits. A NaN gives some finite number: the callers' NaNs
+ * reach the loss by another way (SiLU multiplies the result into its NaN input; a NaN
+ * log-variance makes the KL NaN). */
+static inline float vm_exp(float x)
 {
     const float log2e = 1.44269504f, ln2_hi = 0.693145752f, ln2_lo = 1.42860677e-06f;
     const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    float xc = x > -87.0f ? x : -87.0f;
+    float xc = x > -87.0f ? (x < 88.0f ? x : 88.0f) : -87.0f;
     float t = fmaf(xc, log2e, shifter);
     float n = t - shifter;
     float r = fmaf(n, -ln2_hi, xc);

@@ -40,7 +40,7 @@ static inline ba_real logistic(ba_real x)
 #ifdef BA_REAL_DOUBLE
     ba_real e = ba_exp(-ba_fabs(x));
 #else
-    ba_real e = vm_exp_nonpositive(-ba_fabs(x));
+    ba_real e = vm_exp(-ba_fabs(x));
 #endif
     ba_real r = 1 / (1 + e);
     return x >= 0 ? r : e * r;

@@ -53,8 +53,8 @@ double net_prepare_noise_range(net_noise *nz, const ba_model *m, int l, size_t b
         if (mode == BA_NOISE_RESAMPLE)
             normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
                     begin, nz->eps + at, n);
-        vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at, nz->var + at,
-                                nz->weight + at, n);
+        return vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at,
+                                       nz->var + at, nz->weight + at, n, m->arch.prior_sigma);
     }
     return vblinear_kl(mu, logsig2, nz->var + at, n, m->arch.prior_sigma);
 }

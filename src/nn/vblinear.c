@@ -1,19 +1,31 @@
 #include "nn/vblinear.h"
 
+#include <math.h>
+
+#include "common/vecmath.h"
 #include "nn/real.h"
 
 #include "nn/layerprod.h"
 
 /* ---- weight sampling ---- */
 
+/* exp in the float32 build: common/vecmath.h's, inlined, the same in vector lanes and
+ * scalar remainders, so that vblinear_sigmas and vblinear_sample_weights agree bit for
+ * bit; libmvec's, called per 16 values, made the weights' draw twice as slow
+ * (BENCHMARKS.md, "Issue 12, fourth round"). */
+#ifdef BA_REAL_DOUBLE
+#define weight_exp ba_exp
+#else
+#define weight_exp vm_exp
+#endif
+
 void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n)
 {
-    /* Two loops: in one, -ffast-math turns s * s back into a second exponential,
-     * exp(logsig2), which doubled this function's time (BENCHMARKS.md, issue 12). */
-    for (size_t i = 0; i < n; i++)
-        sigma[i] = ba_exp((ba_real)0.5 * logsig2_w[i]);
-    for (size_t i = 0; i < n; i++)
-        sigma2[i] = sigma[i] * sigma[i];
+    for (size_t i = 0; i < n; i++) {
+        ba_real s = weight_exp((ba_real)0.5 * logsig2_w[i]);
+        sigma[i] = s;
+        sigma2[i] = s * s;
+    }
 }
 
 void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_real *eps,
@@ -23,11 +35,24 @@ void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_r
         weight[i] = mu_w[i] + sigma[i] * eps[i];
 }
 
-void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
-                             ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n)
+double vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w,
+                               const ba_real *eps, ba_real *sigma, ba_real *sigma2,
+                               ba_real *weight, size_t n, double prior_sigma)
 {
-    vblinear_sigmas(logsig2_w, sigma, sigma2, n);
-    vblinear_draw_weights(mu_w, sigma, eps, weight, n);
+    /* vblinear_sigmas, vblinear_draw_weights and vblinear_kl in one pass over the
+     * weights; the same numbers (the KL's sum may round differently) */
+    double inv_s02 = 1.0 / (prior_sigma * prior_sigma), log_s02 = 2.0 * log(prior_sigma);
+    double sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (size_t i = 0; i < n; i++) {
+        ba_real s = weight_exp((ba_real)0.5 * logsig2_w[i]), var = s * s;
+        sigma[i] = s;
+        sigma2[i] = var;
+        weight[i] = mu_w[i] + s * eps[i];
+        double mu = mu_w[i];
+        sum += (mu * mu + (double)var) * inv_s02 - ((double)logsig2_w[i] - log_s02) - 1.0;
+    }
+    return 0.5 * sum;
 }
 
 /* sums[j] = sum over the row of m (n, cols), j < n: a feature-major block's sums over
@@ -84,7 +109,7 @@ void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real
 void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        sigma2[i] = ba_exp(logsig2_w[i]);
+        sigma2[i] = weight_exp(logsig2_w[i]);
 }
 
 void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,

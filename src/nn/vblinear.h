@@ -24,12 +24,14 @@
 
 /* A draw of n weights in two steps: sigma = exp(logsig2 / 2) and sigma2 = sigma^2
  * (once, where the parameters stay fixed over several draws), then
- * weight = mu + sigma * eps (every draw); vblinear_sample_weights does both. */
+ * weight = mu + sigma * eps (every draw). vblinear_sample_weights does both in one pass
+ * and returns the weights' KL to the prior, as vblinear_kl computes it. */
 void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n);
 void vblinear_draw_weights(const ba_real *mu_w, const ba_real *sigma, const ba_real *eps,
                            ba_real *weight, size_t n);
-void vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *eps,
-                             ba_real *sigma, ba_real *sigma2, ba_real *weight, size_t n);
+double vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w,
+                               const ba_real *eps, ba_real *sigma, ba_real *sigma2,
+                               ba_real *weight, size_t n, double prior_sigma);
 
 /* out (n_out, rows) = weight x + bias, for a block of rows stored feature-major: x
  * (n_in, rows), one row of the matrix per input feature (nn/layerprod.h says why). The
