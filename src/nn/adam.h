@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "bayesamp.h"
+#include "nn/real.h"
 
 typedef struct adam_step {
     double step_size;       /* lr / (1 - b1^t) */
@@ -18,6 +19,27 @@ typedef struct adam_step {
 
 /* The constants of step t (t = 1 for the first step). */
 adam_step adam_prepare(double lr, long t);
+
+/* The constants of a step in the precision of the parameters, and the step of one
+ * parameter, which is all adam_update does to each: for loops that join the update to
+ * other work on the same parameters (nn/train.c). */
+typedef struct adam_real {
+    ba_real beta1, beta2, step_size, inv_sqrt_bias2, eps;
+} adam_real;
+
+static inline adam_real adam_real_of(const adam_step *s)
+{
+    return (adam_real){(ba_real)s->beta1, (ba_real)s->beta2, (ba_real)s->step_size,
+                       (ba_real)s->inv_sqrt_bias2, (ba_real)s->eps};
+}
+
+static inline void adam_update_one(const adam_real *c, ba_real *param, ba_real grad, ba_real *m,
+                                   ba_real *v)
+{
+    *m = c->beta1 * *m + (1 - c->beta1) * grad;
+    *v = c->beta2 * *v + (1 - c->beta2) * grad * grad;
+    *param -= c->step_size * *m / (ba_sqrt(*v) * c->inv_sqrt_bias2 + c->eps);
+}
 
 /* Update params[0..n) given grads; m and v are the moment estimates. */
 void adam_update(const adam_step *s, ba_real *params, const ba_real *grads, ba_real *m,

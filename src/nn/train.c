@@ -49,6 +49,7 @@
 #include "nn/network.h"
 #include "nn/schedule.h"
 #include "nn/train.h"
+#include "nn/vblinear.h"
 
 /* Rows per block: at least 64 (OpenBLAS is 12 % faster per epoch than with 32-row
  * blocks, and a batch of 128 still splits evenly over two cores), and at most 16
@@ -375,26 +376,34 @@ static int layer_piece(const trainer *t, int l, const weight_task *task, size_t 
  * KL's. Returns its squared norm if with_sumsq, else 0: only gradient clipping needs it,
  * and skipping that pass in double made the tutorial's epoch 16.5 -> 15.4 ms
  * (BENCHMARKS.md, 2026-12-03). */
+/* The blocks' likelihood gradients of parameters [begin, end) summed in block order into
+ * t->grad; with several ranks reduce_blocks has done it already. */
+static void sum_blocks(trainer *t, int n_blocks, size_t begin, size_t end)
+{
+    if (t->size > 1)
+        return;
+    /* block 0 plus block 1 in one pass rather than a copy and an addition: the same sums,
+     * one pass less over the gradient */
+    ba_real *g = t->grad;
+    const ba_real *g0 = t->blocks[0].grad;
+    if (n_blocks == 1)
+        memcpy(g + begin, g0 + begin, (end - begin) * sizeof *g);
+    else
+        for (size_t i = begin; i < end; i++)
+            g[i] = g0[i] + t->blocks[1].grad[i];
+    for (int b = 2; b < n_blocks; b++)
+        for (size_t i = begin; i < end; i++)
+            g[i] += t->blocks[b].grad[i];
+}
+
 static double gradient_range(trainer *t, const layer_layout *L, param_part part,
                              int n_blocks, size_t begin, size_t end, double kl_scale,
                              int with_sumsq)
 {
     ba_real *g = t->grad;
     /* deferred: the blocks have no log-variance gradients, formed below with the mean's */
-    int from_blocks = !(t->defer_logsig2 && part == PART_LOGSIG2);
-    if (t->size == 1 && from_blocks) {
-        /* block 0 plus block 1 in one pass rather than a copy and an addition: the same
-         * sums, one pass less over the gradient */
-        const ba_real *g0 = t->blocks[0].grad;
-        if (n_blocks == 1)
-            memcpy(g + begin, g0 + begin, (end - begin) * sizeof *g);
-        else
-            for (size_t i = begin; i < end; i++)
-                g[i] = g0[i] + t->blocks[1].grad[i];
-        for (int b = 2; b < n_blocks; b++)
-            for (size_t i = begin; i < end; i++)
-                g[i] += t->blocks[b].grad[i];
-    }
+    if (!(t->defer_logsig2 && part == PART_LOGSIG2))
+        sum_blocks(t, n_blocks, begin, end);
     if (t->defer_logsig2 && part == PART_MU) /* before the KL's part joins the mean's */
         net_logsig2_grad(&t->noise, L, g, begin - L->mu_w, end - L->mu_w);
     net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
@@ -444,10 +453,43 @@ static double gradient_piece(trainer *t, const layer_layout *L, param_part part,
     return gradient_range(t, L, part, a->n_blocks, begin, end, a->kl_scale, 1);
 }
 
+/* update_piece for the weights [begin, end) of layer L (offsets of their means) under the
+ * weight sampler without gradient clipping: their means and log-variances in one pass,
+ * from the summed likelihood gradients of the means to the Adam steps, the same numbers
+ * as gradient_range, net_logsig2_grad, net_kl_grad_add and adam_update one after the
+ * other, which went over the weights six times (BENCHMARKS.md, "Issue 12, fourth
+ * round"). */
+static void update_weight_pairs(trainer *t, const layer_layout *L, size_t begin, size_t end,
+                                const step_args *a)
+{
+    sum_blocks(t, a->n_blocks, begin, end);
+    size_t n = end - begin, logsig2_at = L->logsig2_w + (begin - L->mu_w);
+    ba_real *mu = t->m->params + begin, *logsig2 = t->m->params + logsig2_at;
+    ba_real *m_mu = t->adam_m + begin, *v_mu = t->adam_v + begin;
+    ba_real *m_logsig2 = t->adam_m + logsig2_at, *v_logsig2 = t->adam_v + logsig2_at;
+    const ba_real *g = t->grad + begin, *eps = t->noise.eps + begin;
+    const ba_real *sigma = t->noise.sigma + begin, *var = t->noise.var + begin;
+    const adam_real c = adam_real_of(a->adam);
+    const vblinear_kl_coefs kl = vblinear_kl_grad_coefs(t->m->arch.prior_sigma, a->kl_scale);
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        ba_real g_logsig2 = vblinear_logsig2_grad_one(g[i], eps[i], sigma[i]);
+        g_logsig2 += kl.var * var[i] - kl.shift;
+        ba_real g_mu = g[i] + kl.mu * mu[i];
+        adam_update_one(&c, &mu[i], g_mu, &m_mu[i], &v_mu[i]);
+        adam_update_one(&c, &logsig2[i], g_logsig2, &m_logsig2[i], &v_logsig2[i]);
+    }
+}
+
 static double update_piece(trainer *t, const layer_layout *L, param_part part, size_t begin,
                            size_t end, void *arg)
 {
     const step_args *a = arg;
+    if (t->defer_logsig2 && a->with_gradient && a->grad_scale == 1 && part != PART_BIAS) {
+        if (part == PART_MU) /* the log-variances with their means */
+            update_weight_pairs(t, L, begin, end, a);
+        return 0;
+    }
     if (a->with_gradient)
         gradient_range(t, L, part, a->n_blocks, begin, end, a->kl_scale, 0);
     ba_real *g = t->grad;

@@ -87,7 +87,7 @@ void vblinear_logsig2_grad(ba_real *dlogsig2_w, const ba_real *dmu_w, const ba_r
                            const ba_real *sigma, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        dlogsig2_w[i] = dmu_w[i] * eps[i] * sigma[i] * (ba_real)0.5;
+        dlogsig2_w[i] = vblinear_logsig2_grad_one(dmu_w[i], eps[i], sigma[i]);
 }
 
 void vblinear_backward(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w, ba_real *dbias,
@@ -176,7 +176,7 @@ double vblinear_kl(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real 
 void vblinear_kl_grad_mu_add(ba_real *dmu_w, const ba_real *mu_w, size_t n, double prior_sigma,
                              double scale)
 {
-    const ba_real c = (ba_real)(scale / (prior_sigma * prior_sigma));
+    const ba_real c = vblinear_kl_grad_coefs(prior_sigma, scale).mu;
     for (size_t i = 0; i < n; i++)
         dmu_w[i] += c * mu_w[i];
 }
@@ -184,8 +184,7 @@ void vblinear_kl_grad_mu_add(ba_real *dmu_w, const ba_real *mu_w, size_t n, doub
 void vblinear_kl_grad_logsig2_add(ba_real *dlogsig2_w, const ba_real *sigma2_w, size_t n,
                                   double prior_sigma, double scale)
 {
-    const ba_real c = (ba_real)(0.5 * scale / (prior_sigma * prior_sigma));
-    const ba_real shift = (ba_real)(0.5 * scale);
+    const vblinear_kl_coefs c = vblinear_kl_grad_coefs(prior_sigma, scale);
     for (size_t i = 0; i < n; i++)
-        dlogsig2_w[i] += c * sigma2_w[i] - shift;
+        dlogsig2_w[i] += c.var * sigma2_w[i] - c.shift;
 }

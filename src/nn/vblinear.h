@@ -43,9 +43,14 @@ void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
                       layerprod_kernels *kernels);
 
 /* dL/dlogsig2_w = dL/dmu_w * eps * sigma / 2 for n weights: the chain rule through
- * w = mu + exp(logsig2/2) eps. */
+ * w = mu + exp(logsig2/2) eps; vblinear_logsig2_grad_one for one weight. */
 void vblinear_logsig2_grad(ba_real *dlogsig2_w, const ba_real *dmu_w, const ba_real *eps,
                            const ba_real *sigma, size_t n);
+
+static inline ba_real vblinear_logsig2_grad_one(ba_real dmu, ba_real eps, ba_real sigma)
+{
+    return dmu * eps * sigma * (ba_real)0.5;
+}
 
 /* Given dout = dL/dout (n_out, rows), feature-major, and the layer's inputs in rows,
  * x_rows (rows, n_in): dL/dmu_w = dout x_rows; dL/dlogsig2_w from it
@@ -101,7 +106,19 @@ double vblinear_kl(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real 
 
 /* Its gradient times scale, in two halves so that a range of the parameter vector can
  * be handled piece by piece: dmu += scale * mu / s0^2 and
- * dlogsig2 += scale * (sigma^2 / s0^2 - 1) / 2. */
+ * dlogsig2 += scale * (sigma^2 / s0^2 - 1) / 2, i.e. dmu += c.mu * mu and
+ * dlogsig2 += c.var * sigma^2 - c.shift with c = vblinear_kl_grad_coefs(s0, scale). */
+typedef struct vblinear_kl_coefs {
+    ba_real mu, var, shift;
+} vblinear_kl_coefs;
+
+static inline vblinear_kl_coefs vblinear_kl_grad_coefs(double prior_sigma, double scale)
+{
+    double inv_s02 = 1.0 / (prior_sigma * prior_sigma);
+    return (vblinear_kl_coefs){(ba_real)(scale * inv_s02), (ba_real)(0.5 * scale * inv_s02),
+                               (ba_real)(0.5 * scale)};
+}
+
 void vblinear_kl_grad_mu_add(ba_real *dmu_w, const ba_real *mu_w, size_t n, double prior_sigma,
                              double scale);
 void vblinear_kl_grad_logsig2_add(ba_real *dlogsig2_w, const ba_real *sigma2_w, size_t n,
