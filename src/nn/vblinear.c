@@ -117,18 +117,22 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
                             vblinear_local_cache *cache, int rows, int n_in, int n_out,
                             layerprod_kernels *kernels)
 {
+    /* the cache's arrays in locals declared apart: through cache-> the compiler must
+     * assume a store may change the pointers, and keeps the loops scalar */
+    ba_real *restrict x2 = cache->x2, *restrict std = cache->std;
+    const ba_real *restrict z = cache->z;
     size_t n_x = (size_t)rows * n_in;
     for (size_t i = 0; i < n_x; i++)
-        cache->x2[i] = x[i] * x[i];
+        x2[i] = x[i] * x[i];
     layerprod_prepare(kernels, rows, n_in, n_out);
-    layerprod_forward(kernels, cache->std, cache->x2, sigma2);
+    layerprod_forward(kernels, std, x2, sigma2);
     layerprod_forward(kernels, out, x, mu_w);
     for (int j = 0; j < n_out; j++)
         for (int r = 0; r < rows; r++) {
             size_t i = (size_t)j * rows + r;
-            cache->std[i] = ba_sqrt(cache->std[i]);
+            std[i] = ba_sqrt(std[i]);
             out[i] += bias[j]; /* the bias first, as a plain affine layer adds it */
-            out[i] += cache->std[i] * cache->z[i];
+            out[i] += std[i] * z[i];
         }
 }
 
@@ -138,24 +142,26 @@ void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
                              const ba_real *sigma2, vblinear_local_cache *cache, int rows,
                              int n_in, int n_out, layerprod_kernels *kernels)
 {
+    ba_real *restrict dvar = cache->dvar, *restrict x2 = cache->x2, *restrict tmp = cache->tmp;
+    const ba_real *restrict std = cache->std, *restrict z = cache->z;
     size_t n_o = (size_t)rows * n_out, n_w = (size_t)n_out * n_in, n_x = (size_t)rows * n_in;
     for (size_t i = 0; i < n_o; i++)
-        cache->dvar[i] = cache->std[i] > 0 ? dout[i] * cache->z[i] / (2 * cache->std[i]) : 0;
+        dvar[i] = std[i] > 0 ? dout[i] * z[i] / (2 * std[i]) : 0;
     /* x^2 in rows for the weight gradient; the forward pass's feature-major x^2 is done
      * with */
     for (size_t i = 0; i < n_x; i++)
-        cache->x2[i] = x_rows[i] * x_rows[i];
+        x2[i] = x_rows[i] * x_rows[i];
     layerprod_prepare(kernels, rows, n_in, n_out);
     layerprod_weight_grad(kernels, dmu_w, dout, x_rows);
-    layerprod_weight_grad(kernels, dlogsig2_w, cache->dvar, cache->x2);
+    layerprod_weight_grad(kernels, dlogsig2_w, dvar, x2);
     for (size_t i = 0; i < n_w; i++)
         dlogsig2_w[i] *= sigma2[i];
     row_sums(dbias, dout, n_out, rows);
     if (dx) {
         layerprod_input_grad(kernels, dx, dout, mu_w);
-        layerprod_input_grad(kernels, cache->tmp, cache->dvar, sigma2);
+        layerprod_input_grad(kernels, tmp, dvar, sigma2);
         for (size_t i = 0; i < n_x; i++)
-            dx[i] += 2 * x[i] * cache->tmp[i];
+            dx[i] += 2 * x[i] * tmp[i];
     }
 }
 
