@@ -25,10 +25,11 @@ int activation_needs_pre(ba_activation a) { return a == BA_ACTIVATION_SILU || a 
  * vectorised loop over one block (the last, partial block as a zero-padded copy), so it
  * is computed by the same instructions wherever it sits in a batch, as src/nn/rowwise.h
  * promises: a loop over all n values would round a scalar remainder differently. This
- * file is compiled with -ffast-math so that exp, erf and tanh are glibc's vector versions
- * (libmvec); SiLU's scalar expf was a third of a precision-preset epoch (BENCHMARKS.md).
- * Non-finite values still come out non-finite (libmvec hands such lanes to the scalar
- * function), and the loss checks them outside. */
+ * file is compiled with -ffast-math so that erf and tanh are glibc's vector versions
+ * (libmvec), and SiLU's exp is common/vecmath.h's; SiLU's scalar expf was a third of a
+ * precision-preset epoch (BENCHMARKS.md). Non-finite values still come out non-finite
+ * (libmvec hands such lanes to the scalar function; SiLU multiplies its logistic into
+ * x), and the loss checks them outside. */
 #define BLOCK 16
 
 /* The logistic function s(x) = 1 / (1 + e^-x), through e^-|x| <= 1: never an infinite
