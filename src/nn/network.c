@@ -154,6 +154,23 @@ void net_block_free(net_block *b)
 
 /* ---- forward and backward ---- */
 
+void net_prefetch_weights(const ba_model *m, const net_noise *nz)
+{
+    int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
+    const size_t line = 64 / sizeof(ba_real);
+    for (int l = 0; l < m->n_layers; l++) {
+        const layer_layout *L = &m->layers[l];
+        for (size_t i = 0; i < L->n_weights; i += line) {
+            if (local) {
+                __builtin_prefetch(m->params + L->mu_w + i);
+                __builtin_prefetch(nz->var + L->mu_w + i);
+            } else {
+                __builtin_prefetch(nz->weight + L->mu_w + i);
+            }
+        }
+    }
+}
+
 void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                  const noise_source *src, uint64_t first_row)
 {

@@ -93,6 +93,13 @@ typedef struct net_block {
 int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err);
 void net_block_free(net_block *b);
 
+/* Asks the cache for every weight net_forward will read (the drawn weights, or the
+ * local sampler's means and variances). In training half of them were just written by
+ * the other core; requested all at once, they arrive while the first layer computes
+ * instead of line by line as the products reach them: 1-3 % of an epoch
+ * (BENCHMARKS.md, "Issue 12, fourth round"). */
+void net_prefetch_weights(const ba_model *m, const net_noise *nz);
+
 /* Forward pass of rows rows already in b->act[0], keeping what net_backward needs. For
  * the local sampler, the block's rows are first_row.. within the batch: its noise of
  * layer l is the stream's normals first_row n_out .. (first_row + rows) n_out, taken in

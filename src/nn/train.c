@@ -632,6 +632,7 @@ static batch_result train_step(trainer *t, const row_view *view, const size_t *i
         int r0 = b * t->block_rows;
         int nr = rows - r0 < t->block_rows ? rows - r0 : t->block_rows;
         ba_real y[nr], w[nr];
+        net_prefetch_weights(m, &t->noise);
         const ba_real *weight = load_rows(view, idx + r0, nr, n_in, blk->act[0], y, w);
         net_forward(m, &t->noise, blk, nr, src, (uint64_t)r0);
         t->block_nll[b - lo] = gaussian_nll(blk->act[m->n_layers], y, weight,
