@@ -371,11 +371,6 @@ static int layer_piece(const trainer *t, int l, const weight_task *task, size_t 
     return 1;
 }
 
-/* The gradient of parameters [begin, end) into t->grad: the blocks' likelihood parts
- * summed in block order (already there with several ranks: reduce_blocks), plus the
- * KL's. Returns its squared norm if with_sumsq, else 0: only gradient clipping needs it,
- * and skipping that pass in double made the tutorial's epoch 16.5 -> 15.4 ms
- * (BENCHMARKS.md, 2026-12-03). */
 /* The blocks' likelihood gradients of parameters [begin, end) summed in block order into
  * t->grad; with several ranks reduce_blocks has done it already. */
 static void sum_blocks(trainer *t, int n_blocks, size_t begin, size_t end)
@@ -396,6 +391,11 @@ static void sum_blocks(trainer *t, int n_blocks, size_t begin, size_t end)
             g[i] += t->blocks[b].grad[i];
 }
 
+/* The gradient of parameters [begin, end) into t->grad: the blocks' likelihood parts
+ * summed in block order (already there with several ranks: reduce_blocks), plus the
+ * KL's. Returns its squared norm if with_sumsq, else 0: only gradient clipping needs it,
+ * and skipping that pass in double made the tutorial's epoch 16.5 -> 15.4 ms
+ * (BENCHMARKS.md, 2026-12-03). */
 static double gradient_range(trainer *t, const layer_layout *L, param_part part,
                              int n_blocks, size_t begin, size_t end, double kl_scale,
                              int with_sumsq)

@@ -19,6 +19,15 @@
 #define weight_exp vm_exp
 #endif
 
+/* Twice one weight's KL to N(0, s0^2), mu^2/s0^2 + sigma^2/s0^2 - log(sigma^2/s0^2) - 1,
+ * in double (vblinear_kl; inv_s02 = 1/s0^2, log_s02 = log s0^2). */
+static inline double kl_term(ba_real mu, ba_real logsig2, ba_real sigma2, double inv_s02,
+                             double log_s02)
+{
+    double m = mu;
+    return (m * m + (double)sigma2) * inv_s02 - ((double)logsig2 - log_s02) - 1.0;
+}
+
 void vblinear_sigmas(const ba_real *logsig2_w, ba_real *sigma, ba_real *sigma2, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -41,7 +50,7 @@ double vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w,
 {
     /* vblinear_sigmas, vblinear_draw_weights and vblinear_kl in one pass over the
      * weights; the same numbers (the KL's sum may round differently) */
-    double inv_s02 = 1.0 / (prior_sigma * prior_sigma), log_s02 = 2.0 * log(prior_sigma);
+    const double inv_s02 = 1.0 / (prior_sigma * prior_sigma), log_s02 = 2.0 * log(prior_sigma);
     double sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (size_t i = 0; i < n; i++) {
@@ -49,8 +58,7 @@ double vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w,
         sigma[i] = s;
         sigma2[i] = var;
         weight[i] = mu_w[i] + s * eps[i];
-        double mu = mu_w[i];
-        sum += (mu * mu + (double)var) * inv_s02 - ((double)logsig2_w[i] - log_s02) - 1.0;
+        sum += kl_term(mu_w[i], logsig2_w[i], var, inv_s02, log_s02);
     }
     return 0.5 * sum;
 }
@@ -170,12 +178,10 @@ void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
 double vblinear_kl(const ba_real *mu_w, const ba_real *logsig2_w, const ba_real *sigma2_w,
                    size_t n, double prior_sigma)
 {
-    double inv_s02 = 1.0 / (prior_sigma * prior_sigma), log_s02 = 2.0 * log(prior_sigma);
+    const double inv_s02 = 1.0 / (prior_sigma * prior_sigma), log_s02 = 2.0 * log(prior_sigma);
     double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double mu = mu_w[i];
-        sum += (mu * mu + (double)sigma2_w[i]) * inv_s02 - ((double)logsig2_w[i] - log_s02) - 1.0;
-    }
+    for (size_t i = 0; i < n; i++)
+        sum += kl_term(mu_w[i], logsig2_w[i], sigma2_w[i], inv_s02, log_s02);
     return 0.5 * sum;
 }
 
