@@ -268,10 +268,11 @@ static void test_finite_differences(ba_sampler sampler, ba_activation activation
 #endif
 
 /* The activations' values at a few points against their definitions in double. */
-/* The outputs-only forward pass (nn/rowwise.h's products) agrees with the full one
- * (libxsmm's) to rounding, for every activation, in MAP and sampled modes, and for row
- * counts around the block size. Not bit for bit: libxsmm's double kernels sum in
- * another order than rowwise.c (its float32 ones agree on these shapes, unpromised). */
+/* The outputs-only forward pass (net_forward_outputs: libxsmm's kernels for blocks of
+ * NET_OUTPUT_ROWS rows) agrees with the full one (libxsmm's kernels for the block's row
+ * count) to rounding, for every activation, in MAP and sampled modes, and for row counts
+ * around the block size. Not bit for bit: for other row counts libxsmm's double kernels
+ * sum in another order. */
 static void test_forward_outputs(void)
 {
     enum { ROWS = 77 };
@@ -312,6 +313,79 @@ static void test_forward_outputs(void)
     }
     CHECK_MSG(bad == 0, "%d outputs of the outputs-only passes differ from the full forward "
               "pass's", bad);
+}
+
+/* net_forward_outputs' promise (nn/network.h): a row's output does not depend on the
+ * other rows, bit for bit (rows predicted alone, in a block of 77 and in reverse order),
+ * and it is what nn/rowwise.c's products give, which the pass falls back to where
+ * libxsmm makes no kernel (this test also runs as test_nn_no_jit). */
+static void test_forward_outputs_rows(void)
+{
+    enum { ROWS = 77, IN = 20 };
+    ba_arch arch = {.n_inputs = IN, .n_hidden = 3, .hidden = {50, 37, 50}, .prior_sigma = 1};
+    ba_activation acts[2] = {BA_ACTIVATION_RELU, BA_ACTIVATION_SILU};
+    ba_error err;
+    int alone = 0, reversed = 0, rowwise = 0;
+    for (int a = 0; a < 2; a++) {
+        arch.activation = acts[a];
+        ba_model *m = ba_model_create(&arch, 7 + (uint64_t)a, &err);
+        net_noise nz;
+        net_block all, one;
+        CHECK(m && net_noise_alloc(&nz, m, BA_SAMPLER_WEIGHT, &err) == 0 &&
+              net_block_alloc(&all, m, ROWS, &err) == 0 &&
+              net_block_alloc(&one, m, ROWS, &err) == 0);
+        ba_rng r;
+        ba_rng_init(&r, 13, (uint64_t)a);
+        for (int l = 0; l < m->n_layers; l++) /* biases too (they start at 0) */
+            for (int j = 0; j < m->layers[l].n_out; j++)
+                m->params[m->layers[l].bias + (size_t)j] = (ba_real)(ba_rng_uniform(&r) - 0.5);
+        noise_source src = {.seed = 3, .purpose = STREAM_TRAIN_NOISE, .epoch = 1, .batch = 2};
+        net_prepare_noise(&nz, m, BA_NOISE_RESAMPLE, &src);
+        ba_real x[ROWS * IN], want[ROWS * 2];
+        for (int i = 0; i < ROWS * IN; i++)
+            x[i] = (ba_real)(4 * ba_rng_uniform(&r) - 2);
+        memcpy(all.act[0], x, sizeof x);
+        net_forward_outputs(m, &nz, &all, ROWS, NULL, 0);
+        memcpy(want, all.act[m->n_layers], sizeof want);
+        for (int i = 0; i < ROWS; i++) { /* alone */
+            memcpy(one.act[0], x + i * IN, IN * sizeof *x);
+            net_forward_outputs(m, &nz, &one, 1, NULL, 0);
+            alone += memcmp(one.act[m->n_layers], want + 2 * i, 2 * sizeof *want) != 0;
+        }
+        for (int i = 0; i < ROWS; i++) /* in reverse order */
+            memcpy(all.act[0] + i * IN, x + (ROWS - 1 - i) * IN, IN * sizeof *x);
+        net_forward_outputs(m, &nz, &all, ROWS, NULL, 0);
+        for (int i = 0; i < ROWS; i++)
+            reversed += memcmp(all.act[m->n_layers] + 2 * (ROWS - 1 - i), want + 2 * i,
+                               2 * sizeof *want) != 0;
+        /* rowwise.c's products layer by layer, ROWWISE_ROWS rows at a time */
+        for (int r0 = 0; r0 < ROWS; r0 += ROWWISE_ROWS) {
+            ba_real in[50 * ROWWISE_ROWS], out[50 * ROWWISE_ROWS];
+            for (int k = 0; k < IN; k++)
+                for (int i = 0; i < ROWWISE_ROWS; i++)
+                    in[k * ROWWISE_ROWS + i] = r0 + i < ROWS ? x[(r0 + i) * IN + k] : 0;
+            for (int l = 0; l < m->n_layers; l++) {
+                const layer_layout *L = &m->layers[l];
+                rowwise_affine_block(out, in, ROWWISE_ROWS, nz.weight + L->mu_w,
+                                     m->params + L->bias, L->n_in, L->n_out);
+                if (l + 1 < m->n_layers)
+                    activation_forward(arch.activation, out, out,
+                                       (size_t)L->n_out * ROWWISE_ROWS);
+                memcpy(in, out, (size_t)L->n_out * ROWWISE_ROWS * sizeof *in);
+            }
+            for (int i = 0; i < ROWWISE_ROWS && r0 + i < ROWS; i++)
+                for (int j = 0; j < 2; j++)
+                    rowwise += memcmp(&in[j * ROWWISE_ROWS + i], &want[2 * (r0 + i) + j],
+                                      sizeof *want) != 0;
+        }
+        net_block_free(&all), net_block_free(&one);
+        net_noise_free(&nz);
+        ba_model_free(m);
+    }
+    CHECK_MSG(alone == 0, "%d rows predicted alone differ from the same rows in a block",
+              alone);
+    CHECK_MSG(reversed == 0, "%d rows differ when the block's rows are reversed", reversed);
+    CHECK_MSG(rowwise == 0, "%d outputs differ from rowwise.c's products'", rowwise);
 }
 
 static void test_activation_values(void)
@@ -498,6 +572,7 @@ static void test_nll_tail_and_weights(void)
 int main(void)
 {
     test_forward_outputs();
+    test_forward_outputs_rows();
     test_single_layer();
     test_network();
 #ifdef BA_REAL_DOUBLE

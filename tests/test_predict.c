@@ -295,7 +295,7 @@ static void test_threads_and_batches(void)
         free(a), free(b), free(c);
     }
     /* FIXED and MAP: the same weights for every batch, so the batch size does not change
-     * a bit: every row goes through the same arithmetic (nn/rowwise.h) */
+     * a bit: every row goes through the same arithmetic (net_forward_loaded) */
     ba_prediction *ref = predict(m, mom, N, config(BA_PREDICT_FIXED, 8, 128, 2));
     ba_prediction *map = predict(m, mom, N, config(BA_PREDICT_MAP, 1, 128, 2));
     int sizes[5] = {1, 7, 33, 100, 5000};

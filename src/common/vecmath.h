@@ -1,5 +1,6 @@
 /* Float32 exp, log and cos/sin of a turn for elementwise loops that run over every unit
- * or weight in every batch (SiLU, the weights' sigmas, Box-Muller), written as plain
+ * or weight in every batch (SiLU, the weights' sigmas, Box-Muller), and a float64 exp
+ * for the Monte-Carlo passes' variances (nn/predict.c), written as plain
  * arithmetic so that GCC inlines and vectorises them in those loops.
  *
  * Why not glibc's vector functions (libmvec) or SLEEF there: a call to either, one per
@@ -57,6 +58,52 @@ static inline float vm_exp(float x)
     /* n sits in t's low mantissa bits (two's complement); 2^n has exponent bits n + 127 */
     uint32_t scale = (vm_bits(t) - vm_bits(shifter) + 127u) << 23;
     return p * vm_float(scale);
+}
+
+static inline uint64_t vm_bits64(double x)
+{
+    union { double f; uint64_t u; } v = {.f = x};
+    return v.u;
+}
+
+static inline double vm_double(uint64_t u)
+{
+    union { uint64_t u; double f; } v = {.u = u};
+    return v.f;
+}
+
+/* e^x in double, within 2 ulp of the true value for x in [-708, 709]; x > 709 gives
+ * infinity and x < -708 zero (true values beyond 8e307, and below 3.3e-308, which the
+ * callers' variances never reach), a NaN a NaN. vm_exp's scheme with double constants:
+ * x = n ln2 + r, |r| <= ln2 / 2, and e^r from its Taylor series to r^13, whose next term
+ * is below 5e-18 there. */
+static inline double vm_exp_f64(double x)
+{
+    const double log2e = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01,
+                 ln2_lo = 1.90821492927058770002e-10;
+    const double shifter = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer */
+    double xc = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x); /* a NaN stays */
+    double t = fma(xc, log2e, shifter);
+    double n = t - shifter;
+    double r = fma(n, -ln2_hi, xc);
+    r = fma(n, -ln2_lo, r);
+    double p = 1.0 / 6227020800.0;
+    p = fma(p, r, 1.0 / 479001600.0);
+    p = fma(p, r, 1.0 / 39916800.0);
+    p = fma(p, r, 1.0 / 3628800.0);
+    p = fma(p, r, 1.0 / 362880.0);
+    p = fma(p, r, 1.0 / 40320.0);
+    p = fma(p, r, 1.0 / 5040.0);
+    p = fma(p, r, 1.0 / 720.0);
+    p = fma(p, r, 1.0 / 120.0);
+    p = fma(p, r, 1.0 / 24.0);
+    p = fma(p, r, 1.0 / 6.0);
+    p = fma(p, r, 0.5);
+    p = fma(p, r, 1.0);
+    p = fma(p, r, 1.0);
+    /* n sits in t's low mantissa bits; 2^n has exponent bits n + 1023 */
+    double e = p * vm_double((vm_bits64(t) - vm_bits64(shifter) + 1023u) << 52);
+    return x > 709.0 ? INFINITY : (x < -708.0 ? 0.0 : e);
 }
 
 /* log(x) for a normal positive float x (Box-Muller's uniforms in (0, 1)), relative error

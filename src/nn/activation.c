@@ -146,6 +146,25 @@ void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_
     forward(a, pre, out, NULL, n);
 }
 
+void activation_forward_bias(ba_activation a, ba_real *out, const ba_real *bias, int n,
+                             int cols)
+{
+    for (int j = 0; j < n; j++) {
+        ba_real *o = out + (size_t)j * cols, b = bias[j];
+        if (a == BA_ACTIVATION_RELU) {
+#pragma GCC unroll 4
+            for (int i = 0; i < cols; i++) {
+                ba_real v = o[i] + b;
+                o[i] = v > 0 ? v : 0;
+            }
+        } else {
+            for (int i = 0; i < cols; i++)
+                o[i] += b;
+            forward(a, o, o, NULL, (size_t)cols);
+        }
+    }
+}
+
 void activation_forward_keep(ba_activation a, ba_real *pre, ba_real *out, size_t n)
 {
     forward(a, pre, out, pre, n);

@@ -16,6 +16,12 @@
 /* out = f(pre) for n values (out may equal pre for relu and tanh only). */
 void activation_forward(ba_activation a, const ba_real *pre, ba_real *out, size_t n);
 
+/* out (n, cols), one row per unit: out[j][i] = f(out[j][i] + bias[j]), a layer's bias
+ * and its activation in one pass over a feature-major block (its products leave out the
+ * bias; net_forward_loaded). */
+void activation_forward_bias(ba_activation a, ba_real *out, const ba_real *bias, int n,
+                             int cols);
+
 /* The same for a pass with a backward pass to come: pre then holds what
  * activation_backward needs: SiLU's logistic s(pre), so that its derivative
  * s + out (1 - s) takes no exponential; the pre-activations themselves for GELU;

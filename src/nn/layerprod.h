@@ -46,11 +46,12 @@ typedef libxsmm_dmmfunction layerprod_kernel;
 typedef libxsmm_smmfunction layerprod_kernel;
 #endif
 
-/* Why the forward product of training is not nn/rowwise.c's: that code keeps an event's
- * output independent of the other rows of its block, which prediction needs (issue 9)
- * and training does not, and libxsmm's kernel is faster (BENCHMARKS.md, "Issue 12,
- * third round"). Its sums run over the inputs in order, as rowwise.c's do, but whether
- * the two agree to the last bit depends on the shape.
+/* Training's products run on kernels for the block's row count; prediction, whose rows
+ * must not depend on each other (issue 9), uses kernels for a fixed count and pads
+ * (net_forward_loaded). libxsmm's kernel is faster than nn/rowwise.c's tiles
+ * (BENCHMARKS.md, "Issue 12, third round"). Its sums run over the inputs in order, as
+ * rowwise.c's do; whether the two agree to the last bit depends on the shape (they do
+ * for prediction's: tests/test_nn.c).
  *
  * The kernels of one layer for blocks of `rows` rows (rows 0: not made yet; a NULL
  * kernel: the OpenBLAS fallback). */

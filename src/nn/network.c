@@ -110,7 +110,9 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     for (int l = 0; l < m->n_layers; l++)
         total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
     total += m->n_params + rows * (size_t)m->arch.n_inputs;
-    total += 2 * (size_t)m->max_width * ROWWISE_ROWS;
+    total += 2 * (size_t)m->max_width * NET_OUTPUT_ROWS;
+    size_t loaded_rows = (rows + NET_OUTPUT_ROWS - 1) / NET_OUTPUT_ROWS * NET_OUTPUT_ROWS;
+    total += loaded_rows * (size_t)m->arch.n_inputs;
     total += rows * ((size_t)m->arch.n_inputs + (size_t)m->max_width + 2);
     b->memory = calloc(total, sizeof(ba_real));
     if (!b->memory)
@@ -139,7 +141,8 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
     }
     b->grad = p, p += m->n_params;
     b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
-    b->scratch = p, p += 2 * (size_t)m->max_width * ROWWISE_ROWS;
+    b->scratch = p, p += 2 * (size_t)m->max_width * NET_OUTPUT_ROWS;
+    b->loaded = p, p += loaded_rows * (size_t)m->arch.n_inputs;
     b->inputs = p, p += rows * (size_t)m->arch.n_inputs;
     b->x_rows = p, p += rows * (size_t)m->max_width;
     b->head = p;
@@ -203,6 +206,59 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
     layerprod_transpose(b->act[m->n_layers], b->head, 2, rows);
 }
 
+void net_outputs_load(const ba_model *m, net_block *b, int rows)
+{
+    const int n_in = m->arch.n_inputs;
+    for (int r0 = 0; r0 < rows; r0 += NET_OUTPUT_ROWS) {
+        const int nr = rows - r0 < NET_OUTPUT_ROWS ? rows - r0 : NET_OUTPUT_ROWS;
+        ba_real *xt = b->loaded + (size_t)r0 * n_in;
+        const ba_real *x = b->act[0] + (size_t)r0 * n_in;
+        for (int k = 0; k < n_in; k++)
+            for (int i = 0; i < NET_OUTPUT_ROWS; i++)
+                xt[(size_t)k * NET_OUTPUT_ROWS + i] = i < nr ? x[(size_t)i * n_in + k] : 0;
+    }
+}
+
+/* out (n_out, NET_OUTPUT_ROWS) = w x, x (n_in, NET_OUTPUT_ROWS), without the bias, which
+ * the caller adds after the sum, as rowwise.c does: libxsmm's kernel, or rowwise.c's
+ * products on both halves where libxsmm makes none. */
+static void output_products(layerprod_kernels *k, ba_real *out, const ba_real *x,
+                            const ba_real *w, int n_in, int n_out)
+{
+    layerprod_prepare(k, NET_OUTPUT_ROWS, n_in, n_out);
+    if (k->forward)
+        layerprod_forward(k, out, x, w);
+    else
+        for (int h = 0; h < NET_OUTPUT_ROWS; h += ROWWISE_ROWS)
+            rowwise_affine_block(out + h, x + h, NET_OUTPUT_ROWS, w, NULL, n_in, n_out);
+}
+
+void net_forward_loaded(const ba_model *m, const net_noise *nz, net_block *b, int rows)
+{
+    const int n_inputs = m->arch.n_inputs, last = m->n_layers - 1;
+    ba_real *out = b->act[m->n_layers];
+    for (int r0 = 0; r0 < rows; r0 += NET_OUTPUT_ROWS) {
+        const int nr = rows - r0 < NET_OUTPUT_ROWS ? rows - r0 : NET_OUTPUT_ROWS;
+        /* layer l's output in buffer l % 2 */
+        ba_real *buf[2] = {b->scratch, b->scratch + (size_t)m->max_width * NET_OUTPUT_ROWS};
+        const ba_real *in = b->loaded + (size_t)r0 * n_inputs;
+        for (int l = 0; l <= last; l++) {
+            const layer_layout *L = &m->layers[l];
+            ba_real *next = buf[l % 2];
+            output_products(&b->out_kernels[l], next, in, nz->weight + L->mu_w, L->n_in,
+                            L->n_out);
+            if (l < last)
+                activation_forward_bias(m->arch.activation, next, m->params + L->bias,
+                                        L->n_out, NET_OUTPUT_ROWS);
+            in = next;
+        }
+        const ba_real *bias = m->params + m->layers[last].bias;
+        for (int i = 0; i < nr; i++) /* the head, its bias, back to rows */
+            for (int j = 0; j < 2; j++)
+                out[(size_t)(r0 + i) * 2 + j] = in[(size_t)j * NET_OUTPUT_ROWS + i] + bias[j];
+    }
+}
+
 void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                          const noise_source *src, uint64_t first_row)
 {
@@ -210,26 +266,8 @@ void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, i
         net_forward(m, nz, b, rows, src, first_row);
         return;
     }
-    const int n_inputs = m->arch.n_inputs;
-    ba_real *out = b->act[m->n_layers];
-    for (int r0 = 0; r0 < rows; r0 += ROWWISE_ROWS) {
-        const int nr = rows - r0 < ROWWISE_ROWS ? rows - r0 : ROWWISE_ROWS;
-        ba_real *in = b->scratch, *next = b->scratch + (size_t)m->max_width * ROWWISE_ROWS;
-        rowwise_transpose_in(in, b->act[0] + (size_t)r0 * n_inputs, nr, n_inputs);
-        for (int l = 0; l < m->n_layers; l++) {
-            const layer_layout *L = &m->layers[l];
-            rowwise_affine_block(next, in, nz->weight + L->mu_w, m->params + L->bias, L->n_in,
-                                 L->n_out);
-            if (l + 1 < m->n_layers) /* elementwise: the layout does not matter */
-                activation_forward(m->arch.activation, next, next,
-                                   (size_t)L->n_out * ROWWISE_ROWS);
-            ba_real *t = in;
-            in = next, next = t;
-        }
-        for (int i = 0; i < nr; i++) /* the head, back to rows */
-            for (int j = 0; j < 2; j++)
-                out[(size_t)(r0 + i) * 2 + j] = in[(size_t)j * ROWWISE_ROWS + i];
-    }
+    net_outputs_load(m, b, rows);
+    net_forward_loaded(m, nz, b, rows);
 }
 
 void net_backward(const ba_model *m, const net_noise *nz, net_block *b, int rows,

@@ -59,6 +59,10 @@ void net_prepare_pass(net_noise *nz, const ba_model *m);
  * its normals alone (BENCHMARKS.md, issue 12). */
 void net_redraw(net_noise *nz, const ba_model *m, const noise_source *src);
 
+/* Rows per block of net_forward_loaded: its products' kernels are made for blocks of
+ * this many rows, four AVX-512 vectors of float32 (nn/layerprod.h). */
+#define NET_OUTPUT_ROWS 64
+
 /* Workspace of one block of at most max_rows rows: activations of every layer, gradient
  * buffers, the local sampler's caches, and the block's parameter gradients. Inside the
  * passes the activations are feature-major, (features, rows) (nn/layerprod.h says why);
@@ -78,10 +82,15 @@ typedef struct net_block {
                                          pass of a block of their shape
                                          (nn/layerprod.h); a block that only predicts
                                          (net_forward_outputs) makes none */
+    layerprod_kernels out_kernels[BA_MAX_LAYERS + 1]; /* net_forward_loaded's forward
+                                         products, for NET_OUTPUT_ROWS rows */
     ba_real *grad;                    /* n_params: this block's parameter gradients */
     ba_real *grad_input;              /* (max_rows, n_inputs) dL/dx, if asked for */
-    ba_real *scratch;                 /* 2 x max_width x ROWWISE_ROWS for the forward
-                                         products (nn/rowwise.h) */
+    ba_real *scratch;                 /* 2 x max_width x NET_OUTPUT_ROWS: the activations
+                                         of net_forward_loaded */
+    ba_real *loaded;                  /* net_outputs_load's inputs: per block of
+                                         NET_OUTPUT_ROWS rows (n_inputs, NET_OUTPUT_ROWS),
+                                         zero rows after the last */
     ba_real *inputs;                  /* (n_inputs, max_rows) act[0] feature-major */
     ba_real *x_rows;                  /* (max_rows, max_width) a hidden layer's inputs in
                                          rows, for its weight gradient */
@@ -112,13 +121,23 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                  const noise_source *src, uint64_t first_row);
 
 /* The output (rows, 2) alone, into b->act[n_layers], as net_forward computes it (to the
- * last bits, see there) but with nn/rowwise.h's products, so that every row's output
- * is the same whatever the other rows: block by block of ROWWISE_ROWS rows, the
- * activations stay feature-major from layer to layer and are not kept (no backward pass
- * can follow). The local sampler, whose noise is drawn block by block, goes through
- * net_forward. */
+ * last bits, see there) but so that every row's output is the same whatever the other
+ * rows: net_outputs_load, then net_forward_loaded. The local sampler, whose noise is
+ * drawn block by block, goes through net_forward. */
 void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                          const noise_source *src, uint64_t first_row);
+
+/* net_forward_outputs in two steps, for several passes over the same rows (Monte-Carlo
+ * prediction), weight sampler or MAP: net_outputs_load takes the rows rows in b->act[0]
+ * feature-major into b->loaded, once; each net_forward_loaded is then one pass with the
+ * weights of nz. The pass goes block by block of NET_OUTPUT_ROWS rows, a partial block
+ * filled with zero rows, so every row meets the same kernels in every batch; a kernel's
+ * lanes are rows, each summing its products over the inputs in order, one fused
+ * multiply-add per term, as nn/rowwise.h promises (where libxsmm makes no kernel the
+ * products are rowwise.c's, which give the same numbers). The activations stay
+ * feature-major from layer to layer and are not kept (no backward pass can follow). */
+void net_outputs_load(const ba_model *m, net_block *b, int rows);
+void net_forward_loaded(const ba_model *m, const net_noise *nz, net_block *b, int rows);
 
 /* Backward pass from dL/doutput (rows, 2) in b->dact[0]; writes b->grad (likelihood
  * part only) and, if want_input_grad, b->grad_input. With defer_logsig2 (weight sampler

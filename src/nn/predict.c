@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/parallel.h"
 #include "common/rng.h"
+#include "common/vecmath.h"
 #include "data/features.h"
 #include "nn/streams.h"
 
@@ -34,15 +35,29 @@ ba_predict_config ba_predict_defaults(void)
 
 /* ---- statistics over the passes ---- */
 
+/* The variances exp(logsig2) in vector lanes, common/vecmath.h's exp in double: libm's,
+ * one call per event and pass, took 5 % of a 30-pass prediction (BENCHMARKS.md, "Issue
+ * 12, fifth round"); libmvec's would need -ffast-math here, which would let the compiler
+ * reorder the update below. */
+#define MOMENTS_CHUNK 64
+
 void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass)
 {
-    for (int r = 0; r < rows; r++) {
-        mc_moments *a = &acc[r];
-        double mu = outputs[2 * r], logsig2 = outputs[2 * r + 1];
-        double delta = mu - a->mean;
-        a->mean += delta / pass;
-        a->m2 += delta * (mu - a->mean);
-        a->sum_var += exp(logsig2);
+    for (int r0 = 0; r0 < rows; r0 += MOMENTS_CHUNK) {
+        int n = rows - r0 < MOMENTS_CHUNK ? rows - r0 : MOMENTS_CHUNK;
+        const ba_real *out = outputs + 2 * (size_t)r0;
+        double var[MOMENTS_CHUNK];
+#pragma omp simd
+        for (int i = 0; i < n; i++)
+            var[i] = vm_exp_f64((double)out[2 * i + 1]);
+        for (int i = 0; i < n; i++) {
+            mc_moments *a = &acc[r0 + i];
+            double mu = out[2 * i];
+            double delta = mu - a->mean;
+            a->mean += delta / pass;
+            a->m2 += delta * (mu - a->mean);
+            a->sum_var += var[i];
+        }
     }
 }
 
@@ -112,12 +127,15 @@ ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cf
     p->cfg = *cfg;
     p->threads = cfg->threads > 0 ? cfg->threads : ba_default_threads();
     p->passes = cfg->mode == BA_PREDICT_MAP ? 1 : cfg->n_monte;
-    /* The mean weights tie no event to its batch, so MAP runs whole batches in tasks of
-     * at least MAP_TASK_ROWS events: less overhead per event (BENCHMARKS.md, issue 12),
-     * the same numbers (the products are row-wise, src/nn/rowwise.h). */
+    /* The mean weights, or FIXED's draws, tie no event to its batch, so MAP and FIXED run
+     * whole batches in tasks of at least SHARED_TASK_ROWS events: less overhead per
+     * event, and a pass's weights stay in the cache over more rows (BENCHMARKS.md, issue
+     * 12); the same numbers (net_forward_loaded: a row's output does not depend on the
+     * other rows). */
     p->task_rows = cfg->batch_size;
-    if (cfg->mode == BA_PREDICT_MAP && cfg->batch_size < MAP_TASK_ROWS)
-        p->task_rows = (MAP_TASK_ROWS + cfg->batch_size - 1) / cfg->batch_size * cfg->batch_size;
+    if (cfg->mode != BA_PREDICT_SAMPLE && cfg->batch_size < SHARED_TASK_ROWS)
+        p->task_rows = (SHARED_TASK_ROWS + cfg->batch_size - 1) / cfg->batch_size *
+                       cfg->batch_size;
     p->workers = calloc((size_t)p->threads, sizeof *p->workers);
     if (!p->workers) {
         ba_fail(err, "out of memory");
@@ -199,10 +217,11 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
     else /* the events were checked in predict_events, so this cannot fail */
         ba_preprocess_events(momenta, (size_t)rows, &m->pre, blk->act[0], NULL);
     memset(w->acc, 0, (size_t)rows * sizeof *w->acc);
+    net_outputs_load(m, blk, rows); /* once for all passes */
     for (int k = 0; k < p->passes; k++) {
         net_noise view;
         const net_noise *nz = weights_for_pass(p, w, k, batch, &view);
-        net_forward_outputs(m, nz, blk, rows, NULL, 0);
+        net_forward_loaded(m, nz, blk, rows);
         mc_moments_add(w->acc, blk->act[m->n_layers], rows, k + 1);
     }
     mc_moments_finish(w->acc, rows, p->passes, out);

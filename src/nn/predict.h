@@ -27,8 +27,9 @@
 /* Events per piece when streaming a file (rounded down to whole batches). */
 #define PREDICT_FILE_CHUNK 65536
 
-/* The fewest events in one thread task of a MAP prediction (ba_predictor.task_rows). */
-#define MAP_TASK_ROWS 1024
+/* The fewest events in one thread task of a MAP or FIXED prediction, where every batch
+ * has the same weights (ba_predictor.task_rows). */
+#define SHARED_TASK_ROWS 1024
 
 /* Running moments of one event over the passes, Welford's update (Knuth, TAOCP vol. 2,
  * 4.2.2): numerically stable, and memory independent of the number of passes. */
@@ -50,7 +51,8 @@ struct ba_predictor {
     ba_predict_config cfg;
     int threads;
     int passes;                /* n_monte, or 1 for MAP */
-    int task_rows;             /* events per thread task: batch_size, a multiple for MAP */
+    int task_rows;             /* events per thread task: batch_size, a multiple for MAP
+                                  and FIXED */
     predict_worker *workers;   /* one per thread */
     net_noise map;             /* MAP: weight = mu_w */
     ba_real *fixed;            /* FIXED: passes x n_params, draw k at fixed + k n_params

@@ -184,6 +184,9 @@ int ba_predict_file(const ba_model *m, const char *momenta_path, const char *out
 
 void ba_prediction_rows(const ba_prediction *pred, size_t n, double *rows)
 {
+    /* in parallel, as dataset_check_rows: in memory, one thread took 2 % of a 30-pass
+     * prediction (BENCHMARKS.md, "Issue 12, fifth round") */
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
         rows[4 * i + 0] = exp(pred[i].mean);
         rows[4 * i + 1] = pred[i].mean;

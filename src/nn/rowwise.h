@@ -28,12 +28,9 @@
 /* The products for one block of ROWWISE_ROWS rows held feature-major, as a forward pass
  * can keep its activations from layer to layer: xt (n_in, ROWWISE_ROWS),
  * out_t (n_out, ROWWISE_ROWS) = (x w^T + bias)^T, with w (n_out, n_in) as stored by the
- * layer (torch.nn.Linear). */
-void rowwise_affine_block(ba_real *out_t, const ba_real *xt, const ba_real *w,
+ * layer (torch.nn.Linear); both matrices' rows ld values apart (ld >= ROWWISE_ROWS: the
+ * block may be part of a wider one). bias NULL: none. */
+void rowwise_affine_block(ba_real *out_t, const ba_real *xt, int ld, const ba_real *w,
                           const ba_real *bias, int n_in, int n_out);
-
-/* xt (n_in, ROWWISE_ROWS) = the rows (rows <= ROWWISE_ROWS, n_in) of x transposed, zero
- * beyond the last row. */
-void rowwise_transpose_in(ba_real *xt, const ba_real *x, int rows, int n_in);
 
 #endif
