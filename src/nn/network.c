@@ -97,55 +97,59 @@ void net_redraw(net_noise *nz, const ba_model *m, const noise_source *src)
 
 /* ---- block workspace ---- */
 
+/* Every array of a block starts at a 64-byte boundary, so that no vector of 16 float32
+ * straddles two cache lines: the feature-major activations are read and written a
+ * vector at a time by the products and the elementwise loops (BENCHMARKS.md, "Issue 12,
+ * fifth round"). */
+#define BLOCK_ALIGN 64
+
+/* Lays out b's arrays for blocks of rows rows from base (NULL: only count); returns the
+ * bytes they take. */
+static size_t block_layout(net_block *b, const ba_model *m, size_t rows, char *base)
+{
+    size_t used = 0;
+#define TAKE(ptr, n)                                                                       \
+    do {                                                                                   \
+        (ptr) = base ? (ba_real *)(base + used) : NULL;                                    \
+        used += ((n) * sizeof(ba_real) + BLOCK_ALIGN - 1) / BLOCK_ALIGN * BLOCK_ALIGN;     \
+    } while (0)
+    for (int l = 0; l <= m->n_layers; l++)
+        TAKE(b->act[l], rows * (size_t)(l < m->n_layers ? m->layers[l].n_in : 2));
+    for (int k = 0; k < 2; k++)
+        TAKE(b->dact[k], rows * (size_t)m->max_width);
+    for (int l = 0; l + 1 < m->n_layers; l++)
+        TAKE(b->pre[l], rows * (size_t)m->layers[l].n_out);
+    for (int l = 0; l < m->n_layers; l++) {
+        size_t n_in = rows * (size_t)m->layers[l].n_in, n_out = rows * (size_t)m->layers[l].n_out;
+        vblinear_local_cache *c = &b->local[l];
+        TAKE(c->x2, n_in);
+        TAKE(c->tmp, n_in);
+        TAKE(c->z, n_out);
+        TAKE(c->std, n_out);
+        TAKE(c->dvar, n_out);
+    }
+    size_t loaded_rows = (rows + NET_OUTPUT_ROWS - 1) / NET_OUTPUT_ROWS * NET_OUTPUT_ROWS;
+    TAKE(b->grad, m->n_params);
+    TAKE(b->grad_input, rows * (size_t)m->arch.n_inputs);
+    TAKE(b->scratch, 2 * (size_t)m->max_width * NET_OUTPUT_ROWS);
+    TAKE(b->loaded, loaded_rows * (size_t)m->arch.n_inputs);
+    TAKE(b->inputs, rows * (size_t)m->arch.n_inputs);
+    TAKE(b->x_rows, rows * (size_t)m->max_width);
+    TAKE(b->head, 2 * rows);
+#undef TAKE
+    return used;
+}
+
 int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err)
 {
     memset(b, 0, sizeof *b);
     b->max_rows = max_rows;
-    size_t rows = (size_t)max_rows, total = 0;
-    for (int l = 0; l <= m->n_layers; l++)
-        total += rows * (size_t)(l < m->n_layers ? m->layers[l].n_in : 2);
-    total += 2 * rows * (size_t)m->max_width;
-    for (int l = 0; l + 1 < m->n_layers; l++)
-        total += rows * (size_t)m->layers[l].n_out;
-    for (int l = 0; l < m->n_layers; l++)
-        total += rows * (2 * (size_t)m->layers[l].n_in + 3 * (size_t)m->layers[l].n_out);
-    total += m->n_params + rows * (size_t)m->arch.n_inputs;
-    total += 2 * (size_t)m->max_width * NET_OUTPUT_ROWS;
-    size_t loaded_rows = (rows + NET_OUTPUT_ROWS - 1) / NET_OUTPUT_ROWS * NET_OUTPUT_ROWS;
-    total += loaded_rows * (size_t)m->arch.n_inputs;
-    total += rows * ((size_t)m->arch.n_inputs + (size_t)m->max_width + 2);
-    b->memory = calloc(total, sizeof(ba_real));
+    size_t bytes = block_layout(b, m, (size_t)max_rows, NULL);
+    b->memory = aligned_alloc(BLOCK_ALIGN, bytes);
     if (!b->memory)
         return ba_fail(err, "out of memory for a block of %d rows", max_rows);
-    ba_real *p = b->memory;
-    for (int l = 0; l <= m->n_layers; l++) {
-        b->act[l] = p;
-        p += rows * (size_t)(l < m->n_layers ? m->layers[l].n_in : 2);
-    }
-    for (int k = 0; k < 2; k++) {
-        b->dact[k] = p;
-        p += rows * (size_t)m->max_width;
-    }
-    for (int l = 0; l + 1 < m->n_layers; l++) {
-        b->pre[l] = p;
-        p += rows * (size_t)m->layers[l].n_out;
-    }
-    for (int l = 0; l < m->n_layers; l++) {
-        size_t n_in = rows * (size_t)m->layers[l].n_in, n_out = rows * (size_t)m->layers[l].n_out;
-        vblinear_local_cache *c = &b->local[l];
-        c->x2 = p, p += n_in;
-        c->tmp = p, p += n_in;
-        c->z = p, p += n_out;
-        c->std = p, p += n_out;
-        c->dvar = p, p += n_out;
-    }
-    b->grad = p, p += m->n_params;
-    b->grad_input = p, p += rows * (size_t)m->arch.n_inputs;
-    b->scratch = p, p += 2 * (size_t)m->max_width * NET_OUTPUT_ROWS;
-    b->loaded = p, p += loaded_rows * (size_t)m->arch.n_inputs;
-    b->inputs = p, p += rows * (size_t)m->arch.n_inputs;
-    b->x_rows = p, p += rows * (size_t)m->max_width;
-    b->head = p;
+    memset(b->memory, 0, bytes);
+    block_layout(b, m, (size_t)max_rows, b->memory);
     return 0;
 }
 
