@@ -47,16 +47,13 @@ double net_prepare_noise_range(net_noise *nz, const ba_model *m, int l, size_t b
         memcpy(nz->weight + at, mu, n * sizeof *mu);
         return 0;
     }
-    if (nz->sampler == BA_SAMPLER_LOCAL) {
-        vblinear_variances(logsig2, nz->var + at, n);
-    } else {
-        if (mode == BA_NOISE_RESAMPLE)
-            normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l),
-                    begin, nz->eps + at, n);
-        return vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at,
-                                       nz->var + at, nz->weight + at, n, m->arch.prior_sigma);
-    }
-    return vblinear_kl(mu, logsig2, nz->var + at, n, m->arch.prior_sigma);
+    if (nz->sampler == BA_SAMPLER_LOCAL)
+        return vblinear_variances_kl(mu, logsig2, nz->var + at, n, m->arch.prior_sigma);
+    if (mode == BA_NOISE_RESAMPLE)
+        normals(src->seed, stream_id(src->purpose, src->epoch, src->batch, (unsigned)l), begin,
+                nz->eps + at, n);
+    return vblinear_sample_weights(mu, logsig2, nz->eps + at, nz->sigma + at, nz->var + at,
+                                   nz->weight + at, n, m->arch.prior_sigma);
 }
 
 double net_prepare_noise(net_noise *nz, const ba_model *m, ba_noise_mode mode,

@@ -37,7 +37,7 @@ double vblinear_sample_weights(const ba_real *mu_w, const ba_real *logsig2_w,
  * (n_in, rows), one row of the matrix per input feature (nn/layerprod.h says why). The
  * product runs on the caller's kernels for this shape, made here if they are for another
  * one (nn/layerprod.h; zero a fresh layerprod_kernels). A prediction, whose rows must not
- * depend on each other, uses nn/rowwise.h instead. */
+ * depend on each other, uses net_forward_loaded (nn/network.h) instead. */
 void vblinear_forward(ba_real *out, const ba_real *x, const ba_real *weight,
                       const ba_real *bias, int rows, int n_in, int n_out,
                       layerprod_kernels *kernels);
@@ -74,8 +74,12 @@ typedef struct vblinear_local_cache {
     ba_real *tmp;   /* (n_in, rows)  scratch for dx */
 } vblinear_local_cache;
 
-/* sigma2 = exp(logsig2) for the n weights (once per step, shared by all rows). */
+/* sigma2 = exp(logsig2) for the n weights (once per step, shared by all rows).
+ * vblinear_variances_kl also returns the weights' KL to the prior, as vblinear_kl
+ * computes it, in the same pass. */
 void vblinear_variances(const ba_real *logsig2_w, ba_real *sigma2, size_t n);
+double vblinear_variances_kl(const ba_real *mu_w, const ba_real *logsig2_w, ba_real *sigma2,
+                             size_t n, double prior_sigma);
 
 /* out = mu x + b + sqrt(sigma2 x^2) * z, feature-major as in vblinear_forward, with z
  * taken from cache->z and mu, sigma2 (n_out, n_in) as stored. */
