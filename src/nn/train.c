@@ -406,15 +406,32 @@ static double gradient_range(trainer *t, const layer_layout *L, param_part part,
         sum_blocks(t, n_blocks, begin, end);
     if (t->defer_logsig2 && part == PART_MU) /* before the KL's part joins the mean's */
         net_logsig2_grad(&t->noise, L, g, begin - L->mu_w, end - L->mu_w);
-    net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
+    /* The KL's part (net_kl_grad_add's), for the means joined with the squared norm in
+     * one pass. The log-variances' part stays vblinear.c's: computed here, its rounding
+     * differed in the last bits, and so did the model. The norm in vector lanes (omp
+     * simd): a single running sum is a chain of dependent additions, 3 us per batch and
+     * thread for the precision network (BENCHMARKS.md, issue 12). */
+    size_t n = end - begin;
+    ba_real *restrict gr = g + begin;
+    double sumsq = 0;
+    if (part == PART_MU) {
+        const ba_real c = vblinear_kl_grad_coefs(t->m->arch.prior_sigma, kl_scale).mu;
+        const ba_real *restrict mu = t->m->params + begin;
+#pragma omp simd reduction(+ : sumsq)
+        for (size_t i = 0; i < n; i++) {
+            gr[i] += c * mu[i];
+            sumsq += (double)gr[i] * (double)gr[i];
+        }
+        return with_sumsq ? sumsq : 0;
+    }
+    if (part == PART_LOGSIG2) /* the variance sits at the mu_w offset of the same weight */
+        vblinear_kl_grad_logsig2_add(gr, t->noise.var + L->mu_w + (begin - L->logsig2_w), n,
+                                     t->m->arch.prior_sigma, kl_scale);
     if (!with_sumsq)
         return 0;
-    /* in vector lanes (omp simd): a single running sum is a chain of dependent additions,
-     * 3 us per batch and thread for the precision network (BENCHMARKS.md, issue 12) */
-    double sumsq = 0;
 #pragma omp simd reduction(+ : sumsq)
-    for (size_t i = begin; i < end; i++)
-        sumsq += (double)g[i] * (double)g[i];
+    for (size_t i = 0; i < n; i++)
+        sumsq += (double)gr[i] * (double)gr[i];
     return sumsq;
 }
 
@@ -495,12 +512,14 @@ static double update_piece(trainer *t, const layer_layout *L, param_part part, s
     }
     if (a->with_gradient)
         gradient_range(t, L, part, a->n_blocks, begin, end, a->kl_scale, 0);
-    ba_real *g = t->grad;
-    if (a->grad_scale != 1)
-        for (size_t i = begin; i < end; i++)
-            g[i] *= a->grad_scale;
-    adam_update(a->adam, t->m->params + begin, g + begin, t->adam_m + begin,
-                t->adam_v + begin, end - begin);
+    /* adam_update's steps with the clipping's factor (1 without: exact) in the same pass */
+    const adam_real c = adam_real_of(a->adam);
+    const ba_real scale = a->grad_scale, *restrict g = t->grad + begin;
+    ba_real *restrict p = t->m->params + begin, *restrict m = t->adam_m + begin;
+    ba_real *restrict v = t->adam_v + begin;
+#pragma omp simd
+    for (size_t i = 0; i < end - begin; i++)
+        adam_update_one(&c, &p[i], g[i] * scale, &m[i], &v[i]);
     return 0;
 }
 
