@@ -133,8 +133,9 @@ void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, i
  * weights of nz. The pass goes block by block of NET_OUTPUT_ROWS rows, a partial block
  * filled with zero rows, so every row meets the same kernels in every batch; a kernel's
  * lanes are rows, each summing its products over the inputs in order, one fused
- * multiply-add per term, as nn/rowwise.h promises (where libxsmm makes no kernel the
- * products are rowwise.c's, which give the same numbers). The activations stay
+ * multiply-add per term, as nn/rowwise.h describes (where libxsmm makes no kernel the
+ * products are rowwise.c's, the same numbers in an optimised build with FMA). The
+ * activations stay
  * feature-major from layer to layer and are not kept (no backward pass can follow). */
 void net_outputs_load(const ba_model *m, net_block *b, int rows);
 void net_forward_loaded(const ba_model *m, const net_noise *nz, net_block *b, int rows);

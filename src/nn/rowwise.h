@@ -10,10 +10,12 @@
  *     out[r][j] = bias[j] + sum_k x[r][k] w[j][k],
  *
  * the sum taken over k in increasing order, one fused multiply-add per term (or one
- * multiply and one add where the build has no FMA). The vector lanes are rows: ROWWISE_ROWS
- * rows are transposed into a block (zero rows fill a partial block) and each lane
- * runs the same sequence of operations, so an event's output is the same in any lane,
- * any block and any batch, and the same with any OpenBLAS kernel.
+ * multiply and one add where the build has no FMA or does not optimise). The vector
+ * lanes are rows: ROWWISE_ROWS rows are transposed into a block (zero rows fill a
+ * partial block) and each lane runs the same sequence of operations, so an event's
+ * output is the same in any lane, any block and any batch, and the same with any
+ * OpenBLAS kernel. Prediction now runs libxsmm's kernels, which compute the same way
+ * (nn/network.h, net_forward_loaded), and these products where libxsmm has none.
  */
 #ifndef BA_ROWWISE_H
 #define BA_ROWWISE_H
