@@ -448,7 +448,7 @@ static void test_adam(void)
         snprintf(name, sizeof name, "adam_grad_%d", t);
         ba_real *g = to_real(fixture(name, N), N);
         adam_step s = adam_prepare(1e-3, t);
-        adam_update(&s, p, g, m, v, N);
+        adam_update(&s, p, g, 1, m, v, N);
         snprintf(name, sizeof name, "adam_param_%d", t);
         CHECK(close_real(p, fixture(name, N), N, RTOL, name));
         free(g);

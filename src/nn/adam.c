@@ -10,10 +10,11 @@ adam_step adam_prepare(double lr, long t)
     return s;
 }
 
-void adam_update(const adam_step *s, ba_real *params, const ba_real *grads, ba_real *m,
-                 ba_real *v, size_t n)
+void adam_update(const adam_step *s, ba_real *params, const ba_real *grads, ba_real scale,
+                 ba_real *m, ba_real *v, size_t n)
 {
     const adam_real c = adam_real_of(s);
+#pragma omp simd
     for (size_t i = 0; i < n; i++)
-        adam_update_one(&c, &params[i], grads[i], &m[i], &v[i]);
+        adam_update_one(&c, &params[i], grads[i] * scale, &m[i], &v[i]);
 }

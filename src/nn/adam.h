@@ -41,8 +41,9 @@ static inline void adam_update_one(const adam_real *c, ba_real *param, ba_real g
     *param -= c->step_size * *m / (ba_sqrt(*v) * c->inv_sqrt_bias2 + c->eps);
 }
 
-/* Update params[0..n) given grads; m and v are the moment estimates. */
-void adam_update(const adam_step *s, ba_real *params, const ba_real *grads, ba_real *m,
-                 ba_real *v, size_t n);
+/* Update params[0..n) given grads times scale (gradient clipping's factor, 1 without:
+ * exact), in one pass; m and v are the moment estimates. */
+void adam_update(const adam_step *s, ba_real *params, const ba_real *grads, ba_real scale,
+                 ba_real *m, ba_real *v, size_t n);
 
 #endif

@@ -422,11 +422,12 @@ static double gradient_range(trainer *t, const layer_layout *L, param_part part,
         sum_blocks(t, n_blocks, begin, end);
     if (t->defer_logsig2 && part == PART_MU) /* before the KL's part joins the mean's */
         net_logsig2_grad(&t->noise, L, g, begin - L->mu_w, end - L->mu_w);
-    /* The KL's part (net_kl_grad_add's), for the means joined with the squared norm in
-     * one pass. The log-variances' part stays vblinear.c's: computed here, its rounding
-     * differed in the last bits, and so did the model. The norm in vector lanes (omp
-     * simd): a single running sum is a chain of dependent additions, 3 us per batch and
-     * thread for the precision network (BENCHMARKS.md, issue 12). */
+    /* The KL's part: the means' joined with the squared norm in one pass, the same
+     * numbers as net_kl_grad_add's; the others' through it (written out here, the
+     * log-variances' rounded differently from vblinear.c's, and the model changed in
+     * the last bits). The norm in vector lanes (omp simd): a single running sum is a
+     * chain of dependent additions, 3 us per batch and thread for the precision network
+     * (BENCHMARKS.md, issue 12). */
     size_t n = end - begin;
     ba_real *restrict gr = g + begin;
     double sumsq = 0;
@@ -440,9 +441,7 @@ static double gradient_range(trainer *t, const layer_layout *L, param_part part,
         }
         return with_sumsq ? sumsq : 0;
     }
-    if (part == PART_LOGSIG2) /* the variance sits at the mu_w offset of the same weight */
-        vblinear_kl_grad_logsig2_add(gr, t->noise.var + L->mu_w + (begin - L->logsig2_w), n,
-                                     t->m->arch.prior_sigma, kl_scale);
+    net_kl_grad_add(&t->noise, t->m, g, begin, end, kl_scale);
     if (!with_sumsq)
         return 0;
 #pragma omp simd reduction(+ : sumsq)
@@ -528,14 +527,8 @@ static double update_piece(trainer *t, const layer_layout *L, param_part part, s
     }
     if (a->with_gradient)
         gradient_range(t, L, part, a->n_blocks, begin, end, a->kl_scale, 0);
-    /* adam_update's steps with the clipping's factor (1 without: exact) in the same pass */
-    const adam_real c = adam_real_of(a->adam);
-    const ba_real scale = a->grad_scale, *restrict g = t->grad + begin;
-    ba_real *restrict p = t->m->params + begin, *restrict m = t->adam_m + begin;
-    ba_real *restrict v = t->adam_v + begin;
-#pragma omp simd
-    for (size_t i = 0; i < end - begin; i++)
-        adam_update_one(&c, &p[i], g[i] * scale, &m[i], &v[i]);
+    adam_update(a->adam, t->m->params + begin, t->grad + begin, a->grad_scale,
+                t->adam_m + begin, t->adam_v + begin, end - begin);
     return 0;
 }
 
