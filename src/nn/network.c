@@ -1,6 +1,7 @@
 #include "nn/network.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,12 +142,17 @@ int net_block_alloc(net_block *b, const ba_model *m, int max_rows, ba_error *err
 {
     memset(b, 0, sizeof *b);
     b->max_rows = max_rows;
+    /* calloc rather than aligned_alloc and memset: a large block then comes as the
+     * kernel's zero pages, and the arrays its passes never use (a prediction's local
+     * sampler caches, most of a 1024-row block) never cost a page fault; the memset
+     * was 12 % of a map-mode prediction of 600k events (BENCHMARKS.md, "Issue 12,
+     * sixth round"). The arrays start at the first BLOCK_ALIGN boundary. */
     size_t bytes = block_layout(b, m, (size_t)max_rows, NULL);
-    b->memory = aligned_alloc(BLOCK_ALIGN, bytes);
+    b->memory = calloc(1, bytes + BLOCK_ALIGN);
     if (!b->memory)
         return ba_fail(err, "out of memory for a block of %d rows", max_rows);
-    memset(b->memory, 0, bytes);
-    block_layout(b, m, (size_t)max_rows, b->memory);
+    uintptr_t at = ((uintptr_t)b->memory + BLOCK_ALIGN - 1) / BLOCK_ALIGN * BLOCK_ALIGN;
+    block_layout(b, m, (size_t)max_rows, (char *)at);
     return 0;
 }
 
