@@ -355,11 +355,24 @@ static int parse_train_options(int argc, char **argv, train_options *o)
 
 /* ---- state shared with the per-epoch callback ---- */
 
+/* The run's files are written at most this often while training, and once more at its
+ * end. Each write is atomic (a temporary, fsync, rename): once per epoch that cost 1.1 ms
+ * of a 15 ms precision-preset epoch on the project's machine, and an fsync takes
+ * milliseconds on a laptop's disk and more on a cluster's network file system
+ * (BENCHMARKS.md, "Issue 12, sixth round"). A kill leaves the files of the last
+ * checkpoint: the best model and the history up to that moment, consistent with each
+ * other. */
+#define CHECKPOINT_SECONDS 2.0
+
 typedef struct train_run {
     const train_options *o;
     char model_path[4096], history_path[4096];
     ba_epoch_stats *history;
     int n_history, best_epoch;
+    ba_model *best;          /* rank 0: a copy of the best model, until it is written */
+    int best_unsaved;        /* best holds a model the file does not have yet */
+    int n_history_saved;     /* epochs in the history file */
+    double last_checkpoint;  /* wall_seconds() of the last write */
     double best_val;
     int on_terminal;
     int save_failed;
@@ -435,6 +448,20 @@ static void on_rollback(int epoch, const char *what, double lr_scale, void *user
     fflush(stdout);
 }
 
+/* Writes what the files lack: the best model, if newer than the file's, and the
+ * history (rank 0). */
+static int checkpoint(train_run *r)
+{
+    r->last_checkpoint = wall_seconds();
+    if (r->best_unsaved && ba_model_save(r->best, r->model_path, &r->save_err))
+        return -1;
+    r->best_unsaved = 0;
+    if (r->n_history_saved < r->n_history && write_history(r, &r->save_err))
+        return -1;
+    r->n_history_saved = r->n_history;
+    return 0;
+}
+
 static int on_epoch(const ba_epoch_stats *s, int best, const ba_model *m, void *user)
 {
     train_run *r = user;
@@ -448,12 +475,14 @@ static int on_epoch(const ba_epoch_stats *s, int best, const ba_model *m, void *
     if (par_rank() != 0)
         return 0;
     if (best) {
-        if (ba_model_save(m, r->model_path, &r->save_err)) {
+        if (r->best ? ba_model_copy(r->best, m, &r->save_err)
+                    : !(r->best = ba_model_clone(m, &r->save_err))) {
             r->save_failed = 1;
             return 1;
         }
+        r->best_unsaved = 1;
     }
-    if (write_history(r, &r->save_err)) {
+    if (wall_seconds() - r->last_checkpoint >= CHECKPOINT_SECONDS && checkpoint(r)) {
         r->save_failed = 1;
         return 1;
     }
@@ -697,7 +726,13 @@ int cmd_train(int argc, char **argv)
     o.cfg.on_progress = show_progress;
     o.cfg.on_rollback = on_rollback;
     double t0 = wall_seconds();
+    r.last_checkpoint = -INFINITY; /* the first epoch's files at once */
     int rc = train_shard(m, &ds, &o.cfg, on_epoch, &r, &err);
+    /* the last checkpoint, also after a failure: the best model so far is kept */
+    if (writer && !r.save_failed && checkpoint(&r))
+        r.save_failed = 1;
+    ba_model_free(r.best);
+    r.best = NULL;
     double total = wall_seconds() - t0;
     if (r.on_terminal && writer)
         fputs("\r\033[K", stderr);
