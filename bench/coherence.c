@@ -1,0 +1,105 @@
+/* What it costs one core to use cache lines the other core touched last: the traffic of
+ * two training threads that share one network (BENCHMARKS.md, "Issue 12, sixth round").
+ * Two threads, a barrier between the two steps of each round; thread 1 prepares the
+ * lines, thread 0 then works on them and is timed:
+ *   read, other wrote    thread 1 writes the lines, thread 0 reads them: a block's
+ *                        gradient read by the other core, the parameters it updated
+ *   write, other read    thread 1 reads the lines, thread 0 writes them: a parameter
+ *                        update after the other core's forward pass read them
+ *   write, other wrote   thread 1 writes, thread 0 writes
+ *   read, own            nobody else touched them (the reference)
+ *   write, own
+ * Prints ns per 64-byte line, median of 9 runs of 2000 rounds, for a few sizes:
+ *    lines   read, other wrote   write, other read  write, other wrote  read, own ...
+ *      350                 4.4                 8.9                 2.9        0.8 ...
+ * Build and run (-O2: the loops must touch each line once, as written):
+ *   cc -O2 -march=native -fopenmp bench/coherence.c -o coherence && ./coherence */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define LINE_FLOATS 16
+#define ROUNDS 2000
+#define RUNS 9
+
+enum { READ_OTHER_WROTE, WRITE_OTHER_READ, WRITE_OTHER_WROTE, READ_OWN, WRITE_OWN, N_CASES };
+static const char *CASE_NAMES[N_CASES] = {"read, other wrote", "write, other read",
+                                          "write, other wrote", "read, own", "write, own"};
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int compare(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Touch one float per line: a read summed into the result, or a write. */
+static float touch(float *a, size_t lines, int write)
+{
+    float sum = 0;
+    for (size_t i = 0; i < lines; i++) {
+        if (write)
+            a[i * LINE_FLOATS] = (float)i;
+        else
+            sum += a[i * LINE_FLOATS];
+    }
+    return sum;
+}
+
+/* ns per line that thread 0 spends on one case, one run. */
+static double run_case(int which, float *a, size_t lines)
+{
+    double busy = 0;
+    volatile float sink = 0;
+#pragma omp parallel num_threads(2)
+    {
+        int id = omp_get_thread_num();
+        for (int r = 0; r < ROUNDS; r++) {
+            if (id == 1 && which != READ_OWN && which != WRITE_OWN)
+                sink += touch(a, lines, which != WRITE_OTHER_READ);
+#pragma omp barrier
+            if (id == 0) {
+                double t0 = now();
+                sink += touch(a, lines, which != READ_OTHER_WROTE && which != READ_OWN);
+                busy += now() - t0;
+            }
+#pragma omp barrier
+        }
+    }
+    (void)sink;
+    return busy / ROUNDS / (double)lines * 1e9;
+}
+
+int main(void)
+{
+    const size_t sizes[] = {175, 350, 700, 1400};
+    float *a = aligned_alloc(64, sizes[3] * LINE_FLOATS * sizeof *a);
+    if (!a)
+        return 1;
+    for (size_t i = 0; i < sizes[3] * LINE_FLOATS; i++)
+        a[i] = 0;
+    printf("%6s", "lines");
+    for (int c = 0; c < N_CASES; c++)
+        printf("  %18s", CASE_NAMES[c]);
+    printf("   (ns per line, median of %d runs)\n", RUNS);
+    for (int s = 0; s < 4; s++) {
+        printf("%6zu", sizes[s]);
+        for (int c = 0; c < N_CASES; c++) {
+            double t[RUNS];
+            for (int k = 0; k < RUNS; k++)
+                t[k] = run_case(c, a, sizes[s]);
+            qsort(t, RUNS, sizeof *t, compare);
+            printf("  %18.1f", t[RUNS / 2]);
+        }
+        printf("\n");
+    }
+    free(a);
+    return 0;
+}
