@@ -181,8 +181,10 @@ void net_prefetch_weights(const ba_model *m, const net_noise *nz)
     }
 }
 
-void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
-                 const noise_source *src, uint64_t first_row)
+/* net_forward; with for_backward 0 the smooth activations keep nothing for a backward
+ * pass (validation's blocks: 0.6 us less of a precision block's 18.8). */
+static void forward_pass(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                         const noise_source *src, uint64_t first_row, int for_backward)
 {
     int local = nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP;
     ba_activation act = m->arch.activation;
@@ -207,10 +209,18 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
             vblinear_forward(out, x, nz->weight + L->mu_w, bias, rows, L->n_in, L->n_out,
                              &b->kernels[l]);
         }
-        if (hidden)
+        if (hidden && for_backward)
             activation_forward_keep(act, out, b->act[l + 1], (size_t)rows * L->n_out);
+        else if (hidden)
+            activation_forward(act, out, b->act[l + 1], (size_t)rows * L->n_out);
     }
     layerprod_transpose(b->act[m->n_layers], b->head, 2, rows);
+}
+
+void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
+                 const noise_source *src, uint64_t first_row)
+{
+    forward_pass(m, nz, b, rows, src, first_row, 1);
 }
 
 void net_outputs_load(const ba_model *m, net_block *b, int rows)
@@ -270,7 +280,7 @@ void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, i
                          const noise_source *src, uint64_t first_row)
 {
     if (nz->sampler == BA_SAMPLER_LOCAL && nz->mode != BA_NOISE_MAP) {
-        net_forward(m, nz, b, rows, src, first_row);
+        forward_pass(m, nz, b, rows, src, first_row, 0);
         return;
     }
     net_outputs_load(m, b, rows);

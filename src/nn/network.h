@@ -123,7 +123,8 @@ void net_forward(const ba_model *m, const net_noise *nz, net_block *b, int rows,
 /* The output (rows, 2) alone, into b->act[n_layers], as net_forward computes it (to the
  * last bits, see there) but so that every row's output is the same whatever the other
  * rows: net_outputs_load, then net_forward_loaded. The local sampler, whose noise is
- * drawn block by block, goes through net_forward. */
+ * drawn block by block, goes through net_forward's pass, the same numbers, without
+ * keeping what only a backward pass needs. */
 void net_forward_outputs(const ba_model *m, const net_noise *nz, net_block *b, int rows,
                          const noise_source *src, uint64_t first_row);
 
