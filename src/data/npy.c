@@ -570,10 +570,13 @@ void data_bytes_count(uint64_t bytes) { g_bytes_read += bytes; }
 static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t n_values,
                        double *out, ba_error *err)
 {
-    /* Convert in chunks: read raw bytes, assemble each value in the file's byte order.
-     * A small read (predict's pieces, one event) gets a buffer of its own size rather
-     * than the full chunk. */
+    /* float64 in the host's byte order goes straight to out; anything else is converted
+     * in chunks: read raw bytes, assemble each value in the file's byte order. A small
+     * read (predict's pieces, one event) gets a buffer of its own size rather than the
+     * full chunk. */
     int rc = 0, itemsize = lay->itemsize, big_endian = lay->big_endian;
+    if (n_values == 0) /* out may be NULL: nothing to hand to fread */
+        return 0;
     if (itemsize == 8 && host_order(big_endian)) { /* float64 as it is: straight to out */
         rc = read_exact(fp, out, n_values * sizeof *out, path, err);
         data_bytes_count(n_values * sizeof *out);
@@ -844,13 +847,16 @@ static int write_header(FILE *fp, int is_f64, int ndim, const size_t *shape)
     return ok && fputc('\n', fp) != EOF;
 }
 
-/* Write count values (float64 if is_f64, else float32) little-endian whatever the host,
- * in chunks. Returns 1 if every byte was written. */
+/* Write count values (float64 if is_f64, else float32) little-endian whatever the host:
+ * as they are on a little-endian host, else byte by byte in chunks. Returns 1 if every
+ * byte was written. */
 static int write_values(FILE *fp, const void *data, int is_f64, size_t count)
 {
     const double *f64 = is_f64 ? data : NULL;
     const float *f32 = is_f64 ? NULL : data;
     size_t itemsize = is_f64 ? 8 : 4;
+    if (count == 0) /* data may be NULL: nothing to hand to fwrite */
+        return 1;
     if (host_order(0)) /* little-endian, as the header says: the values as they are */
         return fwrite(data, itemsize, count, fp) == count;
     unsigned char chunk[4096];
