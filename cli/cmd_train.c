@@ -370,7 +370,7 @@ typedef struct train_run {
     ba_epoch_stats *history;
     int n_history, best_epoch;
     ba_model *best;          /* rank 0: a copy of the best model, until it is written */
-    int best_unsaved;        /* best holds a model the file does not have yet */
+    int saved_best_epoch;    /* the epoch whose model the file holds (0: none) */
     int n_history_saved;     /* epochs in the history file */
     double last_checkpoint;  /* wall_seconds() of the last write */
     double best_val;
@@ -453,9 +453,10 @@ static void on_rollback(int epoch, const char *what, double lr_scale, void *user
 static int checkpoint(train_run *r)
 {
     r->last_checkpoint = wall_seconds();
-    if (r->best_unsaved && ba_model_save(r->best, r->model_path, &r->save_err))
+    if (r->saved_best_epoch != r->best_epoch &&
+        ba_model_save(r->best, r->model_path, &r->save_err))
         return -1;
-    r->best_unsaved = 0;
+    r->saved_best_epoch = r->best_epoch;
     if (r->n_history_saved < r->n_history && write_history(r, &r->save_err))
         return -1;
     r->n_history_saved = r->n_history;
@@ -480,7 +481,6 @@ static int on_epoch(const ba_epoch_stats *s, int best, const ba_model *m, void *
             r->save_failed = 1;
             return 1;
         }
-        r->best_unsaved = 1;
     }
     if (wall_seconds() - r->last_checkpoint >= CHECKPOINT_SECONDS && checkpoint(r)) {
         r->save_failed = 1;
