@@ -6,9 +6,9 @@
 
 #include "common/vecmath.h"
 
-/* 2^-32 and 2^-53: scale integers into (0, 1). */
-#define TWO_M32 2.3283064365386963e-10
+/* 2^-53 and 2^-24: scale integers into (0, 1). */
 #define TWO_M53 1.1102230246251565e-16
+#define TWO_M24 5.9604644775390625e-08
 #define TWO_PI 6.283185307179586
 
 static void philox_block(uint64_t seed, uint64_t stream, uint64_t block, uint32_t out[4])
@@ -52,44 +52,25 @@ double ba_rng_normal(ba_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
 }
 
-/* Box-Muller on a block: uniforms u = (k + 0.5) 2^-32 in (0,1), pairs (u0,u1), (u2,u3). */
-static void block_normals(const uint32_t w[4], double z[4])
-{
-    for (int pair = 0; pair < 2; pair++) {
-        double u1 = ((double)w[2 * pair] + 0.5) * TWO_M32;
-        double u2 = ((double)w[2 * pair + 1] + 0.5) * TWO_M32;
-        double radius = sqrt(-2.0 * log(u1));
-        z[2 * pair] = radius * cos(TWO_PI * u2);
-        z[2 * pair + 1] = radius * sin(TWO_PI * u2);
-    }
-}
-
-void ba_rng_normals_f64(uint64_t seed, uint64_t stream, uint64_t first, double *out,
-                        size_t n)
-{
-    uint32_t w[4];
-    double z[4];
-    size_t i = 0;
-    while (i < n) {
-        uint64_t k = first + i;
-        philox_block(seed, stream, k / 4, w);
-        block_normals(w, z);
-        for (uint64_t j = k % 4; j < 4 && i < n; j++, i++)
-            out[i] = z[j];
-    }
-}
-
-/* The float32 version draws millions of normals per epoch (the weight noise of every
- * batch), so it is written for speed: a profile of an epoch showed Random123's one-block
- * philox4x32 at 12 % and scalar sincosf/logf at 30 % of the time. Here Philox runs over
- * 64 consecutive blocks as a loop the compiler vectorises (32x32->64-bit products),
- * bit-identical to philox4x32 (tests/test_rng.c), and Box-Muller runs over the words in
- * float32 with common/vecmath.h's log, cos and sin (this file is compiled with
- * -ffast-math so that the loops vectorise). Uniforms take the top 24 bits of a word,
- * u = ((w >> 8) + 1/2) 2^-24, exactly representable and inside (0, 1). The words
- * (w0, w1) and (w2, w3) of each block give normals 0,1 and 2,3, as in the float64
- * version. */
-#define BLOCKS_PER_CHUNK 64
+/* The normals are drawn in chunks of 256, chunk c from the Philox blocks 48c .. 48c + 47,
+ * so that normal k depends only on (seed, stream, k) and any range can be asked for.
+ * Box-Muller in float32 needs uniforms of 24 bits, so the 192 words of a chunk are cut
+ * into 256 uniforms of 24 bits, not 192 of 32: a quarter fewer Philox blocks, which
+ * cost half of a normal (BENCHMARKS.md, "Issue 12, seventh round"). In a chunk:
+ *   uniform quartet i < 48:  the words 0, 1, 2 of block 48c + i, 96 bits cut in four;
+ *   uniform quartet i >= 48: word 3 of the blocks 48c + j, 48c + 16 + j, 48c + 32 + j,
+ *                            j = i - 48, cut the same way;
+ *   normals 64p + i (p = 0, 1, 2, 3), i < 64: from quartet i (u0, u1, u2, u3),
+ *     p = 0: r cos(a), p = 1: r sin(a) with r = sqrt(-2 log u0), a = 2 pi u1,
+ *     p = 2, 3: the same with u2, u3;
+ * a uniform u = (n + 1/2) 2^-24 for its 24-bit integer n, exactly representable and
+ * inside (0, 1). Each of the four quarters of a chunk is one vector loop over i, written
+ * straight into the caller's array when the whole chunk is asked for. The float64
+ * version draws the same normals from the same uniforms, in float64 arithmetic. */
+#define CHUNK_NORMALS 256
+#define CHUNK_LANES 64  /* normals per quarter of a chunk: uniform quartets */
+#define CHUNK_BLOCKS 48 /* 192 words of 32 bits = 256 uniforms of 24 bits */
+#define BLOCKS_PER_CHUNK 64 /* the most Philox blocks one vector loop computes */
 
 /* Philox4x32-10 (Salmon et al. 2011, the constants of Random123's philox.h) for the
  * blocks first .. first + n - 1 of a stream; word j of block b goes to w[j][b].
@@ -122,32 +103,6 @@ static void philox_blocks(uint64_t seed, uint64_t stream, uint64_t first, const 
     }
 }
 
-/* Box-Muller on the words of n blocks: z[4b + 2p] = r cos(a), z[4b + 2p + 1] = r sin(a)
- * with r, a from the words (2p, 2p + 1) of block b. log, cos and sin are
- * common/vecmath.h's, inlined: 0.36 against 0.44 ns per normal with libmvec's
- * (BENCHMARKS.md, "Issue 12, fourth round"). */
-static void box_muller_f32(uint32_t w[4][BLOCKS_PER_CHUNK], float *z, int n)
-{
-    const float two_m24 = 5.9604644775390625e-08f;
-    float c[2][BLOCKS_PER_CHUNK], s[2][BLOCKS_PER_CHUNK];
-    for (int p = 0; p < 2; p++)
-#pragma omp simd
-        for (int b = 0; b < n; b++) {
-            float u1 = ((float)(w[2 * p][b] >> 8) + 0.5f) * two_m24;
-            float u2 = ((float)(w[2 * p + 1][b] >> 8) + 0.5f) * two_m24;
-            float radius = sqrtf(-2.0f * vm_log_normal(u1)), cosine, sine;
-            vm_cos_sin_turn(u2, &cosine, &sine);
-            c[p][b] = radius * cosine;
-            s[p][b] = radius * sine;
-        }
-    for (int b = 0; b < n; b++) {
-        z[4 * b] = c[0][b];
-        z[4 * b + 1] = s[0][b];
-        z[4 * b + 2] = c[1][b];
-        z[4 * b + 3] = s[1][b];
-    }
-}
-
 void ba_rng_words(uint64_t seed, uint64_t stream, uint64_t first, uint32_t *out, size_t n)
 {
     uint32_t w[4][BLOCKS_PER_CHUNK];
@@ -162,21 +117,93 @@ void ba_rng_words(uint64_t seed, uint64_t stream, uint64_t first, uint32_t *out,
     }
 }
 
-void ba_rng_normals_f32(uint64_t seed, uint64_t stream, uint64_t first, float *out, size_t n)
+/* Four 24-bit uniforms from three 32-bit words: the 96 bits in order, high bits first. */
+static void cut_in_four(const uint32_t *a, const uint32_t *b, const uint32_t *c, int n,
+                        uint32_t u[4][CHUNK_LANES], int at)
+{
+#pragma omp simd
+    for (int i = 0; i < n; i++) {
+        u[0][at + i] = a[i] >> 8;
+        u[1][at + i] = (a[i] & 0xFFu) << 16 | b[i] >> 16;
+        u[2][at + i] = (b[i] & 0xFFFFu) << 8 | c[i] >> 24;
+        u[3][at + i] = c[i] & 0xFFFFFFu;
+    }
+}
+
+/* The 24-bit uniforms of chunk number `chunk` of a stream, quartet i in u[0..3][i]. */
+static void chunk_uniforms(uint64_t seed, uint64_t stream, uint64_t chunk,
+                           uint32_t u[4][CHUNK_LANES])
 {
     uint32_t w[4][BLOCKS_PER_CHUNK];
-    float z[4 * BLOCKS_PER_CHUNK];
-    /* Chunks start at multiples of BLOCKS_PER_CHUNK blocks and are always computed whole:
-     * the vector maths and a scalar remainder loop round differently, so every normal
-     * must sit in the same lane whatever range is asked for. */
-    const uint64_t per_chunk = 4 * BLOCKS_PER_CHUNK;
+    philox_blocks(seed, stream, chunk * CHUNK_BLOCKS, CHUNK_BLOCKS, w);
+    cut_in_four(w[0], w[1], w[2], CHUNK_BLOCKS, u, 0);
+    cut_in_four(w[3], w[3] + 16, w[3] + 32, 16, u, CHUNK_BLOCKS);
+}
+
+/* Box-Muller on CHUNK_LANES pairs of uniforms: cosine[i] = r cos(a), sine[i] = r sin(a)
+ * with r from radius_u[i] and a from angle_u[i]. log, cos and sin are
+ * common/vecmath.h's, inlined: 0.36 against 0.44 ns per normal with libmvec's
+ * (BENCHMARKS.md, "Issue 12, fourth round"). */
+static void box_muller_f32(const uint32_t *radius_u, const uint32_t *angle_u, float *cosine,
+                           float *sine)
+{
+    const float two_m24 = 5.9604644775390625e-08f;
+#pragma omp simd
+    for (int i = 0; i < CHUNK_LANES; i++) {
+        float u1 = ((float)radius_u[i] + 0.5f) * two_m24;
+        float u2 = ((float)angle_u[i] + 0.5f) * two_m24;
+        float radius = sqrtf(-2.0f * vm_log_normal(u1)), c, s;
+        vm_cos_sin_turn(u2, &c, &s);
+        cosine[i] = radius * c;
+        sine[i] = radius * s;
+    }
+}
+
+/* The 256 normals of a chunk, in their order. */
+static void chunk_normals_f32(uint64_t seed, uint64_t stream, uint64_t chunk, float *z)
+{
+    uint32_t u[4][CHUNK_LANES];
+    chunk_uniforms(seed, stream, chunk, u);
+    box_muller_f32(u[0], u[1], z, z + CHUNK_LANES);
+    box_muller_f32(u[2], u[3], z + 2 * CHUNK_LANES, z + 3 * CHUNK_LANES);
+}
+
+void ba_rng_normals_f32(uint64_t seed, uint64_t stream, uint64_t first, float *out, size_t n)
+{
+    /* Chunks are always computed whole: the vector maths and a scalar remainder loop
+     * round differently, so every normal must sit in the same lane whatever range is
+     * asked for. Whole chunks inside the range go straight to out. */
     uint64_t k = first, end = first + n;
     while (k < end) {
-        uint64_t chunk = k / per_chunk;
-        philox_blocks(seed, stream, chunk * BLOCKS_PER_CHUNK, BLOCKS_PER_CHUNK, w);
-        box_muller_f32(w, z, BLOCKS_PER_CHUNK);
-        uint64_t stop = (chunk + 1) * per_chunk < end ? (chunk + 1) * per_chunk : end;
+        uint64_t chunk = k / CHUNK_NORMALS, start = chunk * CHUNK_NORMALS;
+        if (k == start && end - k >= CHUNK_NORMALS) {
+            chunk_normals_f32(seed, stream, chunk, out + (k - first));
+            k += CHUNK_NORMALS;
+            continue;
+        }
+        float z[CHUNK_NORMALS];
+        chunk_normals_f32(seed, stream, chunk, z);
+        uint64_t stop = start + CHUNK_NORMALS < end ? start + CHUNK_NORMALS : end;
         for (; k < stop; k++)
-            out[k - first] = z[k - chunk * per_chunk];
+            out[k - first] = z[k - start];
+    }
+}
+
+void ba_rng_normals_f64(uint64_t seed, uint64_t stream, uint64_t first, double *out,
+                        size_t n)
+{
+    uint32_t u[4][CHUNK_LANES];
+    uint64_t k = first, end = first + n, have = UINT64_MAX;
+    for (; k < end; k++) {
+        uint64_t chunk = k / CHUNK_NORMALS;
+        if (chunk != have) {
+            chunk_uniforms(seed, stream, chunk, u);
+            have = chunk;
+        }
+        int p = (int)(k % CHUNK_NORMALS) / CHUNK_LANES, i = (int)(k % CHUNK_LANES);
+        double u1 = ((double)u[p & 2][i] + 0.5) * TWO_M24;
+        double u2 = ((double)u[(p & 2) + 1][i] + 0.5) * TWO_M24;
+        double radius = sqrt(-2.0 * log(u1));
+        out[k - first] = radius * (p & 1 ? sin(TWO_PI * u2) : cos(TWO_PI * u2));
     }
 }

@@ -33,10 +33,10 @@ double ba_rng_normal(ba_rng *r);
  * in vector loops: 30,000 words in a few microseconds instead of 0.15 ms. */
 void ba_rng_words(uint64_t seed, uint64_t stream, uint64_t first, uint32_t *out, size_t n);
 
-/* Fill out[0..n) with the normals number first .. first+n-1 of a stream: each 128-bit
- * block gives 4 uniforms of 32 bits and, by Box-Muller, 4 normals. Normal number k
- * depends only on (seed, stream, k), so any split of a range over threads draws the same
- * numbers. */
+/* Fill out[0..n) with the normals number first .. first+n-1 of a stream: Box-Muller on
+ * uniforms of 24 bits, four from every three 32-bit words (rng.c has the layout). Normal
+ * number k depends only on (seed, stream, k), so any split of a range over threads draws
+ * the same numbers. The float64 version gives the same normals up to float32 rounding. */
 void ba_rng_normals_f32(uint64_t seed, uint64_t stream, uint64_t first, float *out, size_t n);
 void ba_rng_normals_f64(uint64_t seed, uint64_t stream, uint64_t first, double *out,
                         size_t n);

@@ -107,22 +107,27 @@ static inline double vm_exp_f64(double x)
 }
 
 /* log(x) for a normal positive float x (Box-Muller's uniforms in (0, 1)), relative error
- * below 3e-7. x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(f) with
- * f = (m - 1) / (m + 1), |f| <= 0.172, from the series 2 (f + f^3/3 + ... + f^9/9),
- * whose next term is below 1e-9 there. */
+ * below 2e-7. x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = t + t^2 q(t) with
+ * t = m - 1 in [-0.293, 0.415] and q of degree 7, the Chebyshev interpolant of
+ * (log(1 + t) - t) / t^2 there (largest relative error of log m 1.3e-7 in float). No
+ * division: the atanh series this replaced needed (m - 1) / (m + 1), and the vector
+ * division was 4 % of a normal's cost (BENCHMARKS.md, "Issue 12, seventh round"). */
 static inline float vm_log_normal(float x)
 {
     uint32_t b = vm_bits(x), mantissa = b & 0x007fffffu;
     uint32_t halve = mantissa > 0x003504f3u; /* m >= sqrt(2): take m / 2, e + 1 */
     float m = vm_float(mantissa | (halve ? 0x3f000000u : 0x3f800000u));
     float e = (float)((int32_t)(b >> 23) - 127 + (int32_t)halve);
-    float f = (m - 1.0f) / (m + 1.0f), f2 = f * f;
-    float p = 1.0f / 9;
-    p = fmaf(p, f2, 1.0f / 7);
-    p = fmaf(p, f2, 1.0f / 5);
-    p = fmaf(p, f2, 1.0f / 3);
-    p = fmaf(p, f2, 1.0f);
-    return fmaf(e, 0.693147181f, 2.0f * f * p);
+    float t = m - 1.0f;
+    float q = 0.090042025f;
+    q = fmaf(q, t, -0.14257795f);
+    q = fmaf(q, t, 0.1480646f);
+    q = fmaf(q, t, -0.16575047f);
+    q = fmaf(q, t, 0.19973105f);
+    q = fmaf(q, t, -0.2500161f);
+    q = fmaf(q, t, 0.3333366f);
+    q = fmaf(q, t, -0.49999994f);
+    return fmaf(e, 0.693147181f, fmaf(t * t, q, t));
 }
 
 /* cos(2 pi u) and sin(2 pi u) for u in [0, 1], absolute error below 2e-7: u = q/4 + r
