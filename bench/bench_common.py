@@ -56,3 +56,21 @@ def fp32_peak(work):
     peak = machine_peak(work)
     cores = max(c for _, _, c in peak)
     return peak[("fp32", "fma", cores)]
+
+
+def line_cost_probe(work):
+    """A function that returns what moving a cache line between the cores costs now, in
+    ns: (read a line the other core wrote, write a line the other core read), from
+    bench/coherence.c --quick (built in work, half a second a call). Two-thread training
+    exchanges lines every batch, and on the project's VM this cost changes from minute to
+    minute (BENCHMARKS.md, "Issue 12, seventh round")."""
+    exe = os.path.join(work, "coherence")
+    subprocess.run(["cc", "-O2", "-march=native", "-fopenmp", "-o", exe,
+                    os.path.join(HERE, "coherence.c")], check=True)
+
+    def probe():
+        out = subprocess.run([exe, "--quick"], check=True, capture_output=True,
+                             text=True).stdout
+        r, w = re.findall(r"([0-9.]+) ns", out)
+        return float(r), float(w)
+    return probe

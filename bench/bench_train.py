@@ -16,6 +16,9 @@ fastest setting on this machine. Epoch times come from each tool's own history.c
 a table: median seconds per epoch with the 10-90 % spread, the tutorial network's
 GFLOP/s against the machine's fp32 peak (measured by bench/peak.c), the speed-ups the
 issues ask for, and the validation loss after the last epoch, per seed and as mean +- sd.
+Before each bayesamp run it also measures what a cache line moving between the cores
+costs (bench/coherence.c --quick), which sets how much two threads that share a network
+lose to each other on a VM, and prints its range over the run.
 
 usage: bench/bench_train.py [--data DIR] [--epochs 10] [--reps 3] [--threads 2]
                             [--tools ours,seed,fast,ours-precision,fast-precision]
@@ -28,7 +31,8 @@ import subprocess
 import sys
 import tempfile
 
-from bench_common import ROOT, SHARED, data_or_synthetic, fp32_peak, n_events, quantile
+from bench_common import (ROOT, SHARED, data_or_synthetic, fp32_peak, line_cost_probe,
+                          n_events, quantile)
 TOOLS = ["ours", "seed", "fast", "ours-precision", "fast-precision"]
 LABELS = {"ours": "bayesamp tutorial", "seed": "seed_torch.py",
           "fast": "fast_torch.py", "ours-precision": "bayesamp precision",
@@ -84,10 +88,14 @@ def main():
     data = data_or_synthetic(args.data, work)
     times = {t: [] for t in tools}
     losses = {t: [] for t in tools}
+    probe = line_cost_probe(work)
+    line_costs = []  # before each of our runs
     for rep in range(args.reps):
         seed = rep + 1
         for tool in tools:
             out = os.path.join(work, f"{tool}{seed}")
+            if tool.startswith("ours") and args.threads > 1:
+                line_costs.append(probe())
             cmd, env = command(tool, args, data, out, seed)
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
             t, loss = read_history(os.path.join(out, "history.csv"))
@@ -121,6 +129,11 @@ def main():
         if ours in tools and peer in tools:
             print(f"speed-up {LABELS[ours]} against {LABELS[peer]}: "
                   f"{med[peer] / med[ours]:.1f}x (issue 12 asks >= {target}x)")
+    if line_costs:
+        reads, writes = zip(*line_costs)
+        print(f"cross-core cache lines before each bayesamp run (bench/coherence.c "
+              f"--quick, ns a line): read after the other core wrote {min(reads):.1f}-"
+              f"{max(reads):.1f}, write after it read {min(writes):.1f}-{max(writes):.1f}")
     print(f"validation loss after {args.epochs} epochs, per seed:")
     for i in range(args.reps):
         print(f"  {i + 1}: " + ", ".join(f"{t} {losses[t][i]:.4f}" for t in tools))

@@ -12,11 +12,16 @@
  * Prints ns per 64-byte line, median of 9 runs of 2000 rounds, for a few sizes:
  *    lines   read, other wrote   write, other read  write, other wrote  read, own ...
  *      350                 4.4                 8.9                 2.9        0.8 ...
+ * With --quick, one line in half a second, for a benchmark to record which kind of
+ * minute it ran in (bench/bench_train.py): the two costs that move most, 350 lines,
+ * median of 3 runs of 2000 rounds:
+ *   read, other wrote 4.4 ns; write, other read 8.9 ns
  * Build and run (-O2: the loops must touch each line once, as written):
  *   cc -O2 -march=native -fopenmp bench/coherence.c -o coherence && ./coherence */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define LINE_FLOATS 16
@@ -77,27 +82,40 @@ static double run_case(int which, float *a, size_t lines)
     return busy / ROUNDS / (double)lines * 1e9;
 }
 
-int main(void)
+/* Median ns per line of `runs` runs of case c over `lines` lines. */
+static double median_case(int c, float *a, size_t lines, int runs)
+{
+    double t[RUNS];
+    for (int k = 0; k < runs; k++)
+        t[k] = run_case(c, a, lines);
+    qsort(t, (size_t)runs, sizeof *t, compare);
+    return t[runs / 2];
+}
+
+int main(int argc, char **argv)
 {
     const size_t sizes[] = {175, 350, 700, 1400};
+    int quick = argc > 1 && !strcmp(argv[1], "--quick");
     float *a = aligned_alloc(64, sizes[3] * LINE_FLOATS * sizeof *a);
     if (!a)
         return 1;
     for (size_t i = 0; i < sizes[3] * LINE_FLOATS; i++)
         a[i] = 0;
+    if (quick) {
+        double r = median_case(READ_OTHER_WROTE, a, 350, 3);
+        double w = median_case(WRITE_OTHER_READ, a, 350, 3);
+        printf("read, other wrote %.1f ns; write, other read %.1f ns\n", r, w);
+        free(a);
+        return 0;
+    }
     printf("%6s", "lines");
     for (int c = 0; c < N_CASES; c++)
         printf("  %18s", CASE_NAMES[c]);
     printf("   (ns per line, median of %d runs)\n", RUNS);
     for (int s = 0; s < 4; s++) {
         printf("%6zu", sizes[s]);
-        for (int c = 0; c < N_CASES; c++) {
-            double t[RUNS];
-            for (int k = 0; k < RUNS; k++)
-                t[k] = run_case(c, a, sizes[s]);
-            qsort(t, RUNS, sizeof *t, compare);
-            printf("  %18.1f", t[RUNS / 2]);
-        }
+        for (int c = 0; c < N_CASES; c++)
+            printf("  %18.1f", median_case(c, a, sizes[s], RUNS));
         printf("\n");
     }
     free(a);
