@@ -134,10 +134,11 @@ static void cut_in_four(const uint32_t *a, const uint32_t *b, const uint32_t *c,
 static void chunk_uniforms(uint64_t seed, uint64_t stream, uint64_t chunk,
                            uint32_t u[4][CHUNK_LANES])
 {
+    const int third = CHUNK_BLOCKS / 3; /* the word-3 quartets: 16 */
     uint32_t w[4][BLOCKS_PER_CHUNK];
     philox_blocks(seed, stream, chunk * CHUNK_BLOCKS, CHUNK_BLOCKS, w);
     cut_in_four(w[0], w[1], w[2], CHUNK_BLOCKS, u, 0);
-    cut_in_four(w[3], w[3] + 16, w[3] + 32, 16, u, CHUNK_BLOCKS);
+    cut_in_four(w[3], w[3] + third, w[3] + 2 * third, third, u, CHUNK_BLOCKS);
 }
 
 /* Box-Muller on CHUNK_LANES pairs of uniforms: cosine[i] = r cos(a), sine[i] = r sin(a)
