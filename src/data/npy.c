@@ -585,7 +585,7 @@ static int read_values(FILE *fp, const char *path, const npy_layout *lay, size_t
     }
     size_t per_chunk = NPY_CHUNK / (size_t)itemsize;
     if (n_values < per_chunk)
-        per_chunk = n_values ? n_values : 1;
+        per_chunk = n_values;
     unsigned char *chunk = malloc(per_chunk * (size_t)itemsize);
     if (!chunk)
         return ba_fail(err, "%s: out of memory", path);
