@@ -1,6 +1,8 @@
 /* The counter-based generator: the float32 fast path against the definition through
  * Random123's philox4x32, independence from how a range is split, and the moments of
- * the normals. */
+ * the normals. Run against both builds of the library (BAYESAMP_TEST_FLOAT64): the
+ * float64 one computes Philox without the AVX-512 multiply (CMakeLists.txt), so both
+ * ways of common/rng.c are checked word for word. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,13 +86,13 @@ int main(void)
         CHECK_MSG(same, "normals from offset %d differ", first);
     }
     /* Words in bulk are ba_rng_u32's one by one, from any offset, across the vector
-     * loop's chunks of 64 blocks (256 words). */
+     * loop's chunks of 48 blocks (192 words). */
     uint32_t one_by_one[N], bulk[N];
     ba_rng words;
     ba_rng_init(&words, seed, stream);
     for (int i = 0; i < N; i++)
         one_by_one[i] = ba_rng_u32(&words);
-    int word_firsts[] = {0, 1, 2, 3, 5, 255, 256, 300};
+    int word_firsts[] = {0, 1, 2, 3, 5, 191, 192, 193, 300, 383};
     for (size_t f = 0; f < sizeof word_firsts / sizeof *word_firsts; f++) {
         int first = word_firsts[f];
         for (int n = 0; n <= N - first; n += n < 10 ? 1 : 97) {
@@ -99,6 +101,16 @@ int main(void)
                       "%d words from word %d differ from ba_rng_u32's", n, first);
         }
     }
+
+    /* and where the block counter's low 32 bits wrap: its high half goes into the
+     * second counter word */
+    ba_rng_init(&words, seed, stream);
+    words.block = (1ULL << 32) - 50;
+    for (int i = 0; i < N; i++)
+        one_by_one[i] = ba_rng_u32(&words);
+    ba_rng_words(seed, stream, 4 * ((1ULL << 32) - 50), bulk, N);
+    CHECK_MSG(memcmp(bulk, one_by_one, N * sizeof *bulk) == 0,
+              "words across block 2^32 differ from ba_rng_u32's");
 
     double d[N], dpart[N];
     ba_rng_normals_f64(seed, stream, 0, d, N);
