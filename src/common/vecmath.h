@@ -201,6 +201,29 @@ static inline __m512 vm_logistic16(__m512 x)
     q = _mm512_fmadd_ps(_mm512_fnmadd_ps(d, q, one), q, q);
     return _mm512_mul_ps(e, q);
 }
+/* log x of 16 positive normal floats with AVX-512, relative error below 1.5e-7 (the
+ * radii of Box-Muller, common/rng.c). vm_log_normal's scheme, with the reduction in
+ * three instructions instead of seven: x = m 2^e, m in [0.75, 1.5) from vgetmantps and
+ * e from vgetexpps of x times the float just above 4/3 (the two agree for every float;
+ * checked for all 2^24 uniforms of rng.c), log m = t + t^2 q(t), t = m - 1, q of degree
+ * 7 fitted on [-0.25, 0.5) for the least largest relative error (2.8e-8 in exact
+ * arithmetic). */
+static inline __m512 vm_log16(__m512 x)
+{
+    __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_src);
+    __m512 e = _mm512_getexp_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.33333337f)));
+    __m512 t = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
+    __m512 q = _mm512_set1_ps(0.0541307479f);
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.120672271f));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.149839163f));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.168228298f));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.199770778f));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.24993442f));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(0.333335489f));
+    q = _mm512_fmadd_ps(q, t, _mm512_set1_ps(-0.500000596f));
+    return _mm512_fmadd_ps(e, _mm512_set1_ps(0.693147181f),
+                           _mm512_fmadd_ps(_mm512_mul_ps(t, t), q, t));
+}
 #endif
 
 #endif
