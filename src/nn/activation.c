@@ -32,13 +32,17 @@ int activation_needs_pre(ba_activation a) { return a == BA_ACTIVATION_SILU || a 
  * x), and the loss checks them outside. */
 #define BLOCK 16 /* also the lanes of vm_logistic16 */
 
+/* With AVX-512 a float32 SiLU block goes through common/vecmath.h's vm_logistic16, a
+ * third faster than the plain loop (its table of 2^(j/16) needs an instruction GCC does
+ * not vectorise to); the numbers differ in the last bits, and within a build they are
+ * the same wherever a value sits. */
+#if defined(__AVX512F__) && !defined(BA_REAL_DOUBLE)
+#define SILU_AVX512 1
+#else
 /* The logistic function s(x) = 1 / (1 + e^-x), through e^-|x| <= 1: never an infinite
  * e^-x, which -ffast-math's reciprocal would turn into a NaN. In float32 the exponential
  * is common/vecmath.h's, inlined: with libmvec's, called once per block, SiLU took twice
- * as long (BENCHMARKS.md, "Issue 12, fourth round"). With AVX-512 a float32 block goes
- * through vm_logistic16 instead, a third faster (its table of 2^(j/16) needs an
- * instruction GCC does not vectorise to); the numbers differ in the last bits, the
- * build's numbers are the same wherever a value sits. */
+ * as long (BENCHMARKS.md, "Issue 12, fourth round"). */
 static inline ba_real logistic(ba_real x)
 {
 #ifdef BA_REAL_DOUBLE
@@ -49,6 +53,7 @@ static inline ba_real logistic(ba_real x)
     ba_real r = 1 / (1 + e);
     return x >= 0 ? r : e * r;
 }
+#endif
 
 /* y = f(x) for one block; y may be x (the loops are elementwise). With keep, also what
  * backward_block needs in place of x: SiLU's logistic s(x) (keep may be x). Inlined into
@@ -61,7 +66,7 @@ static inline __attribute__((always_inline)) void forward_block(ba_activation a,
     case BA_ACTIVATION_RELU: /* not blocked: no function to vectorise */
         break;
     case BA_ACTIVATION_SILU: {
-#if defined(__AVX512F__) && !defined(BA_REAL_DOUBLE)
+#ifdef SILU_AVX512
         __m512 xv = _mm512_loadu_ps(x), s = vm_logistic16(xv);
         _mm512_storeu_ps(y, _mm512_mul_ps(xv, s));
         if (keep)
