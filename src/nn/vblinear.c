@@ -1,6 +1,9 @@
 #include "nn/vblinear.h"
 
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "common/vecmath.h"
 #include "nn/real.h"
@@ -151,6 +154,23 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
     layerprod_prepare(kernels, rows, n_in, n_out);
     layerprod_forward(kernels, std, x2, sigma2);
     layerprod_forward(kernels, out, x, mu_w);
+#if defined(__AVX512F__) && !defined(BA_REAL_DOUBLE)
+    for (int j = 0; j < n_out; j++) {
+        const __m512 b = _mm512_set1_ps(bias[j]);
+        for (int r = 0; r < rows; r += 16) {
+            size_t i = (size_t)j * rows + r;
+            __mmask16 lanes = rows - r >= 16 ? 0xFFFF : (__mmask16)((1u << (rows - r)) - 1);
+            __m512 v = _mm512_maskz_loadu_ps(lanes, std + i);
+            __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
+            __m512 rs = _mm512_maskz_rsqrt14_ps(positive, v), vr = _mm512_mul_ps(v, rs);
+            __m512 sd = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_set1_ps(0.5f)),
+                                      _mm512_fnmadd_ps(vr, rs, _mm512_set1_ps(3.0f)));
+            _mm512_mask_storeu_ps(std + i, lanes, sd);
+            __m512 o = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + i), b);
+            _mm512_mask_storeu_ps(out + i, lanes, _mm512_fmadd_ps(sd, _mm512_maskz_loadu_ps(lanes, z + i), o));
+        }
+    }
+#else
     for (int j = 0; j < n_out; j++)
         for (int r = 0; r < rows; r++) {
             size_t i = (size_t)j * rows + r;
@@ -158,6 +178,7 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
             out[i] += bias[j]; /* the bias first, as a plain affine layer adds it */
             out[i] += std[i] * z[i];
         }
+#endif
 }
 
 void vblinear_backward_local(ba_real *dx, ba_real *dmu_w, ba_real *dlogsig2_w,
