@@ -2,9 +2,6 @@
 
 #include <math.h>
 #include <string.h>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 #include <Random123/philox.h>
 
@@ -206,13 +203,8 @@ static void box_muller_f32(const uint32_t *radius_u, const uint32_t *angle_u, fl
         __m512 u = _mm512_fmadd_ps(_mm512_cvtepu32_ps(n_radius),
                                    _mm512_set1_ps(5.9604644775390625e-08f),
                                    _mm512_set1_ps(2.98023223876953125e-08f));
-        /* r = sqrt(-2 log u): the reciprocal square root's estimate, one Newton step; 0
-         * where u rounded to 1 */
-        __m512 w = _mm512_mul_ps(vm_log16(u), _mm512_set1_ps(-2.0f));
-        __mmask16 positive = _mm512_cmp_ps_mask(w, _mm512_setzero_ps(), _CMP_GT_OQ);
-        __m512 rs = _mm512_maskz_rsqrt14_ps(positive, w), wr = _mm512_mul_ps(w, rs);
-        __m512 radius = _mm512_mul_ps(_mm512_mul_ps(wr, _mm512_set1_ps(0.5f)),
-                                      _mm512_fnmadd_ps(wr, rs, _mm512_set1_ps(3.0f)));
+        /* r = sqrt(-2 log u), 0 where u rounded to 1 */
+        __m512 radius = vm_sqrt16(_mm512_mul_ps(vm_log16(u), _mm512_set1_ps(-2.0f)));
         /* the offset from the sector's centre: (low 20 bits + 1/2 - 2^19) 2 pi / 2^24 */
         __m512 low = _mm512_cvtepi32_ps(_mm512_and_si512(n_angle, _mm512_set1_epi32(0xFFFFF)));
         __m512 d = _mm512_mul_ps(_mm512_sub_ps(low, _mm512_set1_ps(524287.5f)),

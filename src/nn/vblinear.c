@@ -1,9 +1,6 @@
 #include "nn/vblinear.h"
 
 #include <math.h>
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 #include "common/vecmath.h"
 #include "nn/real.h"
@@ -157,19 +154,14 @@ void vblinear_forward_local(ba_real *out, const ba_real *x, const ba_real *mu_w,
 #if defined(__AVX512F__) && !defined(BA_REAL_DOUBLE)
     /* With AVX-512 every row takes the same 16-lane code, a partial vector masked, so
      * the noise can join in one FMA without a scalar remainder that would round
-     * otherwise; the square root as the reciprocal square root's estimate and one
-     * Newton step, 0 where the variance is 0. 0.4-0.7 us of a 13.4 us precision forward
-     * block (BENCHMARKS.md, "Issue 12, eighth round"). */
+     * otherwise; the square root is vm_sqrt16, 0 where the variance is 0. 0.4-0.7 us of
+     * a 13.4 us precision forward block (BENCHMARKS.md, "Issue 12, eighth round"). */
     for (int j = 0; j < n_out; j++) {
         const __m512 b = _mm512_set1_ps(bias[j]);
         for (int r = 0; r < rows; r += 16) {
             size_t i = (size_t)j * rows + r;
             __mmask16 lanes = rows - r >= 16 ? 0xFFFF : (__mmask16)((1u << (rows - r)) - 1);
-            __m512 v = _mm512_maskz_loadu_ps(lanes, std + i);
-            __mmask16 positive = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ);
-            __m512 rs = _mm512_maskz_rsqrt14_ps(positive, v), vr = _mm512_mul_ps(v, rs);
-            __m512 sd = _mm512_mul_ps(_mm512_mul_ps(vr, _mm512_set1_ps(0.5f)),
-                                      _mm512_fnmadd_ps(vr, rs, _mm512_set1_ps(3.0f)));
+            __m512 sd = vm_sqrt16(_mm512_maskz_loadu_ps(lanes, std + i));
             _mm512_mask_storeu_ps(std + i, lanes, sd);
             __m512 o = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, out + i), b);
             _mm512_mask_storeu_ps(out + i, lanes, _mm512_fmadd_ps(sd, _mm512_maskz_loadu_ps(lanes, z + i), o));
