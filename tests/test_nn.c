@@ -10,6 +10,7 @@
 #include "fixtures.h"
 #include "nn/activation.h"
 #include "nn/adam.h"
+#include "nn/layerprod.h"
 #include "nn/loss.h"
 #include "nn/network.h"
 #include "nn/rowwise.h"
@@ -575,8 +576,55 @@ static void test_nll_tail_and_weights(void)
     }
 }
 
+/* layerprod_forward_relu's promise (nn/layerprod.h): with the bias and ReLU fused into
+ * the product it gives what libxsmm's product followed by activation_forward_bias gives,
+ * bit for bit (or, where libxsmm makes no kernel, rowwise.c's products as
+ * net_forward_loaded's fallback), for every width (each remainder of its blocks of six
+ * outputs) and for inputs and sums of both signs. Where the build has no fused kernel it says so (0). */
+static void test_fused_relu(void)
+{
+    enum { R = LAYERPROD_FUSED_ROWS, MAXW = 53 };
+    int n_ins[4] = {1, 3, 20, 50}, fused = 0, differ = 0;
+    ba_real *x = aligned_alloc(64, sizeof(ba_real) * MAXW * R);
+    ba_real *w = malloc(sizeof(ba_real) * MAXW * MAXW), bias[MAXW];
+    ba_real *want = aligned_alloc(64, sizeof(ba_real) * MAXW * R);
+    ba_real *got = aligned_alloc(64, sizeof(ba_real) * MAXW * R);
+    CHECK(x && w && want && got);
+    ba_rng r;
+    ba_rng_init(&r, 17, 1);
+    for (int i = 0; i < MAXW * R; i++)
+        x[i] = (ba_real)(4 * ba_rng_uniform(&r) - 2);
+    for (int i = 0; i < MAXW * MAXW; i++)
+        w[i] = (ba_real)(ba_rng_uniform(&r) - 0.5);
+    for (int j = 0; j < MAXW; j++)
+        bias[j] = (ba_real)(ba_rng_uniform(&r) - 0.5);
+    for (int a = 0; a < 4; a++)
+        for (int n_out = 1; n_out <= MAXW; n_out += n_out < 13 ? 1 : 40) {
+            int n_in = n_ins[a];
+            layerprod_kernels k = {0};
+            layerprod_prepare(&k, R, n_in, n_out);
+            if (k.forward) /* libxsmm's kernel, or where it makes none rowwise.c's */
+                layerprod_forward(&k, want, x, w);
+            else /* products, as net_forward_loaded's fallback */
+                for (int h = 0; h < R; h += ROWWISE_ROWS)
+                    rowwise_affine_block(want + h, x + h, R, w, NULL, n_in, n_out);
+            activation_forward_bias(BA_ACTIVATION_RELU, want, bias, n_out, R);
+            if (!layerprod_forward_relu(got, x, w, bias, n_in, n_out))
+                continue;
+            fused++;
+            differ += memcmp(got, want, sizeof *got * (size_t)n_out * R) != 0;
+        }
+#if defined(__AVX512F__) && !defined(BA_REAL_DOUBLE)
+    CHECK_MSG(fused == 4 * 14, "the fused kernel ran %d of 56 shapes", fused);
+#endif
+    CHECK_MSG(differ == 0, "%d of %d shapes differ from the product followed by the ReLU",
+              differ, fused);
+    free(x), free(w), free(want), free(got);
+}
+
 int main(void)
 {
+    test_fused_relu();
     test_forward_outputs();
     test_forward_outputs_rows();
     test_single_layer();

@@ -77,6 +77,16 @@ void layerprod_weight_grad(const layerprod_kernels *k, ba_real *dw, const ba_rea
 void layerprod_input_grad(const layerprod_kernels *k, ba_real *dx, const ba_real *dout,
                           const ba_real *w);
 
+/* Prediction's hidden layers on blocks of LAYERPROD_FUSED_ROWS rows, with the bias and
+ * ReLU applied while the sums are still in registers: out (n_out, 64) = max(w x + bias, 0),
+ * x (n_in, 64), w (n_out, n_in). The sums run over the inputs in order, one FMA a term,
+ * as libxsmm's kernel does, so the outputs are those of layerprod_forward followed by
+ * activation_forward_bias, bit for bit (tests/test_nn.c). Returns 0 where this build has
+ * no such kernel (no AVX-512, float64): the caller then does the two steps. */
+#define LAYERPROD_FUSED_ROWS 64
+int layerprod_forward_relu(ba_real *out, const ba_real *x, const ba_real *w,
+                           const ba_real *bias, int n_in, int n_out);
+
 /* dst (cols, rows) = src (rows, cols) transposed: a block between rows and
  * feature-major (libxsmm_otrans). */
 void layerprod_transpose(ba_real *dst, const ba_real *src, int rows, int cols);

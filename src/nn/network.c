@@ -205,6 +205,10 @@ static void forward_pass(const ba_model *m, const net_noise *nz, net_block *b, i
                     first_row * (uint64_t)L->n_out, c->z, (size_t)rows * L->n_out);
             vblinear_forward_local(out, x, m->params + L->mu_w, nz->var + L->mu_w, bias, c,
                                    rows, L->n_in, L->n_out, &b->kernels[l]);
+        } else if (hidden && act == BA_ACTIVATION_RELU && rows == LAYERPROD_FUSED_ROWS &&
+                   layerprod_forward_relu(out, x, nz->weight + L->mu_w, bias, L->n_in,
+                                          L->n_out)) {
+            continue; /* the bias and ReLU fused, the same numbers (net_forward_loaded) */
         } else {
             vblinear_forward(out, x, nz->weight + L->mu_w, bias, rows, L->n_in, L->n_out,
                              &b->kernels[l]);
@@ -250,6 +254,8 @@ static void output_products(layerprod_kernels *k, ba_real *out, const ba_real *x
             rowwise_affine_block(out + h, x + h, NET_OUTPUT_ROWS, w, NULL, n_in, n_out);
 }
 
+_Static_assert(NET_OUTPUT_ROWS == LAYERPROD_FUSED_ROWS, "the fused kernel's block is ours");
+
 void net_forward_loaded(const ba_model *m, const net_noise *nz, net_block *b, int rows)
 {
     const int n_inputs = m->arch.n_inputs, last = m->n_layers - 1;
@@ -262,11 +268,19 @@ void net_forward_loaded(const ba_model *m, const net_noise *nz, net_block *b, in
         for (int l = 0; l <= last; l++) {
             const layer_layout *L = &m->layers[l];
             ba_real *next = buf[l % 2];
-            output_products(&b->out_kernels[l], next, in, nz->weight + L->mu_w, L->n_in,
-                            L->n_out);
+            const ba_real *w = nz->weight + L->mu_w, *bias = m->params + L->bias;
+            /* ReLU's bias and maximum while the sums are in registers, not in a pass of
+             * their own: the same numbers; a 30-pass prediction in fixed mode 1.01 ->
+             * 1.09 M events/s (BENCHMARKS.md, "Issue 12, ninth round") */
+            if (l < last && m->arch.activation == BA_ACTIVATION_RELU &&
+                layerprod_forward_relu(next, in, w, bias, L->n_in, L->n_out)) {
+                in = next;
+                continue;
+            }
+            output_products(&b->out_kernels[l], next, in, w, L->n_in, L->n_out);
             if (l < last)
-                activation_forward_bias(m->arch.activation, next, m->params + L->bias,
-                                        L->n_out, NET_OUTPUT_ROWS);
+                activation_forward_bias(m->arch.activation, next, bias, L->n_out,
+                                        NET_OUTPUT_ROWS);
             in = next;
         }
         const ba_real *bias = m->params + m->layers[last].bias;
