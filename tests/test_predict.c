@@ -162,11 +162,14 @@ static void test_moments(void)
             out[k][r][0] = (ba_real)(3 * uniform(&s) - 1 + 100 * (r == 4)); /* an offset row */
             out[k][r][1] = (ba_real)(-4 * uniform(&s));
         }
-    mc_moments acc[ROWS] = {{0}};
+    mc_moments acc;
+    CHECK(mc_moments_alloc(&acc, ROWS) == 0);
+    mc_moments_clear(&acc, ROWS);
     for (int k = 0; k < K; k++)
-        mc_moments_add(acc, &out[k][0][0], ROWS, k + 1);
+        mc_moments_add(&acc, &out[k][0][0], ROWS, k + 1);
     ba_prediction got[ROWS];
-    mc_moments_finish(acc, ROWS, K, got);
+    mc_moments_finish(&acc, ROWS, K, got);
+    mc_moments_free(&acc);
     for (int r = 0; r < ROWS; r++) {
         double mean = 0, al = 0, ep = 0;
         for (int k = 0; k < K; k++) {
@@ -183,10 +186,13 @@ static void test_moments(void)
         CHECK_CLOSE(got[r].var_epistemic, ep, 1e-10, 1e-15);
     }
     /* one pass: no epistemic variance */
-    mc_moments one[1] = {{0}};
+    mc_moments one;
+    CHECK(mc_moments_alloc(&one, 1) == 0);
+    mc_moments_clear(&one, 1);
     ba_real o1[2] = {(ba_real)1.5, (ba_real)-2};
-    mc_moments_add(one, o1, 1, 1);
-    mc_moments_finish(one, 1, 1, got);
+    mc_moments_add(&one, o1, 1, 1);
+    mc_moments_finish(&one, 1, 1, got);
+    mc_moments_free(&one);
     CHECK(got[0].mean == (double)(ba_real)1.5 && got[0].var_epistemic == 0);
     CHECK_CLOSE(got[0].var_aleatoric, exp(-2.0), 1e-15, 0);
 }

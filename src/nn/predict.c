@@ -41,22 +41,44 @@ ba_predict_config ba_predict_defaults(void)
  * reorder the update below. */
 #define MOMENTS_CHUNK 64
 
-void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass)
+int mc_moments_alloc(mc_moments *acc, int rows)
+{
+    double *all = malloc(3 * (size_t)rows * sizeof *all);
+    *acc = (mc_moments){all, all ? all + rows : NULL, all ? all + 2 * (size_t)rows : NULL};
+    return all ? 0 : -1;
+}
+
+void mc_moments_free(mc_moments *acc)
+{
+    free(acc->mean);
+    *acc = (mc_moments){0};
+}
+
+void mc_moments_clear(const mc_moments *acc, int rows)
+{
+    memset(acc->mean, 0, (size_t)rows * sizeof *acc->mean);
+    memset(acc->m2, 0, (size_t)rows * sizeof *acc->m2);
+    memset(acc->sum_var, 0, (size_t)rows * sizeof *acc->sum_var);
+}
+
+void mc_moments_add(const mc_moments *acc, const ba_real *outputs, int rows, int pass)
 {
     for (int r0 = 0; r0 < rows; r0 += MOMENTS_CHUNK) {
         int n = rows - r0 < MOMENTS_CHUNK ? rows - r0 : MOMENTS_CHUNK;
         const ba_real *out = outputs + 2 * (size_t)r0;
+        double *restrict mean = acc->mean + r0, *restrict m2 = acc->m2 + r0;
+        double *restrict sum_var = acc->sum_var + r0;
         double var[MOMENTS_CHUNK];
 #pragma omp simd
         for (int i = 0; i < n; i++)
             var[i] = vm_exp_f64((double)out[2 * i + 1]);
+#pragma omp simd
         for (int i = 0; i < n; i++) {
-            mc_moments *a = &acc[r0 + i];
             double mu = out[2 * i];
-            double delta = mu - a->mean;
-            a->mean += delta / pass;
-            a->m2 += delta * (mu - a->mean);
-            a->sum_var += var[i];
+            double delta = mu - mean[i];
+            mean[i] += delta / pass;
+            m2[i] += delta * (mu - mean[i]);
+            sum_var[i] += var[i];
         }
     }
 }
@@ -64,9 +86,9 @@ void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass)
 void mc_moments_finish(const mc_moments *acc, int rows, int n, ba_prediction *out)
 {
     for (int r = 0; r < rows; r++) {
-        out[r].mean = acc[r].mean;
-        out[r].var_aleatoric = acc[r].sum_var / n;
-        out[r].var_epistemic = acc[r].m2 / n; /* numpy's var: divide by n */
+        out[r].mean = acc->mean[r];
+        out[r].var_aleatoric = acc->sum_var[r] / n;
+        out[r].var_epistemic = acc->m2[r] / n; /* numpy's var: divide by n */
     }
 }
 
@@ -80,7 +102,7 @@ void ba_predictor_free(ba_predictor *p)
         for (int t = 0; t < p->threads; t++) {
             net_noise_free(&p->workers[t].noise);
             net_block_free(&p->workers[t].block);
-            free(p->workers[t].acc);
+            mc_moments_free(&p->workers[t].acc);
         }
     free(p->workers);
     net_noise_free(&p->map);
@@ -144,8 +166,7 @@ ba_predictor *ba_predictor_create(const ba_model *m, const ba_predict_config *cf
     }
     for (int t = 0; t < p->threads; t++) {
         predict_worker *w = &p->workers[t];
-        w->acc = malloc((size_t)p->task_rows * sizeof *w->acc);
-        if (!w->acc) {
+        if (mc_moments_alloc(&w->acc, p->task_rows)) {
             ba_fail(err, "out of memory for a batch of %d events", p->task_rows);
             ba_predictor_free(p);
             return NULL;
@@ -216,15 +237,15 @@ static void predict_batch(ba_predictor *p, predict_worker *w, const ba_real *fea
         memcpy(blk->act[0], features, (size_t)rows * m->arch.n_inputs * sizeof *features);
     else /* the events were checked in predict_events, so this cannot fail */
         ba_preprocess_events(momenta, (size_t)rows, &m->pre, blk->act[0], NULL);
-    memset(w->acc, 0, (size_t)rows * sizeof *w->acc);
+    mc_moments_clear(&w->acc, rows);
     net_outputs_load(m, blk, rows); /* once for all passes */
     for (int k = 0; k < p->passes; k++) {
         net_noise view;
         const net_noise *nz = weights_for_pass(p, w, k, batch, &view);
         net_forward_loaded(m, nz, blk, rows);
-        mc_moments_add(w->acc, blk->act[m->n_layers], rows, k + 1);
+        mc_moments_add(&w->acc, blk->act[m->n_layers], rows, k + 1);
     }
-    mc_moments_finish(w->acc, rows, p->passes, out);
+    mc_moments_finish(&w->acc, rows, p->passes, out);
     if (m->n_sigma_groups > 0) /* the calibration of the sigmas (model.h) */
         for (int r = 0; r < rows; r++) {
             double log_a = features_log_amplitude(

@@ -31,19 +31,30 @@
  * has the same weights (ba_predictor.task_rows). */
 #define SHARED_TASK_ROWS 1024
 
-/* Running moments of one event over the passes, Welford's update (Knuth, TAOCP vol. 2,
- * 4.2.2): numerically stable, and memory independent of the number of passes. */
+/* Running moments of a task's events over the passes, Welford's update (Knuth, TAOCP
+ * vol. 2, 4.2.2): numerically stable, and memory independent of the number of passes.
+ * One array per moment, an entry per event, so that the update runs in vector lanes:
+ * one event after the other it was 3 % of a fixed-mode prediction, most of it in the
+ * scalar division (BENCHMARKS.md, "Issue 12, ninth round"). */
 typedef struct mc_moments {
-    double mean;     /* mean of mu_k so far */
-    double m2;       /* sum of (mu_k - mean)^2 so far */
-    double sum_var;  /* sum of exp(logsig2_k) */
+    double *mean;     /* mean of mu_k so far */
+    double *m2;       /* sum of (mu_k - mean)^2 so far */
+    double *sum_var;  /* sum of exp(logsig2_k) */
 } mc_moments;
+
+/* Room for rows events' moments in acc (one allocation; mc_moments_free); 0, or -1
+ * when out of memory. */
+int mc_moments_alloc(mc_moments *acc, int rows);
+void mc_moments_free(mc_moments *acc);
+
+/* The first rows events' moments to zero, before a task's first pass. */
+void mc_moments_clear(const mc_moments *acc, int rows);
 
 /* One thread's workspace. */
 typedef struct predict_worker {
     net_noise noise;     /* the current weight draw (SAMPLE, FIXED without stored draws) */
     net_block block;     /* activations of one task */
-    mc_moments *acc;     /* task_rows accumulators */
+    mc_moments acc;      /* task_rows events' accumulators */
 } predict_worker;
 
 struct ba_predictor {
@@ -62,7 +73,7 @@ struct ba_predictor {
 
 /* Fold one pass's head outputs (rows, 2) = (mu, logsig2) into the accumulators;
  * pass counts from 1. */
-void mc_moments_add(mc_moments *acc, const ba_real *outputs, int rows, int pass);
+void mc_moments_add(const mc_moments *acc, const ba_real *outputs, int rows, int pass);
 
 /* The prediction from the accumulators after n passes (see ba_prediction). */
 void mc_moments_finish(const mc_moments *acc, int rows, int n, ba_prediction *out);
