@@ -68,13 +68,19 @@ void mc_moments_add(const mc_moments *acc, const ba_real *outputs, int rows, int
         const ba_real *out = outputs + 2 * (size_t)r0;
         double *restrict mean = acc->mean + r0, *restrict m2 = acc->m2 + r0;
         double *restrict sum_var = acc->sum_var + r0;
-        double var[MOMENTS_CHUNK];
+        /* the head's (mu, logsig2) pairs apart first: GCC vectorises none of the loops
+         * below when they read the pairs of floats themselves */
+        double mus[MOMENTS_CHUNK], var[MOMENTS_CHUNK];
+        for (int i = 0; i < n; i++) {
+            mus[i] = out[2 * i];
+            var[i] = out[2 * i + 1];
+        }
 #pragma omp simd
         for (int i = 0; i < n; i++)
-            var[i] = vm_exp_f64((double)out[2 * i + 1]);
+            var[i] = vm_exp_f64(var[i]);
 #pragma omp simd
         for (int i = 0; i < n; i++) {
-            double mu = out[2 * i];
+            double mu = mus[i];
             double delta = mu - mean[i];
             mean[i] += delta / pass;
             m2[i] += delta * (mu - mean[i]);
