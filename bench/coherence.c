@@ -12,6 +12,11 @@
  * Prints ns per 64-byte line, median of 9 runs of 2000 rounds, for a few sizes:
  *    lines   read, other wrote   write, other read  write, other wrote  read, own ...
  *      350                 4.4                 8.9                 2.9        0.8 ...
+ * and then the latency under them: thread 0 follows a chain through 256 lines in a
+ * shuffled order, each line holding the next one's index, so that no two reads overlap:
+ *    chained reads, other wrote 13.0 ns a line; own 1.7 ns
+ * (13 ns where the two virtual cores share a level-3 cache, 60-65 ns where they do not:
+ * BENCHMARKS.md, "Issue 12, ninth round").
  * With --quick, one line in half a second, for a benchmark to record which kind of
  * minute it ran in (bench/bench_train.py): the two costs that move most, 350 lines,
  * median of 3 runs of 2000 rounds:
@@ -92,6 +97,55 @@ static double median_case(int c, float *a, size_t lines, int runs)
     return t[runs / 2];
 }
 
+/* ns per line of a chain through `lines` lines in a shuffled order, each line holding
+ * the next one's index, so that every read waits for the one before: the latency.
+ * other_wrote: thread 1 writes the chain before each of thread 0's walks; else thread 0
+ * walks lines only it touches. Median of RUNS runs. */
+static double chain_latency(float *a, size_t lines, int other_wrote)
+{
+    size_t *order = malloc(lines * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < lines; i++)
+        order[i] = i;
+    unsigned x = 12345; /* a fixed shuffle (xorshift) */
+    for (size_t i = lines - 1; i > 0; i--) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        size_t j = x % (i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    double t[RUNS];
+    for (int k = 0; k < RUNS; k++) {
+        double busy = 0;
+        volatile size_t sink = 0;
+#pragma omp parallel num_threads(2)
+        {
+            int id = omp_get_thread_num();
+            for (int r = 0; r < ROUNDS; r++) {
+                if (id == (other_wrote ? 1 : 0)) /* the chain: line order[i] -> order[i + 1] */
+                    for (size_t i = 0; i < lines; i++)
+                        a[order[i] * LINE_FLOATS] = (float)order[(i + 1) % lines];
+#pragma omp barrier
+                if (id == 0) {
+                    double t0 = now();
+                    size_t at = order[0];
+                    for (size_t i = 0; i < lines; i++)
+                        at = (size_t)a[at * LINE_FLOATS];
+                    busy += now() - t0;
+                    sink += at;
+                }
+#pragma omp barrier
+            }
+        }
+        (void)sink;
+        t[k] = busy / ROUNDS / (double)lines * 1e9;
+    }
+    free(order);
+    qsort(t, RUNS, sizeof *t, compare);
+    return t[RUNS / 2];
+}
+
 int main(int argc, char **argv)
 {
     const size_t sizes[] = {175, 350, 700, 1400};
@@ -118,6 +172,8 @@ int main(int argc, char **argv)
             printf("  %18.1f", median_case(c, a, sizes[s], RUNS));
         printf("\n");
     }
+    printf("chained reads, other wrote %.1f ns a line; own %.1f ns\n",
+           chain_latency(a, 256, 1), chain_latency(a, 256, 0));
     free(a);
     return 0;
 }
