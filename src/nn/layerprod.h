@@ -82,10 +82,12 @@ void layerprod_input_grad(const layerprod_kernels *k, ba_real *dx, const ba_real
  * x (n_in, 64), w (n_out, n_in). The sums run over the inputs in order, one FMA a term,
  * as libxsmm's kernel does, so the outputs are those of layerprod_forward followed by
  * activation_forward_bias, bit for bit (tests/test_nn.c). Our own kernel because libxsmm
- * 1.17 fuses no epilogue into its products, and the separate pass over the stored block
- * was 7.5 % of a fixed-mode prediction: the three hidden layers of the tutorial network
- * for 30 draws took 103-110 us through libxsmm and the pass, 100 us here (the core's
- * peak); fixed mode 1.04 -> 1.11 M events/s (BENCHMARKS.md, "Issue 12, ninth round").
+ * 1.17's small-matrix kernels take no epilogue, its fully connected layer with the bias
+ * and ReLU fused (libxsmm_dnn_fullyconnected) took 5.0-6.9 us for one 64 x 50 x 50 layer
+ * against 1.4 us here, and the separate pass was 7.5 % of a fixed-mode prediction: the
+ * three hidden layers of the tutorial network for 30 draws took 103-110 us through
+ * libxsmm's kernel and the pass, 100 us here (the core's peak); fixed mode 1.04 -> 1.11
+ * M events/s (BENCHMARKS.md, "Issue 12, ninth round").
  * Returns 0 where this build has no such kernel (no AVX-512, float64): the caller then
  * does the two steps. */
 #define LAYERPROD_FUSED_ROWS 64
