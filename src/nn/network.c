@@ -270,8 +270,8 @@ void net_forward_loaded(const ba_model *m, const net_noise *nz, net_block *b, in
             ba_real *next = buf[l % 2];
             const ba_real *w = nz->weight + L->mu_w, *bias = m->params + L->bias;
             /* ReLU's bias and maximum while the sums are in registers, not in a pass of
-             * their own: the same numbers; a 30-pass prediction in fixed mode 1.01 ->
-             * 1.09 M events/s (BENCHMARKS.md, "Issue 12, ninth round") */
+             * their own: the same numbers; a 30-pass prediction in fixed mode 1.04 ->
+             * 1.11 M events/s (BENCHMARKS.md, "Issue 12, ninth round") */
             if (l < last && m->arch.activation == BA_ACTIVATION_RELU &&
                 layerprod_forward_relu(next, in, w, bias, L->n_in, L->n_out)) {
                 in = next;

@@ -34,8 +34,8 @@
 /* Running moments of a task's events over the passes, Welford's update (Knuth, TAOCP
  * vol. 2, 4.2.2): numerically stable, and memory independent of the number of passes.
  * One array per moment, an entry per event, so that the update runs in vector lanes:
- * one event after the other it was 3 % of a fixed-mode prediction, most of it in the
- * scalar division (BENCHMARKS.md, "Issue 12, ninth round"). */
+ * one event after the other, a scalar division each, it was 3 % of a fixed-mode
+ * prediction (BENCHMARKS.md, "Issue 12, ninth round"). */
 typedef struct mc_moments {
     double *mean;     /* mean of mu_k so far */
     double *m2;       /* sum of (mu_k - mean)^2 so far */
