@@ -580,7 +580,8 @@ static void test_nll_tail_and_weights(void)
  * the product it gives what libxsmm's product followed by activation_forward_bias gives,
  * bit for bit (or, where libxsmm makes no kernel, rowwise.c's products as
  * net_forward_loaded's fallback), for every width (each remainder of its blocks of six
- * outputs) and for inputs and sums of both signs. Where the build has no fused kernel it says so (0). */
+ * outputs) and for inputs and sums of both signs. Where the build has no fused kernel
+ * it says so (0). */
 static void test_fused_relu(void)
 {
     enum { R = LAYERPROD_FUSED_ROWS, MAXW = 53 };
